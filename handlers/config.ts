@@ -1,0 +1,83 @@
+/**
+ * Runtime settings of the handlers, read from environment variables once per cold
+ * start. index.ts sets them from the stack config; the local stack from its flags.
+ */
+export type ChatConfig = {
+  tableName: string;
+  /** DynamoDB Local endpoint; unset in AWS. */
+  dynamodbEndpoint?: string;
+  /** Overrides `https://{domainName}/{stage}` from the request context (local stack). */
+  managementEndpoint?: string;
+  maxMessageLength: number;
+  maxNameLength: number;
+  maxRoomsPerConnection: number;
+  historyPageDefault: number;
+  historyPageOnJoin: number;
+  historyPageMax: number;
+  /** Concurrent PostToConnection calls per broadcast. */
+  fanoutConcurrency: number;
+  /** Attempts per PostToConnection (429 and 5xx are retried with backoff). */
+  postMaxAttempts: number;
+  /** Messages per connection per rate window; 0 turns the limit off. */
+  rateLimitMessages: number;
+  rateLimitWindowSeconds: number;
+  connectionTtlSeconds: number;
+  messageTtlSeconds: number;
+};
+
+/** Environment variable of each setting, for index.ts and the local stack. */
+export const configEnv = {
+  tableName: "TABLE_NAME",
+  dynamodbEndpoint: "DYNAMODB_ENDPOINT",
+  managementEndpoint: "MANAGEMENT_ENDPOINT",
+  maxMessageLength: "MAX_MESSAGE_LENGTH",
+  maxNameLength: "MAX_NAME_LENGTH",
+  maxRoomsPerConnection: "MAX_ROOMS_PER_CONNECTION",
+  historyPageDefault: "HISTORY_PAGE_DEFAULT",
+  historyPageOnJoin: "HISTORY_PAGE_ON_JOIN",
+  historyPageMax: "HISTORY_PAGE_MAX",
+  fanoutConcurrency: "FANOUT_CONCURRENCY",
+  postMaxAttempts: "POST_MAX_ATTEMPTS",
+  rateLimitMessages: "RATE_LIMIT_MESSAGES",
+  rateLimitWindowSeconds: "RATE_LIMIT_WINDOW_SECONDS",
+  connectionTtlSeconds: "CONNECTION_TTL_SECONDS",
+  messageTtlSeconds: "MESSAGE_TTL_SECONDS",
+} as const satisfies Record<keyof ChatConfig, string>;
+
+export const defaultConfig: Omit<ChatConfig, "tableName" | "dynamodbEndpoint" | "managementEndpoint"> = {
+  maxMessageLength: 4096,
+  maxNameLength: 32,
+  maxRoomsPerConnection: 20,
+  historyPageDefault: 50,
+  historyPageOnJoin: 20,
+  historyPageMax: 100,
+  fanoutConcurrency: 32,
+  postMaxAttempts: 3,
+  rateLimitMessages: 20,
+  rateLimitWindowSeconds: 10,
+  connectionTtlSeconds: 2 * 60 * 60 + 5 * 60,
+  messageTtlSeconds: 0,
+};
+
+/** Reads the config; a malformed number fails the cold start loudly rather than running with a wrong limit. */
+export function readConfig(env: NodeJS.ProcessEnv = process.env): ChatConfig {
+  const tableName = env[configEnv.tableName];
+  if (!tableName) throw new Error(`${configEnv.tableName} is not set`);
+  const numbers = Object.fromEntries(
+    Object.entries(defaultConfig).map(([key, fallback]) => {
+      const raw = env[configEnv[key as keyof typeof defaultConfig]];
+      if (raw === undefined || raw === "") return [key, fallback];
+      const value = Number(raw);
+      if (!Number.isInteger(value) || value < 0) {
+        throw new Error(`${configEnv[key as keyof typeof defaultConfig]}=${raw} is not a non-negative integer`);
+      }
+      return [key, value];
+    }),
+  ) as typeof defaultConfig;
+  return {
+    ...numbers,
+    tableName,
+    dynamodbEndpoint: env[configEnv.dynamodbEndpoint] || undefined,
+    managementEndpoint: env[configEnv.managementEndpoint] || undefined,
+  };
+}

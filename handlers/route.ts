@@ -1,0 +1,32 @@
+import type { APIGatewayProxyWebsocketEventV2 } from "aws-lambda";
+import type { Deps } from "./deps";
+
+/**
+ * The event API Gateway sends a WebSocket route's Lambda. `$connect` also gets the
+ * handshake's headers and query string; an authorizer adds its context.
+ */
+export type WebSocketEvent = APIGatewayProxyWebsocketEventV2 & {
+  headers?: Record<string, string | undefined>;
+  multiValueHeaders?: Record<string, string[] | undefined>;
+  queryStringParameters?: Record<string, string | undefined>;
+  multiValueQueryStringParameters?: Record<string, string[] | undefined>;
+  requestContext: APIGatewayProxyWebsocketEventV2["requestContext"] & {
+    authorizer?: Record<string, unknown>;
+    identity?: { sourceIp?: string; userAgent?: string };
+  };
+};
+
+/** What a route's Lambda returns: for `$connect` the handshake status; elsewhere the reply body. */
+export type RouteResult = { statusCode: number; body?: string };
+
+/**
+ * One route of the API: its key, whether the reply travels back to the sender
+ * (a route response), and the handler, a pure function of the event and its deps.
+ */
+export type Route = {
+  key: string;
+  routeResponse: boolean;
+  /** Lambda name suffix; route keys like `$connect` are not valid in names. */
+  name: string;
+  handle(event: WebSocketEvent, deps: Deps): Promise<RouteResult>;
+};

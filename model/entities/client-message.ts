@@ -1,0 +1,36 @@
+import { Entity, type EntityConfiguration } from "electrodb";
+
+/**
+ * Idempotency record: which message a sender's `clientId` produced in a room.
+ * Written in the same transaction as the message, with a not-exists condition,
+ * so a repeated clientId stores one message, not two.
+ */
+export const clientMessageSchema = {
+  model: { entity: "clientMessage", version: "1", service: "roomcast" },
+  attributes: {
+    room: { type: "string", required: true, readOnly: true },
+    /** Who sent it: the token subject when authenticated, else the connection id. */
+    sender: { type: "string", required: true, readOnly: true },
+    clientId: { type: "string", required: true, readOnly: true },
+    messageId: { type: "string", required: true },
+    sentAt: { type: "string", required: true },
+    expiresAt: { type: "number", required: true },
+  },
+  indexes: {
+    bySender: {
+      pk: { field: "pk", composite: ["room"], template: "room#${room}#clientids", casing: "none" },
+      sk: {
+        field: "sk",
+        composite: ["sender", "clientId"],
+        template: "${sender}#${clientId}",
+        casing: "none",
+      },
+    },
+  },
+} as const;
+
+export function createClientMessageEntity(config: EntityConfiguration) {
+  return new Entity(clientMessageSchema, config);
+}
+
+export type ClientMessageEntity = ReturnType<typeof createClientMessageEntity>;

@@ -1,0 +1,267 @@
+import type { EntityItem } from "electrodb";
+import { monotonicFactory } from "ulid";
+import type { ConnectionEntity } from "./entities/connection";
+import type { MembershipEntity } from "./entities/membership";
+import type { MessageEntity } from "./entities/message";
+import type { ChatService } from "./service";
+
+export type Connection = EntityItem<ConnectionEntity>;
+export type Membership = EntityItem<MembershipEntity>;
+export type Message = EntityItem<MessageEntity>;
+export type RoomCount = { room: string; members: number };
+
+export type NewConnection = {
+  connectionId: string;
+  name: string;
+  userId?: string;
+  defaultRoom: string;
+};
+
+export type JoinResult = "joined" | "already-member" | "too-many-rooms" | "no-connection";
+
+export type PostResult = { message: Message; duplicate: boolean };
+
+export type HistoryPage = { messages: Message[]; next: string | null };
+
+/** What the handlers need from storage; each read is one GetItem or one Query. */
+export interface ChatStore {
+  /** Records the connection and joins its default room, in one transaction. */
+  connect(connection: NewConnection): Promise<Connection>;
+  /** Pattern 5. Undefined when missing or expired. */
+  getConnection(connectionId: string): Promise<Connection | undefined>;
+  join(connection: Connection, room: string): Promise<JoinResult>;
+  /** True when the connection was a member and is no longer. */
+  leave(connectionId: string, room: string): Promise<boolean>;
+  getMembership(room: string, connectionId: string): Promise<Membership | undefined>;
+  /** Pattern 1: live members of a room, every page. */
+  membersOf(room: string): Promise<Membership[]>;
+  /** Pattern 2: rooms a connection is in (including expired memberships, for cleanup). */
+  roomsOf(connectionId: string): Promise<string[]>;
+  /** Pattern 4: rooms with at least one member. */
+  listRooms(): Promise<RoomCount[]>;
+  /** Stores a message; with a clientId, a repeat returns the first message as a duplicate. */
+  post(input: {
+    room: string;
+    from: string;
+    connectionId: string;
+    sender: string;
+    text: string;
+    clientId?: string;
+  }): Promise<PostResult>;
+  /** Pattern 3: newest first, `before` an exclusive cursor from a previous page. */
+  history(room: string, options: { before?: string; limit: number }): Promise<HistoryPage>;
+  /** Removes the connection and every membership; returns the rooms it left. Idempotent. */
+  disconnect(connectionId: string): Promise<string[]>;
+}
+
+export type StoreOptions = {
+  /** Milliseconds since the epoch; injectable so expiry can be tested. */
+  now?: () => number;
+  /** API Gateway closes a connection after 2 h: its items expire a little later. */
+  connectionTtlSeconds?: number;
+  /** How long a clientId is remembered. */
+  clientIdTtlSeconds?: number;
+  /** History retention; 0 keeps messages forever. */
+  messageTtlSeconds?: number;
+  maxRoomsPerConnection?: number;
+};
+
+export const defaultStoreOptions = {
+  connectionTtlSeconds: 2 * 60 * 60 + 5 * 60,
+  clientIdTtlSeconds: 24 * 60 * 60,
+  messageTtlSeconds: 0,
+  maxRoomsPerConnection: 20,
+};
+
+/** Builds the {@link ChatStore} over an ElectroDB service. */
+export function createChatStore(service: ChatService, options: StoreOptions = {}): ChatStore {
+  const settings = { ...defaultStoreOptions, ...options };
+  const now = options.now ?? Date.now;
+  const nowSeconds = () => Math.floor(now() / 1000);
+  const ulid = monotonicFactory();
+  const { connection, membership, message, clientMessage, room } = service.entities;
+  const live = <T extends { expiresAt?: number }>(item: T | null | undefined): item is T =>
+    !!item && (item.expiresAt === undefined || item.expiresAt > nowSeconds());
+
+  async function getConnection(connectionId: string) {
+    const { data } = await connection.get({ connectionId }).go({ consistent: true });
+    return live(data) ? data : undefined;
+  }
+
+  async function join(conn: Connection, roomName: string): Promise<JoinResult> {
+    const result = await service.transaction
+      .write(({ connection: c, membership: m, room: r }) => [
+        m
+          .create({
+            room: roomName,
+            connectionId: conn.connectionId,
+            name: conn.name,
+            expiresAt: conn.expiresAt,
+          })
+          .commit(),
+        c
+          .patch({ connectionId: conn.connectionId })
+          .add({ roomCount: 1 })
+          .where((a, op) => op.lt(a.roomCount, settings.maxRoomsPerConnection))
+          .commit(),
+        r.upsert({ room: roomName }).add({ members: 1 }).commit(),
+      ])
+      .go();
+    if (!result.canceled) return "joined";
+    const [membershipWrite, connectionWrite] = result.data;
+    if (membershipWrite.rejected) {
+      // The membership exists: expired ones are replaced, live ones make join idempotent.
+      const existing = await getMembership(roomName, conn.connectionId);
+      if (existing) return "already-member";
+      await removeMembership(conn.connectionId, roomName);
+      return join(conn, roomName);
+    }
+    if (connectionWrite.rejected) {
+      return (await getConnection(conn.connectionId)) ? "too-many-rooms" : "no-connection";
+    }
+    throw new Error(`join transaction canceled: ${JSON.stringify(result.data)}`);
+  }
+
+  /** Deletes one membership and moves the counts with it; false if it was not there. */
+  async function removeMembership(connectionId: string, roomName: string): Promise<boolean> {
+    const result = await service.transaction
+      .write(({ connection: c, membership: m, room: r }) => [
+        m.delete({ room: roomName, connectionId }).where((a, op) => op.exists(a.connectionId)).commit(),
+        r.update({ room: roomName }).subtract({ members: 1 }).commit(),
+        c.update({ connectionId }).subtract({ roomCount: 1 }).where((a, op) => op.exists(a.connectionId)).commit(),
+      ])
+      .go();
+    if (!result.canceled) return true;
+    if (result.data[0].rejected) return false;
+    // The connection is already gone ($disconnect racing a leave): drop just the membership.
+    const fallback = await service.transaction
+      .write(({ membership: m, room: r }) => [
+        m.delete({ room: roomName, connectionId }).where((a, op) => op.exists(a.connectionId)).commit(),
+        r.update({ room: roomName }).subtract({ members: 1 }).commit(),
+      ])
+      .go();
+    return !fallback.canceled;
+  }
+
+  async function getMembership(roomName: string, connectionId: string) {
+    const { data } = await membership.get({ room: roomName, connectionId }).go({ consistent: true });
+    return live(data) ? data : undefined;
+  }
+
+  return {
+    async connect(input) {
+      const item: Connection = {
+        ...input,
+        roomCount: 1,
+        connectedAt: now(),
+        expiresAt: nowSeconds() + settings.connectionTtlSeconds,
+      };
+      await service.transaction
+        .write(({ connection: c, membership: m, room: r }) => [
+          c.put(item).commit(),
+          m
+            .put({
+              room: input.defaultRoom,
+              connectionId: input.connectionId,
+              name: input.name,
+              expiresAt: item.expiresAt,
+            })
+            .commit(),
+          r.upsert({ room: input.defaultRoom }).add({ members: 1 }).commit(),
+        ])
+        .go()
+        .then(assertCommitted("connect"));
+      return item;
+    },
+
+    getConnection,
+    join,
+    leave: removeMembership,
+    getMembership,
+
+    async membersOf(roomName) {
+      const { data } = await membership.query
+        .byRoom({ room: roomName })
+        .where((a, op) => op.gt(a.expiresAt, nowSeconds()))
+        .go({ pages: "all" });
+      return data;
+    },
+
+    async roomsOf(connectionId) {
+      const { data } = await membership.query.byConnection({ connectionId }).go({ pages: "all" });
+      return data.map((m) => m.room);
+    },
+
+    async listRooms() {
+      const { data } = await room.query
+        .all({})
+        .where((a, op) => op.gt(a.members, 0))
+        .go({ pages: "all" });
+      return data.map(({ room: name, members }) => ({ room: name, members }));
+    },
+
+    async post(input) {
+      const sentAt = new Date(now()).toISOString();
+      const item: Message = {
+        room: input.room,
+        id: ulid(now()),
+        from: input.from,
+        connectionId: input.connectionId,
+        text: input.text,
+        sentAt,
+        clientId: input.clientId,
+        expiresAt: settings.messageTtlSeconds ? nowSeconds() + settings.messageTtlSeconds : undefined,
+      };
+      if (input.clientId === undefined) {
+        await message.put(item).go();
+        return { message: item, duplicate: false };
+      }
+      const key = { room: input.room, sender: input.sender, clientId: input.clientId };
+      const result = await service.transaction
+        .write(({ message: msg, clientMessage: cm }) => [
+          cm
+            .create({
+              ...key,
+              messageId: item.id,
+              sentAt,
+              expiresAt: nowSeconds() + settings.clientIdTtlSeconds,
+            })
+            .commit(),
+          msg.put(item).commit(),
+        ])
+        .go();
+      if (!result.canceled) return { message: item, duplicate: false };
+      const seen = await clientMessage.get(key).go({ consistent: true });
+      if (!seen.data) throw new Error(`message transaction canceled: ${JSON.stringify(result.data)}`);
+      const first = await message.get({ room: input.room, id: seen.data.messageId }).go({ consistent: true });
+      return { message: first.data ?? { ...item, id: seen.data.messageId, sentAt: seen.data.sentAt }, duplicate: true };
+    },
+
+    async history(roomName, { before, limit }) {
+      const query = message.query.byRoom({ room: roomName });
+      const { data } = await (before ? query.lt({ id: before }) : query).go({
+        order: "desc",
+        limit: limit + 1,
+      });
+      const fresh = data.filter((m) => live(m));
+      const page = fresh.slice(0, limit);
+      return { messages: page, next: data.length > limit ? page[page.length - 1].id : null };
+    },
+
+    async disconnect(connectionId) {
+      const rooms = await this.roomsOf(connectionId);
+      const left: string[] = [];
+      for (const roomName of rooms) {
+        if (await removeMembership(connectionId, roomName)) left.push(roomName);
+      }
+      await connection.delete({ connectionId }).go();
+      return left;
+    },
+  };
+}
+
+function assertCommitted(operation: string) {
+  return (result: { canceled: boolean; data: unknown }) => {
+    if (result.canceled) throw new Error(`${operation} transaction canceled: ${JSON.stringify(result.data)}`);
+  };
+}

@@ -1,0 +1,30 @@
+import { randomUUID } from "node:crypto";
+import { DeleteTableCommand } from "@aws-sdk/client-dynamodb";
+import { createDocumentClient, createDynamoClient } from "../../model/client";
+import { ensureTable } from "../../model/create-table";
+import { createChatService } from "../../model/service";
+
+/**
+ * A fresh table on the run's DynamoDB Local. Call in `beforeAll`; `drop()` in `afterAll`.
+ */
+export async function freshTable(prefix = "roomcast-test") {
+  const endpoint = process.env.DYNAMODB_ENDPOINT;
+  if (!endpoint) throw new Error("DYNAMODB_ENDPOINT is not set: run the tests through jest (global setup)");
+  const tableName = `${prefix}-${randomUUID().slice(0, 8)}`;
+  const client = createDynamoClient(endpoint);
+  const doc = createDocumentClient(client);
+  await ensureTable(client, tableName);
+  return {
+    endpoint,
+    tableName,
+    client,
+    doc,
+    service: createChatService(doc, tableName),
+    async drop() {
+      await client.send(new DeleteTableCommand({ TableName: tableName }));
+      client.destroy();
+    },
+  };
+}
+
+export type FreshTable = Awaited<ReturnType<typeof freshTable>>;
