@@ -80,6 +80,10 @@ export function createChatStore(service: ChatService, options: StoreOptions = {}
   const nowSeconds = () => Math.floor(now() / 1000);
   const ulid = monotonicFactory();
   const { connection, membership, message, clientMessage, room } = service.entities;
+  const transact: ChatService["transaction"]["write"] = (fn) => {
+    const write = service.transaction.write(fn);
+    return { ...write, go: (options) => retryConflicts(() => write.go(options)) };
+  };
   const live = <T extends { expiresAt?: number }>(item: T | null | undefined): item is T =>
     !!item && (item.expiresAt === undefined || item.expiresAt > nowSeconds());
 
@@ -89,8 +93,7 @@ export function createChatStore(service: ChatService, options: StoreOptions = {}
   }
 
   async function join(conn: Connection, roomName: string): Promise<JoinResult> {
-    const result = await service.transaction
-      .write(({ connection: c, membership: m, room: r }) => [
+    const result = await transact(({ connection: c, membership: m, room: r }) => [
         m
           .create({
             room: roomName,
@@ -124,8 +127,7 @@ export function createChatStore(service: ChatService, options: StoreOptions = {}
 
   /** Deletes one membership and moves the counts with it; false if it was not there. */
   async function removeMembership(connectionId: string, roomName: string): Promise<boolean> {
-    const result = await service.transaction
-      .write(({ connection: c, membership: m, room: r }) => [
+    const result = await transact(({ connection: c, membership: m, room: r }) => [
         m.delete({ room: roomName, connectionId }).where((a, op) => op.exists(a.connectionId)).commit(),
         r.update({ room: roomName }).subtract({ members: 1 }).commit(),
         c.update({ connectionId }).subtract({ roomCount: 1 }).where((a, op) => op.exists(a.connectionId)).commit(),
@@ -134,13 +136,17 @@ export function createChatStore(service: ChatService, options: StoreOptions = {}
     if (!result.canceled) return true;
     if (result.data[0].rejected) return false;
     // The connection is already gone ($disconnect racing a leave): drop just the membership.
-    const fallback = await service.transaction
-      .write(({ membership: m, room: r }) => [
+    const fallback = await transact(({ membership: m, room: r }) => [
         m.delete({ room: roomName, connectionId }).where((a, op) => op.exists(a.connectionId)).commit(),
         r.update({ room: roomName }).subtract({ members: 1 }).commit(),
       ])
       .go();
     return !fallback.canceled;
+  }
+
+  async function roomsOf(connectionId: string) {
+    const { data } = await membership.query.byConnection({ connectionId }).go({ pages: "all" });
+    return data.map((m) => m.room);
   }
 
   async function getMembership(roomName: string, connectionId: string) {
@@ -156,8 +162,7 @@ export function createChatStore(service: ChatService, options: StoreOptions = {}
         connectedAt: now(),
         expiresAt: nowSeconds() + settings.connectionTtlSeconds,
       };
-      await service.transaction
-        .write(({ connection: c, membership: m, room: r }) => [
+      await transact(({ connection: c, membership: m, room: r }) => [
           c.put(item).commit(),
           m
             .put({
@@ -187,10 +192,7 @@ export function createChatStore(service: ChatService, options: StoreOptions = {}
       return data;
     },
 
-    async roomsOf(connectionId) {
-      const { data } = await membership.query.byConnection({ connectionId }).go({ pages: "all" });
-      return data.map((m) => m.room);
-    },
+    roomsOf,
 
     async listRooms() {
       const { data } = await room.query
@@ -217,8 +219,7 @@ export function createChatStore(service: ChatService, options: StoreOptions = {}
         return { message: item, duplicate: false };
       }
       const key = { room: input.room, sender: input.sender, clientId: input.clientId };
-      const result = await service.transaction
-        .write(({ message: msg, clientMessage: cm }) => [
+      const result = await transact(({ message: msg, clientMessage: cm }) => [
           cm
             .create({
               ...key,
@@ -249,7 +250,8 @@ export function createChatStore(service: ChatService, options: StoreOptions = {}
     },
 
     async disconnect(connectionId) {
-      const rooms = await this.roomsOf(connectionId);
+      // Not `this.roomsOf`: handlers may call `disconnect` unbound.
+      const rooms = await roomsOf(connectionId);
       const left: string[] = [];
       for (const roomName of rooms) {
         if (await removeMembership(connectionId, roomName)) left.push(roomName);
@@ -258,6 +260,25 @@ export function createChatStore(service: ChatService, options: StoreOptions = {}
       return left;
     },
   };
+}
+
+/**
+ * DynamoDB cancels a transaction that races another on the same item (a room's
+ * counter during a join storm): retry those with jittered backoff; conditions
+ * that failed are the caller's to read.
+ */
+async function retryConflicts<T extends { canceled: boolean; data: unknown }>(
+  run: () => Promise<T>,
+  attempts = 8,
+): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    const result = await run();
+    const conflicted =
+      result.canceled &&
+      (result.data as { code?: string }[]).some((reason) => reason.code === "TransactionConflict");
+    if (!conflicted || attempt >= attempts) return result;
+    await new Promise((resolve) => setTimeout(resolve, Math.random() * 10 * 2 ** attempt));
+  }
 }
 
 function assertCommitted(operation: string) {

@@ -1,0 +1,23 @@
+import type { Deps } from "./deps";
+import { reply } from "./invoke";
+import type { Action, ActionFields } from "./protocol";
+import type { Route, WebSocketEvent } from "./route";
+
+/**
+ * A client action route: validates the frame before anything else (so a bad one
+ * writes nothing), then runs `handle` and sends its result back as the reply.
+ */
+export function actionRoute<A extends Action>(
+  action: A,
+  handle: (fields: ActionFields<A>, event: WebSocketEvent, deps: Deps) => Promise<unknown>,
+): Route {
+  return {
+    key: action,
+    name: action,
+    routeResponse: true,
+    async handle(event, deps) {
+      const { fields } = deps.protocol.parseFrame(event.body);
+      return reply(await handle(deps.protocol.parseFields(action, fields), event, deps));
+    },
+  };
+}

@@ -1,0 +1,17 @@
+import { FrameError } from "./protocol";
+import type { Route } from "./route";
+
+/**
+ * `$default`: API Gateway sends here what matched no route (not JSON, no or an
+ * unknown `action`). Parsing the frame names the problem and the valid actions.
+ */
+export const defaultRoute: Route = {
+  key: "$default",
+  name: "default",
+  routeResponse: true,
+  async handle(event, deps) {
+    const { action } = deps.protocol.parseFrame(event.body);
+    // A known action reaches $default only if its route is missing from the API.
+    throw new FrameError("UNKNOWN_ACTION", `action: ${action} has no route on this API`);
+  },
+};

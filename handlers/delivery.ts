@@ -1,0 +1,77 @@
+import {
+  ApiGatewayManagementApiClient,
+  GoneException,
+  PostToConnectionCommand,
+  type ApiGatewayManagementApiClientConfig,
+} from "@aws-sdk/client-apigatewaymanagementapi";
+import pLimit from "p-limit";
+import type { Logger } from "./log";
+
+export type DeliveryOutcome = "delivered" | "gone" | "failed";
+export type DeliveryReport = { delivered: number; gone: string[]; failed: string[] };
+
+/** Pushes frames to connections through API Gateway's Management API. */
+export interface Delivery {
+  send(endpoint: string, connectionId: string, frame: unknown): Promise<DeliveryOutcome>;
+  /** Posts one frame to many connections, at most `concurrency` at a time; never throws for a recipient. */
+  broadcast(endpoint: string, connectionIds: readonly string[], frame: unknown): Promise<DeliveryReport>;
+}
+
+export type DeliveryOptions = {
+  concurrency: number;
+  /** Attempts per post: the SDK's standard retry backs off on 429 and 5xx, never on 410. */
+  maxAttempts: number;
+  log: Logger;
+  /** Extra client settings (credentials and region for the local stack). */
+  clientConfig?: ApiGatewayManagementApiClientConfig;
+};
+
+export function createDelivery(options: DeliveryOptions): Delivery {
+  const clients = new Map<string, ApiGatewayManagementApiClient>();
+  const clientFor = (endpoint: string) => {
+    let client = clients.get(endpoint);
+    if (!client) {
+      client = new ApiGatewayManagementApiClient({
+        endpoint,
+        maxAttempts: options.maxAttempts,
+        retryMode: "standard",
+        ...options.clientConfig,
+      });
+      clients.set(endpoint, client);
+    }
+    return client;
+  };
+
+  async function post(endpoint: string, connectionId: string, data: Uint8Array): Promise<DeliveryOutcome> {
+    try {
+      await clientFor(endpoint).send(new PostToConnectionCommand({ ConnectionId: connectionId, Data: data }));
+      return "delivered";
+    } catch (error) {
+      if (error instanceof GoneException || (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode === 410) {
+        return "gone";
+      }
+      options.log.error("post to connection failed", { connectionId, error });
+      return "failed";
+    }
+  }
+
+  const encode = (frame: unknown) => Buffer.from(JSON.stringify(frame));
+
+  return {
+    send: (endpoint, connectionId, frame) => post(endpoint, connectionId, encode(frame)),
+
+    async broadcast(endpoint, connectionIds, frame) {
+      const data = encode(frame);
+      const limit = pLimit(options.concurrency);
+      const outcomes = await Promise.all(
+        connectionIds.map((id) => limit(async () => [id, await post(endpoint, id, data)] as const)),
+      );
+      const report: DeliveryReport = { delivered: 0, gone: [], failed: [] };
+      for (const [id, outcome] of outcomes) {
+        if (outcome === "delivered") report.delivered++;
+        else report[outcome].push(id);
+      }
+      return report;
+    },
+  };
+}

@@ -1,0 +1,167 @@
+import { z } from "zod";
+import type { ChatConfig } from "./config";
+
+/** Client actions of wire protocol v1 (DESIGN.md), in the order the docs list them. */
+export const actions = ["sendmessage", "joinroom", "leaveroom", "listrooms", "history", "members"] as const;
+export type Action = (typeof actions)[number];
+
+export type ErrorCode =
+  | "BAD_JSON"
+  | "UNKNOWN_ACTION"
+  | "INVALID"
+  | "NOT_A_MEMBER"
+  | "TOO_LARGE"
+  | "RATE_LIMITED"
+  | "INTERNAL";
+
+export type ErrorFrame = { type: "error"; code: ErrorCode; message: string; action?: string };
+
+export const errorFrame = (code: ErrorCode, message: string, action?: string): ErrorFrame =>
+  action === undefined ? { type: "error", code, message } : { type: "error", code, message, action };
+
+/** A frame was rejected: the reply says why, nothing was written. */
+export class FrameError extends Error {
+  constructor(
+    readonly code: ErrorCode,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+const roomPattern = /^[A-Za-z0-9_-]{1,64}$/;
+const clientIdPattern = /^[A-Za-z0-9_.:-]{1,64}$/;
+const ulidPattern = /^[0-9A-HJKMNP-TV-Z]{26}$/;
+// C0/C1 controls, except tab and newlines in message text.
+const nameForbidden = /[\p{Cc}\p{Cf}\p{Zl}\p{Zp}]/u;
+const textForbidden = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F]/;
+const characters = (s: string) => [...s].length;
+
+type Limits = Pick<ChatConfig, "maxMessageLength" | "maxNameLength" | "historyPageMax">;
+
+/**
+ * The frame schemas for the configured limits. Built at cold start, not at
+ * import, so Pulumi's function serialization captures no schema objects.
+ */
+function buildSchemas(config: Limits) {
+  const room = z
+    .string({ error: "room: must be a string" })
+    .regex(roomPattern, { error: "room: must be 1 to 64 characters of A-Z, a-z, 0-9, _ or -" });
+  const name = z
+    .string({ error: "name: must be a string" })
+    .transform((s) => s.trim())
+    .refine((s) => characters(s) >= 1 && characters(s) <= config.maxNameLength, {
+      error: `name: must be 1 to ${config.maxNameLength} characters`,
+    })
+    .refine((s) => !nameForbidden.test(s), { error: "name: must be printable (no control characters)" });
+  const text = z
+    .string({ error: "message: must be a string" })
+    .refine((s) => characters(s) >= 1, { error: "message: must not be empty" })
+    .refine((s) => !textForbidden.test(s), {
+      error: "message: must not contain control characters (tab and newline are fine)",
+    });
+  const clientId = z
+    .string({ error: "clientId: must be a string" })
+    .regex(clientIdPattern, { error: "clientId: must be 1 to 64 characters of A-Z, a-z, 0-9, _ . : or -" });
+  const cursor = z
+    .string({ error: "before: must be a string" })
+    .regex(ulidPattern, { error: "before: must be a cursor returned as `next` by history or joinroom" });
+  const limit = z
+    .number({ error: "limit: must be a number" })
+    .int({ error: "limit: must be a whole number" })
+    .min(1, { error: `limit: must be 1 to ${config.historyPageMax}` })
+    .max(config.historyPageMax, { error: `limit: must be 1 to ${config.historyPageMax}` });
+
+  const frames = {
+    sendmessage: z.object({ message: text, room: room.optional(), clientId: clientId.optional() }),
+    joinroom: z.object({ room }),
+    leaveroom: z.object({ room }),
+    listrooms: z.object({}),
+    history: z.object({ room, before: cursor.optional(), limit: limit.optional() }),
+    members: z.object({ room }),
+  } satisfies Record<Action, z.ZodType>;
+  const connect = z.object({ name: name.optional(), room: room.optional() });
+  return { frames, connect };
+}
+
+/** The validated fields of a client action. */
+export type ActionFields<A extends Action> = z.infer<ReturnType<typeof buildSchemas>["frames"][A]>;
+
+export function createProtocol(config: Limits) {
+  const { frames, connect } = buildSchemas(config);
+
+  /** Max bytes of a frame body: the longest legal message, 4 bytes a character, plus room for the JSON around it. */
+  const maxFrameBytes = config.maxMessageLength * 4 + 1024;
+
+  function check<T>(schema: z.ZodType<T>, input: unknown, missing: (field: string) => string): T {
+    const result = schema.safeParse(input);
+    if (result.success) return result.data;
+    const issue = result.error.issues[0];
+    const field = issue.path.join(".");
+    const message = issue.code === "invalid_type" && issue.input === undefined ? missing(field) : issue.message;
+    throw new FrameError("INVALID", message);
+  }
+
+  return {
+    actions,
+    maxFrameBytes,
+    /**
+     * Parses a client frame body into an action and its fields.
+     * @throws FrameError BAD_JSON, UNKNOWN_ACTION, TOO_LARGE or INVALID
+     */
+    parseFrame(body: string | undefined): { action: Action; fields: Record<string, unknown> } {
+      if (Buffer.byteLength(body ?? "", "utf8") > maxFrameBytes) {
+        throw new FrameError("TOO_LARGE", `frame: must be at most ${maxFrameBytes} bytes`);
+      }
+      let parsed: unknown;
+      try {
+        parsed = JSON.parse(body ?? "");
+      } catch {
+        throw new FrameError("BAD_JSON", `frame: must be a JSON object like {"action":"sendmessage","message":"hi"}`);
+      }
+      if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) {
+        throw new FrameError("BAD_JSON", "frame: must be a JSON object with an `action` field");
+      }
+      const action = (parsed as { action?: unknown }).action;
+      if (typeof action !== "string" || !(actions as readonly string[]).includes(action)) {
+        const what = action === undefined ? "is missing" : `${JSON.stringify(action)} is not an action`;
+        throw new FrameError("UNKNOWN_ACTION", `action: ${what}; valid actions: ${actions.join(", ")}`);
+      }
+      return { action: action as Action, fields: parsed as Record<string, unknown> };
+    },
+
+    /** Validates the fields of an action. @throws FrameError INVALID or TOO_LARGE */
+    parseFields<A extends Action>(action: A, fields: Record<string, unknown>): ActionFields<A> {
+      const message = fields.message;
+      if (action === "sendmessage" && typeof message === "string" && characters(message) > config.maxMessageLength) {
+        throw new FrameError("TOO_LARGE", `message: must be at most ${config.maxMessageLength} characters`);
+      }
+      return check<unknown>(frames[action], fields, (field) => `${field}: is required`) as ActionFields<A>;
+    },
+
+    /** Validates `$connect`'s query string. @throws FrameError INVALID */
+    parseConnect(query: Record<string, string | undefined>) {
+      return check(connect, { name: query.name, room: query.room }, (field) => `${field}: is required`);
+    },
+  };
+}
+
+export type Protocol = ReturnType<typeof createProtocol>;
+
+/** Server -> client frames. */
+export const frames = {
+  message: (m: { room: string; id: string; from: string; text: string; sentAt: string }) => ({
+    type: "message" as const,
+    room: m.room,
+    id: m.id,
+    from: m.from,
+    text: m.text,
+    sentAt: m.sentAt,
+  }),
+  presence: (room: string, event: "join" | "leave", name: string) => ({
+    type: "presence" as const,
+    room,
+    event,
+    name,
+  }),
+};

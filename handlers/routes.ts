@@ -1,0 +1,32 @@
+import { connectRoute } from "./connect";
+import { defaultRoute } from "./default";
+import { disconnectRoute } from "./disconnect";
+import { historyRoute } from "./history";
+import { joinRoomRoute } from "./joinroom";
+import { leaveRoomRoute } from "./leaveroom";
+import { listRoomsRoute } from "./listrooms";
+import { membersRoute } from "./members";
+import type { Route } from "./route";
+import { sendMessageRoute } from "./sendmessage";
+
+/**
+ * The route table: route key -> handler. The one source of truth for both the
+ * Pulumi program (a Lambda, integration and route each) and the local gateway.
+ */
+export const routes: readonly Route[] = [
+  connectRoute,
+  disconnectRoute,
+  defaultRoute,
+  sendMessageRoute,
+  joinRoomRoute,
+  leaveRoomRoute,
+  listRoomsRoute,
+  historyRoute,
+  membersRoute,
+];
+
+export function routeFor(key: string): Route {
+  const route = routes.find((r) => r.key === key);
+  if (!route) throw new Error(`no route ${key}`);
+  return route;
+}

@@ -1,0 +1,35 @@
+import { actionRoute } from "./action-route";
+import { broadcastToRoom } from "./broadcast";
+import { requireConnection, requireMember } from "./membership";
+import { frames } from "./protocol";
+
+/**
+ * `sendmessage`: stores the message, then delivers it to every other member of
+ * the room. A repeated `clientId` is acknowledged again but stored and delivered once.
+ */
+export const sendMessageRoute = actionRoute("sendmessage", async (fields, event, deps) => {
+  const { connectionId } = event.requestContext;
+  // The connection record holds the default room and the identity that scopes a clientId.
+  const connection =
+    fields.room === undefined || fields.clientId !== undefined
+      ? await requireConnection(deps, connectionId)
+      : undefined;
+  const room = fields.room ?? connection!.defaultRoom;
+  const member = await requireMember(deps, room, connectionId);
+  const { message, duplicate } = await deps.store.post({
+    room,
+    from: member.name,
+    connectionId,
+    sender: connection?.userId ?? connectionId,
+    text: fields.message,
+    clientId: fields.clientId,
+  });
+  if (!duplicate) await broadcastToRoom(event, deps, room, frames.message(message), connectionId);
+  return {
+    type: "ack",
+    room,
+    id: message.id,
+    ...(fields.clientId ? { clientId: fields.clientId } : {}),
+    sentAt: message.sentAt,
+  };
+});
