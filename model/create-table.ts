@@ -49,4 +49,3 @@ export async function ensureTable(client: DynamoDBClient, tableName: string): Pr
   );
   return true;
 }
-

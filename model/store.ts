@@ -50,6 +50,11 @@ export interface ChatStore {
   }): Promise<PostResult>;
   /** Pattern 3: newest first, `before` an exclusive cursor from a previous page. */
   history(room: string, options: { before?: string; limit: number }): Promise<HistoryPage>;
+  /**
+   * Counts one message against the connection's rate limit: false (and nothing
+   * written) when `limit` messages were already sent in this `windowSeconds` window.
+   */
+  consumeRate(connectionId: string, limit: number, windowSeconds: number): Promise<boolean>;
   /** Removes the connection and every membership; returns the rooms it left. Idempotent. */
   disconnect(connectionId: string): Promise<string[]>;
 }
@@ -94,22 +99,21 @@ export function createChatStore(service: ChatService, options: StoreOptions = {}
 
   async function join(conn: Connection, roomName: string): Promise<JoinResult> {
     const result = await transact(({ connection: c, membership: m, room: r }) => [
-        m
-          .create({
-            room: roomName,
-            connectionId: conn.connectionId,
-            name: conn.name,
-            expiresAt: conn.expiresAt,
-          })
-          .commit(),
-        c
-          .patch({ connectionId: conn.connectionId })
-          .add({ roomCount: 1 })
-          .where((a, op) => op.lt(a.roomCount, settings.maxRoomsPerConnection))
-          .commit(),
-        r.upsert({ room: roomName }).add({ members: 1 }).commit(),
-      ])
-      .go();
+      m
+        .create({
+          room: roomName,
+          connectionId: conn.connectionId,
+          name: conn.name,
+          expiresAt: conn.expiresAt,
+        })
+        .commit(),
+      c
+        .patch({ connectionId: conn.connectionId })
+        .add({ roomCount: 1 })
+        .where((a, op) => op.lt(a.roomCount, settings.maxRoomsPerConnection))
+        .commit(),
+      r.upsert({ room: roomName }).add({ members: 1 }).commit(),
+    ]).go();
     if (!result.canceled) return "joined";
     const [membershipWrite, connectionWrite] = result.data;
     if (membershipWrite.rejected) {
@@ -128,19 +132,27 @@ export function createChatStore(service: ChatService, options: StoreOptions = {}
   /** Deletes one membership and moves the counts with it; false if it was not there. */
   async function removeMembership(connectionId: string, roomName: string): Promise<boolean> {
     const result = await transact(({ connection: c, membership: m, room: r }) => [
-        m.delete({ room: roomName, connectionId }).where((a, op) => op.exists(a.connectionId)).commit(),
-        r.update({ room: roomName }).subtract({ members: 1 }).commit(),
-        c.update({ connectionId }).subtract({ roomCount: 1 }).where((a, op) => op.exists(a.connectionId)).commit(),
-      ])
-      .go();
+      m
+        .delete({ room: roomName, connectionId })
+        .where((a, op) => op.exists(a.connectionId))
+        .commit(),
+      r.update({ room: roomName }).subtract({ members: 1 }).commit(),
+      c
+        .update({ connectionId })
+        .subtract({ roomCount: 1 })
+        .where((a, op) => op.exists(a.connectionId))
+        .commit(),
+    ]).go();
     if (!result.canceled) return true;
     if (result.data[0].rejected) return false;
     // The connection is already gone ($disconnect racing a leave): drop just the membership.
     const fallback = await transact(({ membership: m, room: r }) => [
-        m.delete({ room: roomName, connectionId }).where((a, op) => op.exists(a.connectionId)).commit(),
-        r.update({ room: roomName }).subtract({ members: 1 }).commit(),
-      ])
-      .go();
+      m
+        .delete({ room: roomName, connectionId })
+        .where((a, op) => op.exists(a.connectionId))
+        .commit(),
+      r.update({ room: roomName }).subtract({ members: 1 }).commit(),
+    ]).go();
     return !fallback.canceled;
   }
 
@@ -163,17 +175,17 @@ export function createChatStore(service: ChatService, options: StoreOptions = {}
         expiresAt: nowSeconds() + settings.connectionTtlSeconds,
       };
       await transact(({ connection: c, membership: m, room: r }) => [
-          c.put(item).commit(),
-          m
-            .put({
-              room: input.defaultRoom,
-              connectionId: input.connectionId,
-              name: input.name,
-              expiresAt: item.expiresAt,
-            })
-            .commit(),
-          r.upsert({ room: input.defaultRoom }).add({ members: 1 }).commit(),
-        ])
+        c.put(item).commit(),
+        m
+          .put({
+            room: input.defaultRoom,
+            connectionId: input.connectionId,
+            name: input.name,
+            expiresAt: item.expiresAt,
+          })
+          .commit(),
+        r.upsert({ room: input.defaultRoom }).add({ members: 1 }).commit(),
+      ])
         .go()
         .then(assertCommitted("connect"));
       return item;
@@ -220,33 +232,64 @@ export function createChatStore(service: ChatService, options: StoreOptions = {}
       }
       const key = { room: input.room, sender: input.sender, clientId: input.clientId };
       const result = await transact(({ message: msg, clientMessage: cm }) => [
-          cm
-            .create({
-              ...key,
-              messageId: item.id,
-              sentAt,
-              expiresAt: nowSeconds() + settings.clientIdTtlSeconds,
-            })
-            .commit(),
-          msg.put(item).commit(),
-        ])
-        .go();
+        cm
+          .put({
+            ...key,
+            messageId: item.id,
+            sentAt,
+            expiresAt: nowSeconds() + settings.clientIdTtlSeconds,
+          })
+          // Like create, but an expired record (not yet deleted by DynamoDB) no longer counts.
+          .where((a, op) => `${op.notExists(a.messageId)} OR ${op.lte(a.expiresAt, nowSeconds())}`)
+          .commit(),
+        msg.put(item).commit(),
+      ]).go();
       if (!result.canceled) return { message: item, duplicate: false };
       const seen = await clientMessage.get(key).go({ consistent: true });
       if (!seen.data) throw new Error(`message transaction canceled: ${JSON.stringify(result.data)}`);
       const first = await message.get({ room: input.room, id: seen.data.messageId }).go({ consistent: true });
-      return { message: first.data ?? { ...item, id: seen.data.messageId, sentAt: seen.data.sentAt }, duplicate: true };
+      return {
+        message: first.data ?? { ...item, id: seen.data.messageId, sentAt: seen.data.sentAt },
+        duplicate: true,
+      };
     },
 
     async history(roomName, { before, limit }) {
       const query = message.query.byRoom({ room: roomName });
-      const { data } = await (before ? query.lt({ id: before }) : query).go({
-        order: "desc",
-        limit: limit + 1,
-      });
-      const fresh = data.filter((m) => live(m));
-      const page = fresh.slice(0, limit);
+      // Expired messages are filtered by DynamoDB, so a page may need more than one read:
+      // `count` keeps reading (pages of `limit + 1` items) until limit + 1 live messages or the end.
+      // The extra message only tells whether there is a next page.
+      const { data } = await (before ? query.lt({ id: before }) : query)
+        .where((a, op) => `${op.notExists(a.expiresAt)} OR ${op.gt(a.expiresAt, nowSeconds())}`)
+        .go({ order: "desc", limit: limit + 1, count: limit + 1 });
+      const page = data.slice(0, limit);
       return { messages: page, next: data.length > limit ? page[page.length - 1].id : null };
+    },
+
+    async consumeRate(connectionId, limit, windowSeconds) {
+      const window = Math.floor(nowSeconds() / windowSeconds);
+      // Two conditional writes, no read: count within the current window, else open a new one.
+      const attempts = [
+        () =>
+          connection
+            .patch({ connectionId })
+            .add({ rateCount: 1 })
+            .where((a, op) => `${op.eq(a.rateWindow, window)} AND ${op.lt(a.rateCount, limit)}`),
+        () =>
+          connection
+            .patch({ connectionId })
+            .set({ rateWindow: window, rateCount: 1 })
+            .where((a, op) => `${op.notExists(a.rateWindow)} OR ${op.lt(a.rateWindow, window)}`),
+      ];
+      for (const attempt of attempts) {
+        try {
+          await attempt().go({ response: "none" });
+          return true;
+        } catch (error) {
+          if (!isConditionFailure(error)) throw error;
+        }
+      }
+      return false;
     },
 
     async disconnect(connectionId) {
@@ -279,6 +322,11 @@ async function retryConflicts<T extends { canceled: boolean; data: unknown }>(
     if (!conflicted || attempt >= attempts) return result;
     await new Promise((resolve) => setTimeout(resolve, Math.random() * 10 * 2 ** attempt));
   }
+}
+
+function isConditionFailure(error: unknown): boolean {
+  const cause = (error as { cause?: { name?: string } }).cause;
+  return cause?.name === "ConditionalCheckFailedException";
 }
 
 function assertCommitted(operation: string) {

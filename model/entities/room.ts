@@ -9,7 +9,8 @@ export const roomSchema = {
   model: { entity: "room", version: "1", service: "roomcast" },
   attributes: {
     room: { type: "string", required: true, readOnly: true },
-    members: { type: "number", required: true, default: 0 },
+    // A function, not `0`: Pulumi 3.270 fails to serialize an object whose `default` is a primitive.
+    members: { type: "number", required: true, default: () => 0 },
   },
   indexes: {
     all: {

@@ -6,5 +6,7 @@ export default async function globalSetup(): Promise<void> {
   const ddb = await startDynamoDbLocal();
   process.env.DYNAMODB_ENDPOINT = ddb.endpoint;
   process.env.ROOMCAST_DYNAMODB_LOCAL_PID = String(ddb.pid);
-  console.log(`\nDynamoDB Local (real jar, pid ${ddb.pid}) on ${ddb.endpoint}, up in ${Date.now() - started} ms`);
+  console.log(
+    `\nDynamoDB Local (real jar, pid ${ddb.pid}) on ${ddb.endpoint}, up in ${Date.now() - started} ms`,
+  );
 }
