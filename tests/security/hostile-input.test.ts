@@ -1,0 +1,151 @@
+import fc from "fast-check";
+import type { WsClient } from "../support/events";
+import { startChat, type Chat, type Frame } from "../handlers/harness";
+import { hostileFrames } from "./hostile-frames";
+
+const replyTypes = ["ack", "joined", "left", "rooms", "history", "members", "error"];
+const errorCodes = ["BAD_JSON", "UNKNOWN_ACTION", "INVALID", "NOT_A_MEMBER", "TOO_LARGE", "RATE_LIMITED"];
+
+let chat: Chat;
+let mallory: WsClient;
+let bystander: WsClient;
+let victim: WsClient;
+let tried = 0;
+
+beforeAll(async () => {
+  chat = await startChat();
+  mallory = await chat.connect({ name: "mallory" });
+  bystander = await chat.connect({ name: "bystander" });
+  victim = await chat.connect({ name: "victim", room: "secret" });
+});
+afterAll(async () => {
+  console.log(`hostile input: ${tried} frames tried`);
+  await chat.close();
+});
+
+type Item = Record<string, unknown>;
+const keyOf = (item: Item) => `${item.pk}|${item.sk}`;
+
+/** Items added, changed or removed between two snapshots. */
+function changed(before: Item[], after: Item[]): Item[] {
+  const old = new Map(before.map((i) => [keyOf(i), JSON.stringify(i)]));
+  const now = new Map(after.map((i) => [keyOf(i), JSON.stringify(i)]));
+  const touched = [...after.filter((i) => old.get(keyOf(i)) !== JSON.stringify(i))];
+  for (const item of before) if (!now.has(keyOf(item))) touched.push(item);
+  return touched;
+}
+
+/** The partitions a frame from mallory may legitimately write: its own and its rooms'. */
+function allowedPartition(pk: string, rooms: Set<string>): boolean {
+  if (pk === `conn#${mallory.connectionId}` || pk === "rooms") return true;
+  const match = /^room#([A-Za-z0-9_-]{1,64})#(members|messages|clientids)$/.exec(pk);
+  return !!match && rooms.has(match[1]);
+}
+
+async function roomsOfMallory(): Promise<Set<string>> {
+  return new Set(await chat.deps.store.roomsOf(mallory.connectionId));
+}
+
+/**
+ * Sends one frame and checks the promise for hostile input: a clear error or a
+ * correct result, nothing written outside what the frame may touch, nothing
+ * delivered to anyone who does not share a room, and the connection still works.
+ */
+async function tryFrame(body: string) {
+  tried++;
+  const before = await chat.items();
+  const roomsBefore = await roomsOfMallory();
+  const posted = chat.api.posts.length;
+  const reply = await chat.send(mallory, body);
+
+  expect(replyTypes).toContain(reply.type);
+  const after = await chat.items();
+  const touched = changed(before, after);
+  const newPosts = chat.api.posts.slice(posted);
+  if (reply.type === "error") {
+    expect(errorCodes).toContain(reply.code);
+    expect(typeof reply.message).toBe("string");
+    expect((reply.message as string).length).toBeGreaterThan(0);
+    expect(touched).toEqual([]);
+    expect(newPosts).toEqual([]);
+  } else {
+    const rooms = new Set([...roomsBefore, ...(await roomsOfMallory())]);
+    for (const item of touched) expect([item.pk, allowedPartition(String(item.pk), rooms)]).toEqual([item.pk, true]);
+    for (const post of newPosts) expect(post.connectionId).not.toBe(victim.connectionId);
+  }
+  expect(chat.api.framesTo(victim.connectionId)).toEqual([]);
+  const alive = await chat.send(mallory, { action: "listrooms" });
+  expect(alive.type).toBe("rooms");
+}
+
+test("every frame of the hostile corpus gets a clear error or a correct result, and leaks nothing", async () => {
+  const corpus = hostileFrames();
+  expect(corpus.length).toBeGreaterThanOrEqual(200);
+  for (const body of corpus) {
+    try {
+      await tryFrame(body);
+    } catch (error) {
+      throw new Error(`frame ${JSON.stringify(body.slice(0, 120))}: ${(error as Error).message}`);
+    }
+  }
+}, 300_000);
+
+test("random frames (fast-check) keep the same promises", async () => {
+  const field = fc.oneof(
+    fc.string(),
+    fc.constantFrom("lobby", "secret", "dev", "#", "rooms", "__proto__"),
+    fc.jsonValue({ maxDepth: 3 }),
+  );
+  const frame = fc.oneof(
+    fc.record(
+      {
+        action: fc.oneof(
+          fc.constantFrom("sendmessage", "joinroom", "leaveroom", "listrooms", "history", "members"),
+          fc.string(),
+        ),
+        room: field,
+        message: field,
+        before: field,
+        limit: fc.oneof(fc.integer({ min: -5, max: 200 }), field),
+        clientId: field,
+      },
+      { requiredKeys: ["action"] },
+    ).map((f) => JSON.stringify(f)),
+    fc.string({ unit: "binary" }),
+  );
+  await fc.assert(
+    fc.asyncProperty(frame, async (body) => {
+      // "secret" is victim's room: joining it is legitimate, so the property leaves it to the corpus.
+      if (body.includes('"secret"')) return;
+      await tryFrame(body);
+    }),
+    { numRuns: 150, seed: 20261125 },
+  );
+}, 300_000);
+
+test("a cursor from another room pages only the room asked for", async () => {
+  // The random frames may have made mallory leave: rejoin (joins are idempotent).
+  await chat.send(mallory, { action: "joinroom", room: "lobby" });
+  await chat.send(mallory, { action: "joinroom", room: "dev" });
+  for (const text of ["d1", "d2", "d3"]) await chat.send(mallory, { action: "sendmessage", room: "dev", message: text });
+  const page = await chat.send(mallory, { action: "history", room: "dev", limit: 1 });
+  expect(typeof page.next).toBe("string");
+  const lobby = await chat.send(mallory, { action: "history", room: "lobby", before: page.next });
+  expect(lobby.type).toBe("history");
+  for (const message of lobby.messages as Frame[]) expect(message.room).toBe("lobby");
+});
+
+test("the same clientId in two rooms is two messages, each delivered once in its own room", async () => {
+  const other = await chat.connect({ name: "other", room: "dev" });
+  await chat.send(mallory, { action: "joinroom", room: "lobby" });
+  await chat.send(bystander, { action: "joinroom", room: "lobby" });
+  chat.api.clearRecords();
+  const inLobby = await chat.send(mallory, { action: "sendmessage", message: "one", clientId: "same-id" });
+  const inDev = await chat.send(mallory, { action: "sendmessage", room: "dev", message: "two", clientId: "same-id" });
+  const again = await chat.send(mallory, { action: "sendmessage", room: "dev", message: "two", clientId: "same-id" });
+  expect(inLobby.id).not.toEqual(inDev.id);
+  expect(again.id).toEqual(inDev.id);
+  expect(chat.api.framesTo(bystander.connectionId).filter((f) => (f as Frame).type === "message")).toHaveLength(1);
+  expect(chat.api.framesTo(other.connectionId).filter((f) => (f as Frame).type === "message")).toHaveLength(1);
+  expect(chat.api.framesTo(victim.connectionId)).toEqual([]);
+});
