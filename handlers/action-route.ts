@@ -5,11 +5,12 @@ import type { Route, WebSocketEvent } from "./route";
 
 /**
  * A client action route: validates the frame before anything else (so a bad one
- * writes nothing), then runs `handle` and sends its result back as the reply.
+ * writes nothing), then runs `handleFields` and sends its result back as the reply.
  */
 export function actionRoute<A extends Action>(
   action: A,
-  handle: (fields: ActionFields<A>, event: WebSocketEvent, deps: Deps) => Promise<unknown>,
+  // Not `handle`: Pulumi's function serialization takes that for the method's own name below and leaves it uncaptured.
+  handleFields: (fields: ActionFields<A>, event: WebSocketEvent, deps: Deps) => Promise<unknown>,
 ): Route {
   return {
     key: action,
@@ -17,7 +18,7 @@ export function actionRoute<A extends Action>(
     routeResponse: true,
     async handle(event, deps) {
       const { fields } = deps.protocol.parseFrame(event.body);
-      return reply(await handle(deps.protocol.parseFields(action, fields), event, deps));
+      return reply(await handleFields(deps.protocol.parseFields(action, fields), event, deps));
     },
   };
 }

@@ -1,0 +1,271 @@
+import { configEnv, defaultConfig } from "../../handlers/config";
+import { routes } from "../../handlers/routes";
+import { keyAttributes, tableDefinition } from "../../model/table";
+import { account, region, runProgram, type ProgramRun } from "../support/pulumi-mocks";
+
+// The `dev` stack with no config: every default of infra/config.ts and handlers/config.ts.
+let run: ProgramRun;
+beforeAll(async () => {
+  run = await runProgram("dev");
+}, 120_000);
+
+const T = {
+  api: "aws:apigatewayv2/api:Api",
+  stage: "aws:apigatewayv2/stage:Stage",
+  route: "aws:apigatewayv2/route:Route",
+  routeResponse: "aws:apigatewayv2/routeResponse:RouteResponse",
+  integration: "aws:apigatewayv2/integration:Integration",
+  fn: "aws:lambda/function:Function",
+  permission: "aws:lambda/permission:Permission",
+  table: "aws:dynamodb/table:Table",
+  logGroup: "aws:cloudwatch/logGroup:LogGroup",
+  role: "aws:iam/role:Role",
+  rolePolicy: "aws:iam/rolePolicy:RolePolicy",
+};
+
+const api = () => run.ofType(T.api)[0];
+const table = () => run.ofType(T.table)[0];
+/** The resources behind one route of the route table, followed through ids and ARNs. */
+function wiring(routeKey: string) {
+  const route = run.ofType(T.route).find((r) => r.inputs.routeKey === routeKey)!;
+  const integration = run.ofType(T.integration).find((i) => `integrations/${i.id}` === route.inputs.target)!;
+  const fn = run.ofType(T.fn).find((f) => f.state.invokeArn === integration.inputs.integrationUri)!;
+  const role = run.ofType(T.role).find((r) => r.state.arn === fn.inputs.role)!;
+  const policies = run.ofType(T.rolePolicy).filter((p) => p.inputs.role === role.id);
+  return { route, integration, fn, role, policies };
+}
+
+describe("WebSocket API", () => {
+  // check 1: one WebSocket API, routed on the frame's `action`.
+  it("is a WebSocket API with route selection on $request.body.action", () => {
+    expect(run.ofType(T.api)).toHaveLength(1);
+    expect(api().inputs).toMatchObject({
+      protocolType: "WEBSOCKET",
+      routeSelectionExpression: "$request.body.action",
+    });
+  });
+
+  // check 2: every route of handlers/routes.ts, and nothing else, has its own function and integration.
+  it("wires every route of the route table to its own function through its own AWS_PROXY integration", () => {
+    expect(
+      run
+        .ofType(T.route)
+        .map((r) => r.inputs.routeKey)
+        .sort(),
+    ).toEqual(routes.map((r) => r.key).sort());
+    const functions = new Set<string>();
+    for (const route of routes) {
+      const { route: apiRoute, integration, fn } = wiring(route.key);
+      expect(apiRoute.inputs.apiId).toBe(api().id);
+      expect(integration.inputs).toMatchObject({
+        apiId: api().id,
+        integrationType: "AWS_PROXY",
+        integrationMethod: "POST",
+      });
+      expect(fn.inputs.name).toBe(`roomcast-dev-${route.name}`);
+      functions.add(fn.state.arn);
+    }
+    expect(functions.size).toBe(routes.length);
+    expect(run.ofType(T.integration)).toHaveLength(routes.length);
+  });
+
+  // check 3: the reply travels back to the sender exactly on routes with a route response.
+  it("has a $default route response exactly on the routes whose reply goes back to the sender", () => {
+    const responses = run.ofType(T.routeResponse);
+    const withResponse = routes.filter((r) => r.routeResponse).map((r) => wiring(r.key).route.id);
+    expect(responses.map((r) => r.inputs.routeId).sort()).toEqual(withResponse.sort());
+    for (const response of responses)
+      expect(response.inputs).toMatchObject({ apiId: api().id, routeResponseKey: "$default" });
+    for (const route of routes) {
+      expect(wiring(route.key).route.inputs.routeResponseSelectionExpression).toBe(
+        route.routeResponse ? "$default" : undefined,
+      );
+    }
+  });
+
+  // check 4: API Gateway may invoke each function, from this API and its route only.
+  it("lets only this API's route invoke each function", () => {
+    expect(run.ofType(T.permission)).toHaveLength(routes.length);
+    for (const route of routes) {
+      const { fn } = wiring(route.key);
+      const permission = run.ofType(T.permission).find((p) => p.inputs.function === fn.state.name)!;
+      expect(permission.inputs).toEqual({
+        action: "lambda:InvokeFunction",
+        function: fn.state.name,
+        principal: "apigateway.amazonaws.com",
+        sourceArn: `arn:aws:execute-api:${region}:${account}:${api().id}/*/${route.key}`,
+      });
+    }
+  });
+});
+
+describe("Lambda functions", () => {
+  // check 5: Node 22 on arm64 with the default size, the serialized handler and JSON logs to its own group.
+  it("run the serialized handler on nodejs22.x arm64 and log JSON to their own log group", () => {
+    for (const route of routes) {
+      const { fn } = wiring(route.key);
+      expect(fn.inputs).toMatchObject({
+        runtime: "nodejs22.x",
+        architectures: ["arm64"],
+        handler: "__index.handler",
+        memorySize: 256,
+        timeout: 29,
+        loggingConfig: { logFormat: "JSON", logGroup: `/aws/lambda/${fn.inputs.name}` },
+      });
+      expect(run.ofType(T.logGroup).map((g) => g.inputs.name)).toContain(fn.inputs.loggingConfig.logGroup);
+    }
+  });
+
+  // check 6: the table name and every handler setting, under the names handlers/config.ts reads.
+  it("get TABLE_NAME and every handler setting in their environment", () => {
+    const expected = {
+      [configEnv.tableName]: table().state.name,
+      ...Object.fromEntries(
+        Object.entries(defaultConfig).map(([key, value]) => [
+          configEnv[key as keyof typeof defaultConfig],
+          String(value),
+        ]),
+      ),
+    };
+    for (const fn of run.ofType(T.fn)) expect(fn.inputs.environment.variables).toEqual(expected);
+  });
+});
+
+describe("IAM", () => {
+  const tableArn = () => table().state.arn;
+  const expectedStatements = (logGroupArn: string) => [
+    {
+      Sid: "ChatTable",
+      Effect: "Allow",
+      Action: [
+        "dynamodb:GetItem",
+        "dynamodb:Query",
+        "dynamodb:PutItem",
+        "dynamodb:UpdateItem",
+        "dynamodb:DeleteItem",
+      ],
+      Resource: [tableArn(), `${tableArn()}/index/gsi1`],
+    },
+    {
+      Sid: "PostToConnections",
+      Effect: "Allow",
+      Action: ["execute-api:ManageConnections"],
+      Resource: `arn:aws:execute-api:${region}:${account}:${api().id}/dev/POST/@connections/*`,
+    },
+    {
+      Sid: "OwnLogGroup",
+      Effect: "Allow",
+      Action: ["logs:CreateLogStream", "logs:PutLogEvents"],
+      Resource: `${logGroupArn}:*`,
+    },
+  ];
+
+  // check 7: a role per function, assumable by Lambda only, with exactly the least-privilege statements.
+  it("gives each function its own role with exactly the actions the handlers use", () => {
+    expect(run.ofType(T.role)).toHaveLength(routes.length);
+    for (const route of routes) {
+      const { fn, role, policies } = wiring(route.key);
+      expect(JSON.parse(role.inputs.assumeRolePolicy).Statement).toEqual([
+        { Effect: "Allow", Principal: { Service: "lambda.amazonaws.com" }, Action: "sts:AssumeRole" },
+      ]);
+      expect(policies).toHaveLength(1);
+      const ownLogGroup = run
+        .ofType(T.logGroup)
+        .find((g) => g.inputs.name === fn.inputs.loggingConfig.logGroup)!;
+      expect(JSON.parse(policies[0].inputs.policy).Statement).toEqual(
+        expectedStatements(ownLogGroup.state.arn),
+      );
+    }
+  });
+
+  // check 8: nothing broad: no `*` resource or action, no managed policy attached.
+  it("grants no `*` resource, no wildcard action and attaches no managed policy", () => {
+    const statements = run.ofType(T.rolePolicy).flatMap((p) => JSON.parse(p.inputs.policy).Statement);
+    for (const statement of statements) {
+      for (const resource of [statement.Resource].flat())
+        expect(resource).toMatch(/^arn:aws:[a-z-]+:us-east-1:123456789012:[^*]/);
+      for (const action of [statement.Action].flat()) expect(action).not.toContain("*");
+    }
+    expect(run.ofType("aws:iam/rolePolicyAttachment:RolePolicyAttachment")).toEqual([]);
+    for (const role of run.ofType(T.role)) expect(role.inputs.managedPolicyArns).toBeUndefined();
+  });
+
+  // check 9: API Gateway's account-wide logging role is left alone unless a stack opts in.
+  it("leaves API Gateway's account settings alone by default", () => {
+    expect(run.ofType("aws:apigateway/account:Account")).toEqual([]);
+  });
+});
+
+describe("DynamoDB table", () => {
+  // check 10: keys, index and TTL come from model/table.ts.
+  it("has the keys, indexes and TTL of tableDefinition, on demand", () => {
+    const def = tableDefinition;
+    expect(table().inputs).toMatchObject({
+      billingMode: "PAY_PER_REQUEST",
+      hashKey: def.partitionKey,
+      rangeKey: def.sortKey,
+      ttl: { attributeName: def.ttlAttribute, enabled: true },
+    });
+    expect(table().inputs.attributes).toEqual(keyAttributes().map((name) => ({ name, type: "S" })));
+    expect(table().inputs.globalSecondaryIndexes).toEqual(
+      def.globalIndexes.map((index) => ({
+        name: index.name,
+        keySchemas: [
+          { attributeName: index.partitionKey, keyType: "HASH" },
+          { attributeName: index.sortKey, keyType: "RANGE" },
+        ],
+        projectionType: "ALL",
+      })),
+    );
+  });
+
+  // check 11: dev is throwaway: no point-in-time recovery, no deletion protection.
+  it("has no point-in-time recovery or deletion protection on the dev stack", () => {
+    expect(table().inputs.pointInTimeRecovery).toEqual({ enabled: false });
+    expect(table().inputs.deletionProtectionEnabled).toBe(false);
+  });
+});
+
+describe("stage and logs", () => {
+  // check 12: the stage is named after the stack, deploys itself, throttles and logs access as JSON.
+  it("is an auto-deployed stage named after the stack with default throttling and JSON access logs", () => {
+    const [stage] = run.ofType(T.stage);
+    const accessLog = run
+      .ofType(T.logGroup)
+      .find((g) => g.state.arn === stage.inputs.accessLogSettings.destinationArn)!;
+    expect(stage.inputs).toMatchObject({
+      apiId: api().id,
+      name: "dev",
+      autoDeploy: true,
+      defaultRouteSettings: { throttlingRateLimit: 50, throttlingBurstLimit: 100 },
+    });
+    expect(accessLog.inputs.name).toBe("/aws/apigateway/roomcast-dev/access");
+    expect(JSON.parse(stage.inputs.accessLogSettings.format)).toMatchObject({
+      requestId: "$context.requestId",
+      routeKey: "$context.routeKey",
+      connectionId: "$context.connectionId",
+      status: "$context.status",
+    });
+  });
+
+  // check 13: every log group (functions and access log) keeps 14 days by default.
+  it("keeps every log group for the default 14 days", () => {
+    const groups = run.ofType(T.logGroup);
+    expect(groups).toHaveLength(routes.length + 1);
+    for (const group of groups) expect(group.inputs.retentionInDays).toBe(14);
+  });
+});
+
+describe("stack outputs", () => {
+  // check 14: what a user pastes into wscat, and what the Management API is reached at.
+  it("are the wss:// URL, a wscat command, the table name and the management endpoint", () => {
+    const apiId = api().id;
+    expect(apiId).toMatch(/^[a-z0-9]{10}$/);
+    expect(run.outputs).toEqual({
+      url: `wss://${apiId}.execute-api.${region}.amazonaws.com/dev`,
+      wscat: `wscat -c wss://${apiId}.execute-api.${region}.amazonaws.com/dev`,
+      tableName: table().state.name,
+      managementEndpoint: `https://${apiId}.execute-api.${region}.amazonaws.com/dev`,
+    });
+  });
+});

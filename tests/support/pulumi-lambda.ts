@@ -1,0 +1,173 @@
+import { spawn } from "node:child_process";
+import { randomBytes, randomUUID } from "node:crypto";
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
+
+/**
+ * Runs in a fresh Node process as Lambda's Node runtime does: requires the
+ * handler module from LAMBDA_TASK_ROOT (which runs the callbackFactory: the cold
+ * start) and, given an event, invokes `exports.handler(event, context)`.
+ */
+const runtimeSource = `
+const { join } = require("node:path");
+process.once("message", async ({ event, context }) => {
+  const reply = (message) => process.send({ node: process.versions.node, modules: Object.keys(require.cache), ...message }, () => process.exit(0));
+  try {
+    const lambda = require(join(process.env.LAMBDA_TASK_ROOT, "__index.js"));
+    if (event === undefined) return reply({ handlerType: typeof lambda.handler });
+    const deadline = Date.now() + context.timeoutMs;
+    const result = await lambda.handler(event, { ...context, getRemainingTimeInMillis: () => deadline - Date.now() });
+    reply({ handlerType: typeof lambda.handler, result });
+  } catch (error) {
+    reply({ error: String((error && error.stack) || error) });
+  }
+});
+`;
+
+export type LambdaRun = {
+  /** Node version of the child, from PATH. */
+  node: string;
+  handlerType: string;
+  result?: { statusCode: number; body?: string };
+  error?: string;
+  /** Every module file the child loaded. */
+  modules: string[];
+  /** The function's stdout, one JSON log object a line. */
+  logs: Record<string, unknown>[];
+};
+
+/**
+ * Loads (and with `event`, invokes) the Lambda unpacked in `codeDir` in a fresh
+ * `node` from PATH, with only `env` (no NODE_PATH: nothing outside the zip resolves).
+ */
+export function runLambda(
+  codeDir: string,
+  env: Record<string, string>,
+  event?: unknown,
+  timeoutMs = 20_000,
+): Promise<LambdaRun> {
+  const functionName = env.AWS_LAMBDA_FUNCTION_NAME ?? "roomcast-test";
+  const context = {
+    awsRequestId: randomUUID(),
+    functionName,
+    functionVersion: "$LATEST",
+    invokedFunctionArn: `arn:aws:lambda:us-east-1:123456789012:function:${functionName}`,
+    memoryLimitInMB: "256",
+    logGroupName: `/aws/lambda/${functionName}`,
+    logStreamName: `2030/01/01/[$LATEST]${randomBytes(16).toString("hex")}`,
+    callbackWaitsForEmptyEventLoop: true,
+    timeoutMs,
+  };
+  return new Promise((resolve, reject) => {
+    const child = spawn("node", ["-e", runtimeSource], {
+      cwd: codeDir,
+      env: { PATH: process.env.PATH!, LAMBDA_TASK_ROOT: codeDir, AWS_REGION: "us-east-1", ...env },
+      stdio: ["ignore", "pipe", "pipe", "ipc"],
+    });
+    let stdout = "";
+    let stderr = "";
+    child.stdout!.on("data", (chunk: Buffer) => (stdout += chunk));
+    child.stderr!.on("data", (chunk: Buffer) => (stderr += chunk));
+    const timer = setTimeout(() => child.kill("SIGKILL"), timeoutMs);
+    let reply: Omit<LambdaRun, "logs"> | undefined;
+    child.on("message", (message) => (reply = message as Omit<LambdaRun, "logs">));
+    child.on("error", reject);
+    child.on("exit", (code, signal) => {
+      clearTimeout(timer);
+      if (!reply)
+        return reject(
+          new Error(`lambda process ended (${signal ?? code}) without a reply:\n${stderr}${stdout}`),
+        );
+      const logs = stdout
+        .split("\n")
+        .filter((line) => line.startsWith("{"))
+        .map((line) => JSON.parse(line) as Record<string, unknown>);
+      resolve({ ...reply, logs });
+    });
+    child.send({ event, context });
+  });
+}
+
+/** A WebSocket event as API Gateway sends it to a route's Lambda. */
+export function websocketEvent(
+  routeKey: string,
+  connectionId: string,
+  options: { body?: string; query?: Record<string, string>; stage?: string; apiId?: string } = {},
+) {
+  const apiId = options.apiId ?? "a1b2c3d4e5";
+  const now = Date.now();
+  const eventType =
+    routeKey === "$connect" ? "CONNECT" : routeKey === "$disconnect" ? "DISCONNECT" : "MESSAGE";
+  const domainName = `${apiId}.execute-api.us-east-1.amazonaws.com`;
+  const handshake =
+    eventType === "CONNECT"
+      ? {
+          headers: {
+            Host: domainName,
+            "Sec-WebSocket-Key": randomBytes(16).toString("base64"),
+            "Sec-WebSocket-Version": "13",
+            "X-Forwarded-For": "203.0.113.7",
+            "X-Forwarded-Port": "443",
+            "X-Forwarded-Proto": "https",
+          },
+          queryStringParameters: options.query,
+          multiValueQueryStringParameters: options.query
+            ? Object.fromEntries(Object.entries(options.query).map(([key, value]) => [key, [value]]))
+            : undefined,
+        }
+      : {};
+  return {
+    ...handshake,
+    requestContext: {
+      routeKey,
+      eventType,
+      messageId: eventType === "MESSAGE" ? `${randomBytes(9).toString("base64url")}=` : undefined,
+      extendedRequestId: `${randomBytes(9).toString("base64url")}=`,
+      requestTime: new Date(now).toUTCString(),
+      messageDirection: "IN",
+      stage: options.stage ?? "dev",
+      connectedAt: now - 1000,
+      requestTimeEpoch: now,
+      identity: { sourceIp: "203.0.113.7", userAgent: "wscat/6.1.0" },
+      requestId: `${randomBytes(9).toString("base64url")}=`,
+      domainName,
+      connectionId,
+      apiId,
+    },
+    body: options.body,
+    isBase64Encoded: false,
+  };
+}
+
+/** A 16-character connection id in API Gateway's style, e.g. `L0SM9cOFvHcCIhw=`. */
+export const connectionId = () => `${randomBytes(12).toString("base64url").slice(0, 15)}=`;
+
+export type PostedFrame = { connectionId: string; frame: Record<string, unknown> };
+
+/**
+ * A loopback stand-in for the Management API: answers 200 to every
+ * `POST /@connections/{id}` and records what was posted.
+ */
+export async function startManagementEndpoint() {
+  const posts: PostedFrame[] = [];
+  const server = createServer((request, response) => {
+    let body = "";
+    request.on("data", (chunk: Buffer) => (body += chunk));
+    request.on("end", () => {
+      const match = /^\/@connections\/([^/?]+)$/.exec(request.url ?? "");
+      if (request.method !== "POST" || !match) {
+        response.writeHead(404).end();
+        return;
+      }
+      posts.push({ connectionId: decodeURIComponent(match[1]), frame: JSON.parse(body) });
+      response.writeHead(200).end();
+    });
+  });
+  await new Promise<void>((listening) => server.listen(0, "127.0.0.1", listening));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    posts,
+    close: () => new Promise<void>((closed) => server.close(() => closed())),
+  };
+}

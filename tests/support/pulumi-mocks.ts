@@ -1,0 +1,185 @@
+import { createHash } from "node:crypto";
+import * as pulumi from "@pulumi/pulumi";
+
+export const account = "123456789012";
+export const region = "us-east-1";
+
+/** Resource properties as the engine sees them: untyped, nested JSON (and assets) that tests read freely. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export type Properties = Record<string, any>;
+
+/** A resource the program registered: its inputs as the engine would receive them, and the mocked state. */
+export type MockedResource = {
+  type: string;
+  name: string;
+  id: string;
+  inputs: Properties;
+  state: Properties;
+};
+
+/** Deterministic stand-ins for AWS's generated ids: Pulumi's 7-hex auto-name suffix, API ids. */
+const hash = (seed: string) => createHash("sha1").update(seed).digest("hex");
+const autoName = (name: string) => `${name}-${hash(name).slice(0, 7)}`;
+const shortId = (name: string, length: number) =>
+  BigInt(`0x${hash(name)}`)
+    .toString(36)
+    .slice(0, length);
+
+/** Outputs AWS computes for each resource type the program creates, with realistic ARNs. */
+function mockState(type: string, name: string, inputs: Properties): { id: string; state: Properties } {
+  switch (type) {
+    case "aws:dynamodb/table:Table": {
+      const tableName = inputs.name ?? autoName(name);
+      return {
+        id: tableName,
+        state: { name: tableName, arn: `arn:aws:dynamodb:${region}:${account}:table/${tableName}` },
+      };
+    }
+    case "aws:apigatewayv2/api:Api": {
+      const apiId = shortId(name, 10);
+      return {
+        id: apiId,
+        state: {
+          arn: `arn:aws:apigateway:${region}::/apis/${apiId}`,
+          apiEndpoint: `wss://${apiId}.execute-api.${region}.amazonaws.com`,
+          executionArn: `arn:aws:execute-api:${region}:${account}:${apiId}`,
+        },
+      };
+    }
+    case "aws:apigatewayv2/stage:Stage":
+      return {
+        id: inputs.name,
+        state: {
+          arn: `arn:aws:apigateway:${region}::/apis/${inputs.apiId}/stages/${inputs.name}`,
+          invokeUrl: `wss://${inputs.apiId}.execute-api.${region}.amazonaws.com/${inputs.name}`,
+          executionArn: `arn:aws:execute-api:${region}:${account}:${inputs.apiId}/${inputs.name}`,
+        },
+      };
+    case "aws:apigatewayv2/integration:Integration":
+    case "aws:apigatewayv2/route:Route":
+    case "aws:apigatewayv2/routeResponse:RouteResponse":
+      return { id: shortId(`${type}/${name}`, 7), state: {} };
+    case "aws:lambda/function:Function": {
+      const functionName = inputs.name ?? autoName(name);
+      const arn = `arn:aws:lambda:${region}:${account}:function:${functionName}`;
+      return {
+        id: functionName,
+        state: {
+          name: functionName,
+          arn,
+          qualifiedArn: `${arn}:$LATEST`,
+          invokeArn: `arn:aws:apigateway:${region}:lambda:path/2015-03-31/functions/${arn}/invocations`,
+          version: "$LATEST",
+        },
+      };
+    }
+    case "aws:lambda/permission:Permission":
+      return { id: autoName(name), state: { statementId: autoName(name) } };
+    case "aws:cloudwatch/logGroup:LogGroup": {
+      const groupName = inputs.name ?? autoName(name);
+      return {
+        id: groupName,
+        state: { name: groupName, arn: `arn:aws:logs:${region}:${account}:log-group:${groupName}` },
+      };
+    }
+    case "aws:iam/role:Role": {
+      const roleName = inputs.name ?? autoName(name);
+      return {
+        id: roleName,
+        state: {
+          name: roleName,
+          arn: `arn:aws:iam::${account}:role/${roleName}`,
+          uniqueId: `AROA${hash(name).slice(0, 17).toUpperCase()}`,
+        },
+      };
+    }
+    case "aws:iam/rolePolicy:RolePolicy":
+      return { id: `${inputs.role}:${autoName(name)}`, state: { name: autoName(name) } };
+    case "aws:apigateway/account:Account":
+      return { id: "api-gateway-account", state: {} };
+    default:
+      // A component resource (roomcast:index:...) or a type the program does not use yet.
+      return { id: `${name}-id`, state: {} };
+  }
+}
+
+const calls: Record<string, Record<string, unknown>> = {
+  "aws:index/getCallerIdentity:getCallerIdentity": {
+    id: account,
+    accountId: account,
+    arn: `arn:aws:iam::${account}:user/deployer`,
+    userId: "AIDAJQABLZS4A3QDU576Q",
+  },
+  "aws:index/getRegion:getRegion": {
+    id: region,
+    region,
+    name: region,
+    endpoint: `ec2.${region}.amazonaws.com`,
+    description: "US East (N. Virginia)",
+  },
+  "aws:index/getPartition:getPartition": {
+    id: "aws",
+    partition: "aws",
+    dnsSuffix: "amazonaws.com",
+    reverseDnsPrefix: "com.amazonaws",
+  },
+};
+
+/** Mocks that answer like AWS and record every resource the program registers. */
+function awsMocks() {
+  const resources: MockedResource[] = [];
+  const mocks: pulumi.runtime.Mocks = {
+    newResource({ type, name, inputs }) {
+      const { id, state } = mockState(type, name, inputs);
+      const full = { ...inputs, ...state };
+      resources.push({ type, name, id, inputs, state: full });
+      return { id, state: full };
+    },
+    call({ token }) {
+      const result = calls[token];
+      if (!result) throw new Error(`unmocked call ${token}`);
+      return result;
+    },
+  };
+  return { mocks, resources };
+}
+
+/** The value of an Output, once known. */
+function resolve<T>(output: pulumi.Input<T>): Promise<T> {
+  return new Promise((done) => pulumi.output(output).apply((value) => done(value as T)));
+}
+
+/** The index.ts stack outputs. */
+type StackOutputs = { url: string; wscat: string; tableName: string; managementEndpoint: string };
+
+/**
+ * Runs the Pulumi program (index.ts) under mocks, as stack `stack` with the given
+ * `roomcast:` config, and returns its outputs and every resource it registered.
+ * The program is imported only now, after the mocks and the config are in place.
+ */
+export async function runProgram(stack: string, config: Record<string, string> = {}) {
+  const { mocks, resources } = awsMocks();
+  await pulumi.runtime.setMocks(mocks, "roomcast", stack, false);
+  pulumi.runtime.setAllConfig({
+    "aws:region": region,
+    ...Object.fromEntries(Object.entries(config).map(([key, value]) => [`roomcast:${key}`, value])),
+  });
+  const program = await import("../../index");
+  const outputs: StackOutputs = {
+    url: await resolve(program.url),
+    wscat: await resolve(program.wscat),
+    tableName: await resolve(program.tableName),
+    managementEndpoint: await resolve(program.managementEndpoint),
+  };
+  // Lambdas register once their code is serialized: let every registration finish, as the program's end does.
+  await pulumi.runtime.disconnect();
+  const ofType = (type: string) => resources.filter((r) => r.type === type);
+  const named = (type: string, name: string) => {
+    const found = ofType(type).find((r) => r.name === name);
+    if (!found) throw new Error(`no ${type} named ${name}`);
+    return found;
+  };
+  return { outputs, resources, ofType, named };
+}
+
+export type ProgramRun = Awaited<ReturnType<typeof runProgram>>;
