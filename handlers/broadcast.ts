@@ -20,10 +20,10 @@ export async function broadcastToRoom(
 ) {
   const members = await deps.store.membersOf(room);
   const recipients = members.map((m) => m.connectionId).filter((id) => id !== except);
-  const report = await deps.delivery.broadcast(managementEndpoint(event, deps), recipients, frame);
+  const report = await deps.delivery.broadcast(managementEndpoint(event, deps), recipients, frame, deps.log);
   for (const gone of report.gone) {
     const rooms = await deps.store.disconnect(gone);
-    deps.log.info("removed gone connection", { connectionId: gone, rooms });
+    deps.log.info("removed gone connection", { recipient: gone, rooms });
   }
   if (report.gone.length || report.failed.length) {
     deps.log.warn("broadcast incomplete", {

@@ -30,7 +30,19 @@ export const connectRoute: Route = {
       userId: identity?.userId,
       defaultRoom: room,
     });
-    await broadcastToRoom(event, deps, room, frames.presence(room, "join", connection.name), connection.connectionId);
+    try {
+      await broadcastToRoom(
+        event,
+        deps,
+        room,
+        frames.presence(room, "join", connection.name),
+        connection.connectionId,
+      );
+    } catch (error) {
+      // The handshake fails, so the socket never opens: leave no member behind for it.
+      await deps.store.disconnect(connection.connectionId);
+      throw error;
+    }
     return { statusCode: 200 };
   },
 };

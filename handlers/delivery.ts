@@ -10,18 +10,25 @@ import type { Logger } from "./log";
 export type DeliveryOutcome = "delivered" | "gone" | "failed";
 export type DeliveryReport = { delivered: number; gone: string[]; failed: string[] };
 
-/** Pushes frames to connections through API Gateway's Management API. */
+/**
+ * Pushes frames to connections through API Gateway's Management API. Failures
+ * are logged to `log`, the caller's request logger, so they carry its route and ids.
+ */
 export interface Delivery {
-  send(endpoint: string, connectionId: string, frame: unknown): Promise<DeliveryOutcome>;
+  send(endpoint: string, connectionId: string, frame: unknown, log: Logger): Promise<DeliveryOutcome>;
   /** Posts one frame to many connections, at most `concurrency` at a time; never throws for a recipient. */
-  broadcast(endpoint: string, connectionIds: readonly string[], frame: unknown): Promise<DeliveryReport>;
+  broadcast(
+    endpoint: string,
+    connectionIds: readonly string[],
+    frame: unknown,
+    log: Logger,
+  ): Promise<DeliveryReport>;
 }
 
 export type DeliveryOptions = {
   concurrency: number;
   /** Attempts per post: the SDK's standard retry backs off on 429 and 5xx, never on 410. */
   maxAttempts: number;
-  log: Logger;
   /** Extra client settings (credentials and region for the local stack). */
   clientConfig?: ApiGatewayManagementApiClientConfig;
 };
@@ -42,15 +49,23 @@ export function createDelivery(options: DeliveryOptions): Delivery {
     return client;
   };
 
-  async function post(endpoint: string, connectionId: string, data: Uint8Array): Promise<DeliveryOutcome> {
+  async function post(
+    endpoint: string,
+    connectionId: string,
+    data: Uint8Array,
+    log: Logger,
+  ): Promise<DeliveryOutcome> {
     try {
       await clientFor(endpoint).send(new PostToConnectionCommand({ ConnectionId: connectionId, Data: data }));
       return "delivered";
     } catch (error) {
-      if (error instanceof GoneException || (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode === 410) {
+      if (
+        error instanceof GoneException ||
+        (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode === 410
+      ) {
         return "gone";
       }
-      options.log.error("post to connection failed", { connectionId, error });
+      log.error("post to connection failed", { recipient: connectionId, error });
       return "failed";
     }
   }
@@ -58,13 +73,13 @@ export function createDelivery(options: DeliveryOptions): Delivery {
   const encode = (frame: unknown) => Buffer.from(JSON.stringify(frame));
 
   return {
-    send: (endpoint, connectionId, frame) => post(endpoint, connectionId, encode(frame)),
+    send: (endpoint, connectionId, frame, log) => post(endpoint, connectionId, encode(frame), log),
 
-    async broadcast(endpoint, connectionIds, frame) {
+    async broadcast(endpoint, connectionIds, frame, log) {
       const data = encode(frame);
       const limit = pLimit(options.concurrency);
       const outcomes = await Promise.all(
-        connectionIds.map((id) => limit(async () => [id, await post(endpoint, id, data)] as const)),
+        connectionIds.map((id) => limit(async () => [id, await post(endpoint, id, data, log)] as const)),
       );
       const report: DeliveryReport = { delivered: 0, gone: [], failed: [] };
       for (const [id, outcome] of outcomes) {

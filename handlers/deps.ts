@@ -38,7 +38,6 @@ export function createDeps(env: NodeJS.ProcessEnv = process.env, overrides: Part
     delivery: createDelivery({
       concurrency: config.fanoutConcurrency,
       maxAttempts: config.postMaxAttempts,
-      log,
       clientConfig: local,
     }),
     ...overrides,

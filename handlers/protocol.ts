@@ -6,13 +6,7 @@ export const actions = ["sendmessage", "joinroom", "leaveroom", "listrooms", "hi
 export type Action = (typeof actions)[number];
 
 export type ErrorCode =
-  | "BAD_JSON"
-  | "UNKNOWN_ACTION"
-  | "INVALID"
-  | "NOT_A_MEMBER"
-  | "TOO_LARGE"
-  | "RATE_LIMITED"
-  | "INTERNAL";
+  "BAD_JSON" | "UNKNOWN_ACTION" | "INVALID" | "NOT_A_MEMBER" | "TOO_LARGE" | "RATE_LIMITED" | "INTERNAL";
 
 export type ErrorFrame = { type: "error"; code: ErrorCode; message: string; action?: string };
 
@@ -34,7 +28,7 @@ const clientIdPattern = /^[A-Za-z0-9_.:-]{1,64}$/;
 const ulidPattern = /^[0-9A-HJKMNP-TV-Z]{26}$/;
 // C0/C1 controls, except tab and newlines in message text.
 const nameForbidden = /[\p{Cc}\p{Cf}\p{Zl}\p{Zp}]/u;
-const textForbidden = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F]/;
+const textForbidden = /(?![\t\n\r])\p{Cc}/u;
 const characters = (s: string) => [...s].length;
 
 type Limits = Pick<ChatConfig, "maxMessageLength" | "maxNameLength" | "historyPageMax">;
@@ -90,15 +84,21 @@ export type ActionFields<A extends Action> = z.infer<ReturnType<typeof buildSche
 export function createProtocol(config: Limits) {
   const { frames, connect } = buildSchemas(config);
 
-  /** Max bytes of a frame body: the longest legal message, 4 bytes a character, plus room for the JSON around it. */
-  const maxFrameBytes = config.maxMessageLength * 4 + 1024;
+  /**
+   * Max bytes of a frame body: the longest legal message plus room for the JSON around it.
+   * JSON may escape any character as `\uXXXX` (many encoders do by default), and one
+   * outside the BMP as two: up to 12 bytes a character.
+   */
+  const maxFrameBytes = config.maxMessageLength * 12 + 1024;
 
   function check<T>(schema: z.ZodType<T>, input: unknown, missing: (field: string) => string): T {
-    const result = schema.safeParse(input);
+    // Without reportInput, zod leaves `input` off every issue and a wrong type would read as a missing field.
+    const result = schema.safeParse(input, { reportInput: true });
     if (result.success) return result.data;
     const issue = result.error.issues[0];
     const field = issue.path.join(".");
-    const message = issue.code === "invalid_type" && issue.input === undefined ? missing(field) : issue.message;
+    const message =
+      issue.code === "invalid_type" && issue.input === undefined ? missing(field) : issue.message;
     throw new FrameError("INVALID", message);
   }
 
@@ -117,7 +117,10 @@ export function createProtocol(config: Limits) {
       try {
         parsed = JSON.parse(body ?? "");
       } catch {
-        throw new FrameError("BAD_JSON", `frame: must be a JSON object like {"action":"sendmessage","message":"hi"}`);
+        throw new FrameError(
+          "BAD_JSON",
+          `frame: must be a JSON object like {"action":"sendmessage","message":"hi"}`,
+        );
       }
       if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) {
         throw new FrameError("BAD_JSON", "frame: must be a JSON object with an `action` field");
@@ -133,7 +136,11 @@ export function createProtocol(config: Limits) {
     /** Validates the fields of an action. @throws FrameError INVALID or TOO_LARGE */
     parseFields<A extends Action>(action: A, fields: Record<string, unknown>): ActionFields<A> {
       const message = fields.message;
-      if (action === "sendmessage" && typeof message === "string" && characters(message) > config.maxMessageLength) {
+      if (
+        action === "sendmessage" &&
+        typeof message === "string" &&
+        characters(message) > config.maxMessageLength
+      ) {
         throw new FrameError("TOO_LARGE", `message: must be at most ${config.maxMessageLength} characters`);
       }
       return check<unknown>(frames[action], fields, (field) => `${field}: is required`) as ActionFields<A>;

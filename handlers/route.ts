@@ -3,14 +3,19 @@ import type { Deps } from "./deps";
 
 /**
  * The event API Gateway sends a WebSocket route's Lambda. `$connect` also gets the
- * handshake's headers and query string; an authorizer adds its context.
+ * handshake's headers and query string; an authorizer adds its context. Only
+ * messages have a `messageId` (@types/aws-lambda requires one); only `$disconnect`
+ * has the close code and reason.
  */
-export type WebSocketEvent = APIGatewayProxyWebsocketEventV2 & {
+export type WebSocketEvent = Omit<APIGatewayProxyWebsocketEventV2, "requestContext"> & {
   headers?: Record<string, string | undefined>;
   multiValueHeaders?: Record<string, string[] | undefined>;
   queryStringParameters?: Record<string, string | undefined>;
   multiValueQueryStringParameters?: Record<string, string[] | undefined>;
-  requestContext: APIGatewayProxyWebsocketEventV2["requestContext"] & {
+  requestContext: Omit<APIGatewayProxyWebsocketEventV2["requestContext"], "messageId"> & {
+    messageId?: string;
+    disconnectStatusCode?: number;
+    disconnectReason?: string;
     authorizer?: Record<string, unknown>;
     identity?: { sourceIp?: string; userAgent?: string };
   };

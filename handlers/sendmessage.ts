@@ -10,7 +10,7 @@ import type { Deps } from "./deps";
  */
 export const sendMessageRoute = actionRoute("sendmessage", async (fields, event, deps) => {
   const { connectionId } = event.requestContext;
-  // The connection record holds the default room and the identity that scopes a clientId.
+  // The connection record holds the default room and the token subject that scopes a clientId.
   const connection =
     fields.room === undefined || fields.clientId !== undefined
       ? await requireConnection(deps, connectionId)
@@ -22,7 +22,9 @@ export const sendMessageRoute = actionRoute("sendmessage", async (fields, event,
     room,
     from: member.name,
     connectionId,
-    sender: connection?.userId ?? connectionId,
+    // Scoped to who sends, not the connection: a client resending after a reconnect
+    // (new connection id) with the same clientId still stores one message.
+    sender: connection?.userId ?? `name:${member.name}`,
     text: fields.message,
     clientId: fields.clientId,
   });

@@ -9,7 +9,7 @@ export const clientMessageSchema = {
   model: { entity: "clientMessage", version: "1", service: "roomcast" },
   attributes: {
     room: { type: "string", required: true, readOnly: true },
-    /** Who sent it: the token subject when authenticated, else the connection id. */
+    /** Who sent it: the token subject when authenticated, else the display name. */
     sender: { type: "string", required: true, readOnly: true },
     clientId: { type: "string", required: true, readOnly: true },
     messageId: { type: "string", required: true },

@@ -1,0 +1,118 @@
+/**
+ * How fast does one broadcast reach a big room, for each fan-out concurrency?
+ * Evidence for the `fanoutConcurrency` default (handlers/config.ts).
+ *
+ *   npx tsx bench/fanout-concurrency.ts [latencyMs=20] [members=1000]
+ *
+ * The loopback Management API runs in a child process with a fixed delay per call
+ * (the round trip to API Gateway), so this process's CPU time is the sender's
+ * alone: the real SDK client signing, serializing and parsing every post.
+ */
+import { fork } from "node:child_process";
+import { createDelivery } from "../handlers/delivery";
+import { createLogger } from "../handlers/log";
+import { localAws } from "../model/client";
+import { startManagementApi } from "../tests/support/management-api";
+
+const concurrencies = [1, 8, 16, 32, 64, 128];
+const runsEach = 3;
+
+/** The child: serves the Management API; "clear" resets its records, and it answers with the peak concurrency. */
+async function serve(latencyMs: number) {
+  const api = await startManagementApi({ latencyMs });
+  process.send!(api.url);
+  process.on("message", (command) => {
+    if (command === "clear") api.clearRecords();
+    process.send!(api.peakInFlight());
+  });
+  process.on("disconnect", () => void api.close());
+}
+
+function startApiProcess(latencyMs: number) {
+  const child = fork(__filename, ["--serve", String(latencyMs)]);
+  const exited = new Promise<never>((_, reject) =>
+    child.once("exit", (code) => reject(new Error(`management API process exited (${code})`))),
+  );
+  exited.catch(() => undefined);
+  const next = <T>() =>
+    Promise.race([new Promise<T>((resolve) => child.once("message", (m) => resolve(m as T))), exited]);
+  const ask = (command: "clear" | "peak") => {
+    const answer = next<number>();
+    child.send(command);
+    return answer;
+  };
+  return {
+    url: next<string>(),
+    clear: () => ask("clear"),
+    peak: () => ask("peak"),
+    stop: () => child.disconnect(),
+  };
+}
+
+const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
+
+async function main(latencyMs: number, members: number) {
+  const api = startApiProcess(latencyMs);
+  const endpoint = await api.url;
+  const recipients = Array.from({ length: members }, (_, i) => `conn-${String(i).padStart(10, "0")}=`);
+  const frame = {
+    type: "message",
+    room: "lobby",
+    id: "01JZ0000000000000000000000",
+    from: "bench",
+    text: "x".repeat(100),
+    sentAt: new Date().toISOString(),
+  };
+  const log = createLogger({ bench: "fanout" });
+
+  console.log(
+    `broadcast to ${members} members, ${latencyMs} ms per PostToConnection, median of ${runsEach} warm runs\n`,
+  );
+  console.log(
+    "concurrency | broadcast ms | ideal ms | posts/s | CPU µs/post | CPU ms total | peak in flight",
+  );
+  console.log(
+    "----------: | -----------: | -------: | ------: | ----------: | -----------: | -------------:",
+  );
+  for (const concurrency of concurrencies) {
+    const delivery = createDelivery({ concurrency, maxAttempts: 3, clientConfig: localAws });
+    // Warm-up: open the client's keep-alive sockets, as in a warm Lambda container.
+    await delivery.broadcast(endpoint, recipients.slice(0, concurrency * 2), frame, log);
+    const walls: number[] = [];
+    const cpus: number[] = [];
+    await api.clear();
+    for (let run = 0; run < runsEach; run++) {
+      const cpu = process.cpuUsage();
+      const started = performance.now();
+      const report = await delivery.broadcast(endpoint, recipients, frame, log);
+      walls.push(performance.now() - started);
+      const used = process.cpuUsage(cpu);
+      cpus.push((used.user + used.system) / 1000);
+      if (report.delivered !== members) throw new Error(`delivered ${report.delivered} of ${members}`);
+    }
+    const wall = median(walls);
+    const cpu = median(cpus);
+    const ideal = Math.ceil(members / concurrency) * latencyMs;
+    console.log(
+      [
+        concurrency,
+        wall.toFixed(0),
+        ideal,
+        ((members / wall) * 1000).toFixed(0),
+        ((cpu * 1000) / members).toFixed(0),
+        cpu.toFixed(0),
+        await api.peak(),
+      ].join(" | "),
+    );
+  }
+  api.stop();
+}
+
+if (process.argv[2] === "--serve") {
+  void serve(Number(process.argv[3]));
+} else {
+  main(Number(process.argv[2] ?? 20), Number(process.argv[3] ?? 1000)).catch((error) => {
+    console.error(error);
+    process.exit(1);
+  });
+}

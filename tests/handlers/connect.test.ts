@@ -1,0 +1,161 @@
+import { wsClient } from "../support/events";
+import { startChat, type Chat } from "./harness";
+
+let chat: Chat;
+beforeAll(async () => {
+  chat = await startChat();
+});
+afterAll(() => chat.close());
+beforeEach(() => chat.api.clearRecords());
+
+describe("$connect", () => {
+  test("records the connection with ?name= and joins ?room=", async () => {
+    const alice = wsClient();
+    const result = await chat.run(alice.connectEvent({ name: "alice", room: "general" }));
+
+    expect(result).toEqual({ statusCode: 200 });
+    expect(await chat.deps.store.getConnection(alice.connectionId)).toMatchObject({
+      connectionId: alice.connectionId,
+      name: "alice",
+      defaultRoom: "general",
+    });
+    expect(await chat.deps.store.roomsOf(alice.connectionId)).toEqual(["general"]);
+    expect(await chat.send(alice, { action: "members", room: "general" })).toEqual({
+      type: "members",
+      room: "general",
+      members: [{ name: "alice" }],
+    });
+  });
+
+  test("without a query string: a guest name in lobby", async () => {
+    const guest = wsClient();
+    const event = guest.connectEvent();
+    expect(event.queryStringParameters).toBeUndefined();
+
+    expect(await chat.run(event)).toEqual({ statusCode: 200 });
+    const connection = await chat.deps.store.getConnection(guest.connectionId);
+    expect(connection).toMatchObject({ defaultRoom: "lobby" });
+    expect(connection!.name).toMatch(/^guest-[0-9a-f]{6}$/);
+    expect(await chat.deps.store.roomsOf(guest.connectionId)).toEqual(["lobby"]);
+  });
+
+  test("trims the name", async () => {
+    const bob = await chat.connect({ name: "  bob  ", room: "trim" });
+    expect((await chat.deps.store.getConnection(bob.connectionId))!.name).toBe("bob");
+  });
+
+  test.each([
+    [{ name: "x".repeat(33) }, "name: must be 1 to 32 characters"],
+    [{ name: "   " }, "name: must be 1 to 32 characters"],
+    [{ name: "bad\u0007bell" }, "name: must be printable (no control characters)"],
+    [{ room: "a#b" }, "room: must be 1 to 64 characters of A-Z, a-z, 0-9, _ or -"],
+    [{ room: "r".repeat(65) }, "room: must be 1 to 64 characters of A-Z, a-z, 0-9, _ or -"],
+    [{ name: "ok", room: "" }, "room: must be 1 to 64 characters of A-Z, a-z, 0-9, _ or -"],
+  ])("invalid %j fails the handshake with 400 and writes nothing", async (query, reason) => {
+    const watcher = await chat.connect({ name: "watcher" });
+    chat.api.clearRecords();
+    const before = await chat.items();
+    const client = wsClient();
+
+    expect(await chat.run(client.connectEvent(query))).toEqual({ statusCode: 400, body: reason });
+    expect(await chat.items()).toEqual(before);
+    expect(chat.api.posts).toEqual([]);
+    await chat.disconnect(watcher);
+  });
+
+  test("tells the others in the room, not the newcomer nor other rooms", async () => {
+    const carol = await chat.connect({ name: "carol", room: "presence" });
+    const dave = await chat.connect({ name: "dave", room: "presence" });
+    const elsewhere = await chat.connect({ name: "erin", room: "elsewhere" });
+    chat.api.clearRecords();
+
+    await chat.connect({ name: "frank", room: "presence" });
+
+    const join = { type: "presence", room: "presence", event: "join", name: "frank" };
+    expect(chat.api.framesTo(carol.connectionId)).toEqual([join]);
+    expect(chat.api.framesTo(dave.connectionId)).toEqual([join]);
+    expect(chat.api.framesTo(elsewhere.connectionId)).toEqual([]);
+    expect(chat.api.posts).toHaveLength(2);
+  });
+
+  test("connection ids are case-sensitive", async () => {
+    const upper = await chat.connect({ name: "upper", room: "casing" }, { connectionId: "AbCdEfGhIjKlMnO=" });
+    const lower = await chat.connect({ name: "lower", room: "casing" }, { connectionId: "abcdefghijklmno=" });
+
+    expect((await chat.deps.store.getConnection(upper.connectionId))!.name).toBe("upper");
+    expect((await chat.deps.store.getConnection(lower.connectionId))!.name).toBe("lower");
+    await chat.disconnect(upper);
+    expect(await chat.deps.store.getConnection(lower.connectionId)).toBeDefined();
+  });
+
+  test("a failed presence broadcast fails the handshake and leaves no connection behind", async () => {
+    const watcher = await chat.connect({ name: "watcher", room: "haunted" });
+    const client = wsClient();
+    const before = await chat.items();
+    const broken = {
+      ...chat.deps,
+      delivery: {
+        ...chat.deps.delivery,
+        broadcast: () => Promise.reject(new Error("management API unreachable")),
+      },
+    };
+
+    expect(await chat.run(client.connectEvent({ name: "ghost", room: "haunted" }), broken)).toEqual({
+      statusCode: 500,
+      body: "Internal server error",
+    });
+    expect(await chat.items()).toEqual(before);
+    await chat.disconnect(watcher);
+  });
+});
+
+describe("$disconnect", () => {
+  test("removes the connection and all its memberships, and tells each room", async () => {
+    const gina = await chat.connect({ name: "gina", room: "bye-a" });
+    const inA = await chat.connect({ name: "hank", room: "bye-a" });
+    const inB = await chat.connect({ name: "ivy", room: "bye-b" });
+    expect(await chat.send(gina, { action: "joinroom", room: "bye-b" })).toMatchObject({ type: "joined" });
+    chat.api.clearRecords();
+
+    expect(await chat.disconnect(gina)).toEqual({ statusCode: 200 });
+
+    expect(chat.api.framesTo(inA.connectionId)).toEqual([
+      { type: "presence", room: "bye-a", event: "leave", name: "gina" },
+    ]);
+    expect(chat.api.framesTo(inB.connectionId)).toEqual([
+      { type: "presence", room: "bye-b", event: "leave", name: "gina" },
+    ]);
+    expect(chat.api.framesTo(gina.connectionId)).toEqual([]);
+    const left = (await chat.items()).filter((item) => JSON.stringify(item).includes(gina.connectionId));
+    expect(left).toEqual([]);
+    const rooms = await chat.deps.store.listRooms();
+    expect(rooms).toEqual(
+      expect.arrayContaining([
+        { room: "bye-a", members: 1 },
+        { room: "bye-b", members: 1 },
+      ]),
+    );
+  });
+
+  test("is idempotent: a second call and an unknown id succeed quietly", async () => {
+    const jack = await chat.connect({ name: "jack", room: "twice" });
+    const other = await chat.connect({ name: "kim", room: "twice" });
+    expect(await chat.disconnect(jack)).toEqual({ statusCode: 200 });
+    const before = await chat.items();
+    const logged = chat.logs().length;
+    chat.api.clearRecords();
+
+    expect(await chat.disconnect(jack)).toEqual({ statusCode: 200 });
+    expect(await chat.disconnect(wsClient())).toEqual({ statusCode: 200 });
+
+    expect(await chat.items()).toEqual(before);
+    expect(chat.api.posts).toEqual([]);
+    expect(
+      chat
+        .logs()
+        .slice(logged)
+        .filter((line) => line.level !== "info"),
+    ).toEqual([]);
+    await chat.disconnect(other);
+  });
+});

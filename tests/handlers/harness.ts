@@ -1,0 +1,104 @@
+import { ScanCommand } from "@aws-sdk/lib-dynamodb";
+import { configEnv } from "../../handlers/config";
+import { createDeps, type Deps } from "../../handlers/deps";
+import { invoke } from "../../handlers/invoke";
+import { createLogger } from "../../handlers/log";
+import type { RouteResult, WebSocketEvent } from "../../handlers/route";
+import { routeFor } from "../../handlers/routes";
+import { wsClient, type ClientOptions, type WsClient } from "../support/events";
+import { startManagementApi } from "../support/management-api";
+import { freshTable } from "../support/table";
+
+export type Frame = Record<string, unknown> & { type: string };
+export type LogLine = Record<string, unknown> & { level: string; msg: string };
+
+/**
+ * The chat as Lambda runs it: a fresh table on DynamoDB Local, the loopback
+ * Management API, deps from `createDeps` (env vars, as at a cold start) and every
+ * event through `invoke`. Rate limiting is off unless `env` turns it on, so tests
+ * can send freely.
+ */
+export async function startChat(env: Partial<Record<keyof typeof configEnv, string>> = {}) {
+  const table = await freshTable("roomcast-handlers");
+  const api = await startManagementApi();
+  const logLines: string[] = [];
+  const settings: Record<string, string> = {
+    [configEnv.tableName]: table.tableName,
+    [configEnv.dynamodbEndpoint]: table.endpoint,
+    [configEnv.managementEndpoint]: api.url,
+    [configEnv.rateLimitMessages]: "0",
+  };
+  for (const [key, value] of Object.entries(env)) settings[configEnv[key as keyof typeof configEnv]] = value!;
+  const deps = createDeps(settings, {
+    log: createLogger({ service: "roomcast" }, (line) => logLines.push(line)),
+  });
+
+  /** What Lambda does with an event: the route of its routeKey, through `invoke`. */
+  const run = (event: WebSocketEvent, using: Deps = deps): Promise<RouteResult> =>
+    invoke(routeFor(event.requestContext.routeKey), event, using);
+
+  /** Every item of the table, sorted by key (a Scan: fine in tests, never in runtime code). */
+  async function items(): Promise<Record<string, unknown>[]> {
+    const all: Record<string, unknown>[] = [];
+    let ExclusiveStartKey: Record<string, unknown> | undefined;
+    do {
+      const page = await table.doc.send(
+        new ScanCommand({ TableName: table.tableName, ConsistentRead: true, ExclusiveStartKey }),
+      );
+      all.push(...(page.Items ?? []));
+      ExclusiveStartKey = page.LastEvaluatedKey;
+    } while (ExclusiveStartKey);
+    const key = (item: Record<string, unknown>) => `${item.pk}\u0000${item.sk}`;
+    return all.sort((a, b) => key(a).localeCompare(key(b)));
+  }
+
+  async function send(client: WsClient, frame: string | object, using: Deps = deps): Promise<Frame> {
+    const result = await run(client.messageEvent(frame), using);
+    expect(result.statusCode).toBe(200);
+    return JSON.parse(result.body!) as Frame;
+  }
+
+  return {
+    table,
+    api,
+    deps,
+    run,
+    items,
+    send,
+
+    /** Opens a connection through `$connect`; throws unless the handshake succeeds. */
+    async connect(query: Record<string, string> = {}, options: ClientOptions = {}): Promise<WsClient> {
+      const client = wsClient(options);
+      const result = await run(client.connectEvent(query));
+      if (result.statusCode !== 200)
+        throw new Error(`$connect answered ${result.statusCode}: ${result.body}`);
+      return client;
+    },
+
+    disconnect: (client: WsClient, using: Deps = deps) => run(client.disconnectEvent(), using),
+
+    /**
+     * Sends a frame the protocol must reject with `code`, and checks the promise
+     * of DESIGN.md: nothing was written to the table and nobody else got a frame.
+     */
+    async expectRejected(client: WsClient, frame: string | object, code: string): Promise<Frame> {
+      const before = await items();
+      const posted = api.posts.length;
+      const reply = await send(client, frame);
+      expect(reply).toMatchObject({ type: "error", code });
+      expect(await items()).toEqual(before);
+      expect(api.posts.slice(posted)).toEqual([]);
+      return reply;
+    },
+
+    /** Log lines, parsed: the handlers log one JSON object a line. */
+    logs: () => logLines.map((line) => JSON.parse(line) as LogLine),
+
+    async close() {
+      await api.close();
+      await table.drop();
+    },
+  };
+}
+
+export type Chat = Awaited<ReturnType<typeof startChat>>;
