@@ -42,6 +42,11 @@ export function createDelivery(options: DeliveryOptions): Delivery {
         endpoint,
         maxAttempts: options.maxAttempts,
         retryMode: "standard",
+        // The SDK's default pool of 50 sockets would cap the fan-out below a larger concurrency.
+        requestHandler: {
+          httpsAgent: { keepAlive: true, maxSockets: options.concurrency },
+          httpAgent: { keepAlive: true, maxSockets: options.concurrency },
+        },
         ...options.clientConfig,
       });
       clients.set(endpoint, client);

@@ -33,7 +33,7 @@ export interface ChatStore {
   /** True when the connection was a member and is no longer. */
   leave(connectionId: string, room: string): Promise<boolean>;
   getMembership(room: string, connectionId: string): Promise<Membership | undefined>;
-  /** Pattern 1: live members of a room, every page. */
+  /** Pattern 1: live members of a room, every page; expired memberships met on the way are removed. */
   membersOf(room: string): Promise<Membership[]>;
   /** Pattern 2: rooms a connection is in (including expired memberships, for cleanup). */
   roomsOf(connectionId: string): Promise<string[]>;
@@ -197,11 +197,11 @@ export function createChatStore(service: ChatService, options: StoreOptions = {}
     getMembership,
 
     async membersOf(roomName) {
-      const { data } = await membership.query
-        .byRoom({ room: roomName })
-        .where((a, op) => op.gt(a.expiresAt, nowSeconds()))
-        .go({ pages: "all" });
-      return data;
+      // No filter expression: it would cost the same reads and hide the expired items,
+      // which DynamoDB deletes lazily and without moving the room's count; tidy them here.
+      const { data } = await membership.query.byRoom({ room: roomName }).go({ pages: "all" });
+      for (const stale of data.filter((m) => !live(m as Membership))) await removeMembership(stale.connectionId, roomName);
+      return data.filter(live);
     },
 
     roomsOf,

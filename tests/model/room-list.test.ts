@@ -1,6 +1,6 @@
 import { createChatStore, type ChatStore } from "../../model/store";
 import { freshTable, type FreshTable } from "../support/table";
-import { recordCommands } from "./helpers";
+import { recordCommands, testClock } from "./helpers";
 
 let t: FreshTable;
 let store: ChatStore;
@@ -73,5 +73,27 @@ describe("room list with member counts (access pattern 4)", () => {
     recorder.stop();
     expect(recorder.names()).toEqual(["QueryCommand"]);
     expect(Object.values(recorder.calls[0].input.ExpressionAttributeValues as object)).toContain("rooms");
+  });
+});
+
+describe("counts heal when a connection expires without $disconnect", () => {
+  it("the member lookup removes expired memberships and the count follows", async () => {
+    const clock = testClock();
+    const early = createChatStore(t.service, { now: clock.now, connectionTtlSeconds: 60 });
+    await early.connect({ connectionId: "heal-gone-0001=", name: "gone", defaultRoom: "healing" });
+    await early.connect({ connectionId: "heal-live-0001=", name: "live", defaultRoom: "healing" });
+    // Only the first one's items expire: the second reconnects later with a fresh TTL.
+    clock.advance(120_000);
+    const later = createChatStore(t.service, { now: clock.now, connectionTtlSeconds: 60 });
+    await later.disconnect("heal-live-0001=");
+    await later.connect({ connectionId: "heal-live-0002=", name: "live", defaultRoom: "healing" });
+    const before = (await later.listRooms()).find((r) => r.room === "healing");
+    expect(before?.members).toBe(2); // the expired one still counted: DynamoDB has not deleted it
+
+    const members = await later.membersOf("healing");
+    expect(members.map((m) => m.name)).toEqual(["live"]);
+    const after = (await later.listRooms()).find((r) => r.room === "healing");
+    expect(after?.members).toBe(1);
+    expect(await later.roomsOf("heal-gone-0001=")).toEqual([]);
   });
 });

@@ -9,7 +9,7 @@ const lines: string[] = [];
 const deps = { secret, log: createLogger({}, (line) => lines.push(line)) };
 const eventWith = (token?: string) => ({
   methodArn,
-  queryStringParameters: token === undefined ? undefined : { token },
+  queryStringParameters: token === undefined ? null : { token },
   requestContext: { connectionId: "Abc123xyz456QQ=" },
 });
 const effect = (result: Awaited<ReturnType<typeof authorize>>) =>
