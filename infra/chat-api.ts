@@ -6,12 +6,14 @@ import { keyAttributes, tableDefinition } from "../model/table";
 import { accessLogFormat } from "./access-log";
 import { createApiGatewayLogsRole } from "./api-gateway-logs-role";
 import { ChatRoute } from "./chat-route";
+import { ConnectAuthorizer } from "./connect-authorizer";
 import { settingsEnvironment, type StackConfig } from "./config";
 
 /**
  * roomcast on AWS: the table, the WebSocket API, its stage with throttling and
- * access logs, and a {@link ChatRoute} (Lambda, integration, route, permission)
- * for every route of the route table.
+ * access logs, a {@link ChatRoute} (Lambda, integration, route, permission) for
+ * every route of the route table and, when the stack has an `authSecret`, the
+ * {@link ConnectAuthorizer} that `$connect` then requires.
  *
  * @example
  * const chat = new ChatApi("roomcast", readStackConfig());
@@ -22,6 +24,8 @@ export class ChatApi extends pulumi.ComponentResource {
   readonly api: aws.apigatewayv2.Api;
   readonly stage: aws.apigatewayv2.Stage;
   readonly routes: ChatRoute[];
+  /** Only on a stack with an `authSecret`. */
+  readonly authorizer?: ConnectAuthorizer;
   /** `wss://{apiId}.execute-api.{region}.amazonaws.com/{stage}`, for clients. */
   readonly url: pulumi.Output<string>;
   /** `https://{apiId}.execute-api.{region}.amazonaws.com/{stage}`, for PostToConnection. */
@@ -37,12 +41,14 @@ export class ChatApi extends pulumi.ComponentResource {
     const accessLogGroup = createAccessLogGroup();
     const logsRole = args.apiGatewayLogsRole ? createApiGatewayLogsRole(name, asChild) : undefined;
     const stage = createStage();
+    const authorizer = args.authSecret ? createAuthorizer(args.authSecret) : undefined;
     const chatRoutes = createRoutes();
 
     this.table = table;
     this.api = api;
     this.stage = stage;
     this.routes = chatRoutes;
+    this.authorizer = authorizer;
     this.url = pulumi.interpolate`${api.apiEndpoint}/${stage.name}`;
     this.managementEndpoint = this.url.apply((url) => url.replace(/^wss:/, "https:"));
     this.registerOutputs({
@@ -109,6 +115,21 @@ export class ChatApi extends pulumi.ComponentResource {
       );
     }
 
+    function createAuthorizer(secret: pulumi.Output<string>) {
+      return new ConnectAuthorizer(
+        `${name}-authorizer`,
+        {
+          api,
+          namePrefix,
+          secret,
+          memorySize: args.functions.memorySize,
+          timeoutSeconds: args.functions.timeoutSeconds,
+          logRetentionDays: args.logRetentionDays,
+        },
+        asChild,
+      );
+    }
+
     function createRoutes() {
       const environment = { [configEnv.tableName]: table.name, ...settingsEnvironment(args.handlers) };
       return routes.map(
@@ -125,6 +146,8 @@ export class ChatApi extends pulumi.ComponentResource {
               memorySize: args.functions.memorySize,
               timeoutSeconds: args.functions.timeoutSeconds,
               logRetentionDays: args.logRetentionDays,
+              // A WebSocket API runs authorizers on the handshake only: later frames are trusted.
+              authorizerId: route.key === "$connect" ? authorizer?.authorizer.id : undefined,
             },
             asChild,
           ),

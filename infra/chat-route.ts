@@ -3,7 +3,8 @@ import * as pulumi from "@pulumi/pulumi";
 import { lambdaFactory } from "../handlers/lambda";
 import type { Route, RouteResult, WebSocketEvent } from "../handlers/route";
 import { tableDefinition } from "../model/table";
-import { assumeRolePolicy, routeFunctionPolicy } from "./policies";
+import { createLambdaFunction } from "./function";
+import { routeFunctionPolicy } from "./policies";
 
 export type ChatRouteArgs = {
   route: Route;
@@ -17,13 +18,16 @@ export type ChatRouteArgs = {
   memorySize: number;
   timeoutSeconds: number;
   logRetentionDays: number;
+  /** A CUSTOM (Lambda) authorizer for this route; on a WebSocket API only `$connect` uses one. */
+  authorizerId?: pulumi.Input<string>;
 };
 
 /**
- * One route of the WebSocket API and everything behind it: its log group, its
- * own role, the Lambda Pulumi builds from the handler, the AWS_PROXY integration,
- * the route (with a route response when the reply goes back to the sender) and
- * the permission for this API to invoke it.
+ * One route of the WebSocket API and everything behind it: the Lambda Pulumi
+ * builds from the handler with its log group and own role ({@link createLambdaFunction}),
+ * the AWS_PROXY integration, the route (with a route response when the reply goes
+ * back to the sender, with an authorizer when given one) and the permission for
+ * this API to invoke it.
  *
  * @example
  * new ChatRoute("roomcast-sendmessage", { route: routeFor("sendmessage"), api, stage: "dev", table, ... });
@@ -43,9 +47,7 @@ export class ChatRoute extends pulumi.ComponentResource {
     const { route, api } = args;
     const functionName = `${args.namePrefix}-${route.name}`;
 
-    const logGroup = createLogGroup();
-    const { role, policy } = createRole();
-    const fn = createFunction();
+    const { logGroup, role, function: fn } = createFunction();
     const integration = createIntegration();
     const apiRoute = createRoute();
     const routeResponse = route.routeResponse ? createRouteResponse() : undefined;
@@ -60,55 +62,27 @@ export class ChatRoute extends pulumi.ComponentResource {
     this.permission = permission;
     this.registerOutputs({ functionArn: fn.arn, routeId: apiRoute.id });
 
-    function createLogGroup() {
-      return new aws.cloudwatch.LogGroup(
-        name,
-        { name: `/aws/lambda/${functionName}`, retentionInDays: args.logRetentionDays },
-        asChild,
-      );
-    }
-
-    function createRole() {
-      // A role each, so a function may write its own log group and no other.
-      const role = new aws.iam.Role(
-        name,
-        { assumeRolePolicy: assumeRolePolicy("lambda.amazonaws.com") },
-        asChild,
-      );
-      const policy = new aws.iam.RolePolicy(
-        name,
-        {
-          role: role.id,
-          policy: routeFunctionPolicy({
-            tableArn: args.table.arn,
-            indexNames: tableDefinition.globalIndexes.map((index) => index.name),
-            apiExecutionArn: api.executionArn,
-            stage: args.stage,
-            logGroupArn: logGroup.arn,
-          }),
-        },
-        asChild,
-      );
-      return { role, policy };
-    }
-
     function createFunction() {
-      return new aws.lambda.CallbackFunction(
+      return createLambdaFunction(
         name,
         {
-          name: functionName,
+          functionName,
           // Builds the clients at cold start; the factory's code is what gets serialized.
           callbackFactory: lambdaFactory(route),
-          // An explicit role: without one CallbackFunction attaches broad managed policies.
-          role,
-          runtime: aws.lambda.Runtime.NodeJS22dX,
-          architectures: ["arm64"],
+          policy: (logGroupArn) =>
+            routeFunctionPolicy({
+              tableArn: args.table.arn,
+              indexNames: tableDefinition.globalIndexes.map((index) => index.name),
+              apiExecutionArn: api.executionArn,
+              stage: args.stage,
+              logGroupArn,
+            }),
+          environment: args.environment,
           memorySize: args.memorySize,
-          timeout: args.timeoutSeconds,
-          environment: { variables: args.environment },
-          loggingConfig: { logFormat: "JSON", logGroup: logGroup.name },
+          timeoutSeconds: args.timeoutSeconds,
+          logRetentionDays: args.logRetentionDays,
         },
-        { ...asChild, dependsOn: [policy] },
+        asChild,
       );
     }
 
@@ -132,6 +106,8 @@ export class ChatRoute extends pulumi.ComponentResource {
           apiId: api.id,
           routeKey: route.key,
           target: pulumi.interpolate`integrations/${integration.id}`,
+          authorizationType: args.authorizerId ? "CUSTOM" : undefined,
+          authorizerId: args.authorizerId,
           // Sends the integration's body back to the sender.
           routeResponseSelectionExpression: route.routeResponse ? "$default" : undefined,
         },

@@ -19,6 +19,11 @@ export type StackConfig = {
    * logs need one, and an account that never had one must let one stack set it.
    */
   apiGatewayLogsRole: boolean;
+  /**
+   * Signing secret (HS256) of the tokens `$connect` then requires, a Pulumi secret.
+   * Unset: connections are anonymous and no authorizer is created.
+   */
+  authSecret?: pulumi.Output<string>;
   handlers: HandlerSettings;
 };
 
@@ -32,6 +37,9 @@ export const infraDefaults = {
   throttlingBurstLimit: 100,
   apiGatewayLogsRole: false,
 };
+
+/** HS256 wants a key at least as long as its 256-bit hash (RFC 7518, 3.2). */
+export const authSecretMinLength = 32;
 
 /**
  * Reads the stack's config (`roomcast:<key>`), defaults in code. `dev` is the
@@ -65,8 +73,24 @@ export function readStackConfig(config = new pulumi.Config(), stack = pulumi.get
       deletionProtection: config.getBoolean("deletionProtection") ?? protectedByDefault,
     },
     apiGatewayLogsRole: config.getBoolean("apiGatewayLogsRole") ?? infraDefaults.apiGatewayLogsRole,
+    authSecret: readAuthSecret(config),
     handlers,
   };
+}
+
+/**
+ * `pulumi config set --secret authSecret ...`, as a secret Output. A short one fails
+ * `pulumi preview`, with a message of our own: Pulumi's range error prints the value.
+ */
+function readAuthSecret(config: pulumi.Config): pulumi.Output<string> | undefined {
+  try {
+    return config.getSecret("authSecret", { minLength: authSecretMinLength });
+  } catch {
+    throw new pulumi.RunError(
+      `${config.name}:authSecret must be at least ${authSecretMinLength} characters: ` +
+        `pulumi config set --secret authSecret "$(openssl rand -base64 32)"`,
+    );
+  }
 }
 
 /** The handler settings as the environment variables handlers/config.ts reads. */

@@ -60,12 +60,24 @@ export function routeFunctionPolicy(on: RouteFunctionResources): pulumi.Output<s
         Action: connectionActions,
         Resource: pulumi.interpolate`${on.apiExecutionArn}/${on.stage}/POST/@connections/*`,
       },
-      {
-        Sid: "OwnLogGroup",
-        Effect: "Allow",
-        Action: logActions,
-        Resource: pulumi.interpolate`${on.logGroupArn}:*`,
-      },
+      ownLogGroupStatement(on.logGroupArn),
     ],
   });
+}
+
+/**
+ * What a function that touches nothing but its logs may do (the `$connect`
+ * authorizer): write its own log group. No table, no `execute-api`.
+ */
+export function ownLogGroupPolicy(logGroupArn: pulumi.Input<string>): pulumi.Output<string> {
+  return pulumi.jsonStringify({ Version: "2012-10-17", Statement: [ownLogGroupStatement(logGroupArn)] });
+}
+
+function ownLogGroupStatement(logGroupArn: pulumi.Input<string>) {
+  return {
+    Sid: "OwnLogGroup",
+    Effect: "Allow",
+    Action: logActions,
+    Resource: pulumi.interpolate`${logGroupArn}:*`,
+  };
 }

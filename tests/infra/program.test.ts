@@ -269,3 +269,14 @@ describe("stack outputs", () => {
     });
   });
 });
+
+describe("authentication", () => {
+  // check 15: without an authSecret, connections are anonymous: no authorizer and nothing behind one.
+  it("has no authorizer and leaves $connect open on a stack without authSecret", () => {
+    expect(run.ofType("aws:apigatewayv2/authorizer:Authorizer")).toEqual([]);
+    expect(run.ofType(T.fn).map((f) => f.inputs.name)).not.toContain("roomcast-dev-authorizer");
+    const { route } = wiring("$connect");
+    expect(route.inputs.authorizationType ?? "NONE").toBe("NONE");
+    expect(route.inputs.authorizerId).toBeUndefined();
+  });
+});

@@ -24,11 +24,14 @@ process.once("message", async ({ event, context }) => {
 });
 `;
 
-export type LambdaRun = {
+/** What a route's Lambda returns to API Gateway. */
+export type RouteLambdaResult = { statusCode: number; body?: string };
+
+export type LambdaRun<R = RouteLambdaResult> = {
   /** Node version of the child, from PATH. */
   node: string;
   handlerType: string;
-  result?: { statusCode: number; body?: string };
+  result?: R;
   error?: string;
   /** Every module file the child loaded. */
   modules: string[];
@@ -40,12 +43,12 @@ export type LambdaRun = {
  * Loads (and with `event`, invokes) the Lambda unpacked in `codeDir` in a fresh
  * `node` from PATH, with only `env` (no NODE_PATH: nothing outside the zip resolves).
  */
-export function runLambda(
+export function runLambda<R = RouteLambdaResult>(
   codeDir: string,
   env: Record<string, string>,
   event?: unknown,
   timeoutMs = 20_000,
-): Promise<LambdaRun> {
+): Promise<LambdaRun<R>> {
   const functionName = env.AWS_LAMBDA_FUNCTION_NAME ?? "roomcast-test";
   const context = {
     awsRequestId: randomUUID(),
@@ -69,8 +72,8 @@ export function runLambda(
     child.stdout!.on("data", (chunk: Buffer) => (stdout += chunk));
     child.stderr!.on("data", (chunk: Buffer) => (stderr += chunk));
     const timer = setTimeout(() => child.kill("SIGKILL"), timeoutMs);
-    let reply: Omit<LambdaRun, "logs"> | undefined;
-    child.on("message", (message) => (reply = message as Omit<LambdaRun, "logs">));
+    let reply: Omit<LambdaRun<R>, "logs"> | undefined;
+    child.on("message", (message) => (reply = message as Omit<LambdaRun<R>, "logs">));
     child.on("error", reject);
     child.on("exit", (code, signal) => {
       clearTimeout(timer);
@@ -88,12 +91,17 @@ export function runLambda(
   });
 }
 
+type EventOptions = {
+  body?: string;
+  query?: Record<string, string>;
+  stage?: string;
+  apiId?: string;
+  /** What an authorizer allowed `$connect` with: its principalId and context. */
+  authorizer?: Record<string, unknown>;
+};
+
 /** A WebSocket event as API Gateway sends it to a route's Lambda. */
-export function websocketEvent(
-  routeKey: string,
-  connectionId: string,
-  options: { body?: string; query?: Record<string, string>; stage?: string; apiId?: string } = {},
-) {
+export function websocketEvent(routeKey: string, connectionId: string, options: EventOptions = {}) {
   const apiId = options.apiId ?? "a1b2c3d4e5";
   const now = Date.now();
   const eventType =
@@ -133,9 +141,29 @@ export function websocketEvent(
       domainName,
       connectionId,
       apiId,
+      authorizer: options.authorizer,
     },
     body: options.body,
     isBase64Encoded: false,
+  };
+}
+
+/** The event of a REQUEST authorizer on `$connect`: the handshake, and the route's method ARN. */
+export function authorizerEvent(
+  connectionId: string,
+  options: Pick<EventOptions, "query" | "stage" | "apiId"> = {},
+) {
+  const {
+    body: _body,
+    isBase64Encoded: _base64,
+    ...handshake
+  } = websocketEvent("$connect", connectionId, options);
+  const { apiId, stage } = handshake.requestContext;
+  return {
+    type: "REQUEST",
+    methodArn: `arn:aws:execute-api:us-east-1:123456789012:${apiId}/${stage}/$connect`,
+    ...handshake,
+    stageVariables: {},
   };
 }
 

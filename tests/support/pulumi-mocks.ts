@@ -59,6 +59,8 @@ function mockState(type: string, name: string, inputs: Properties): { id: string
     case "aws:apigatewayv2/route:Route":
     case "aws:apigatewayv2/routeResponse:RouteResponse":
       return { id: shortId(`${type}/${name}`, 7), state: {} };
+    case "aws:apigatewayv2/authorizer:Authorizer":
+      return { id: shortId(`${type}/${name}`, 6), state: {} };
     case "aws:lambda/function:Function": {
       const functionName = inputs.name ?? autoName(name);
       const arn = `arn:aws:lambda:${region}:${account}:function:${functionName}`;
@@ -154,16 +156,23 @@ type StackOutputs = { url: string; wscat: string; tableName: string; managementE
 
 /**
  * Runs the Pulumi program (index.ts) under mocks, as stack `stack` with the given
- * `roomcast:` config, and returns its outputs and every resource it registered.
+ * `roomcast:` config (those in `secrets` set as `pulumi config set --secret` would),
+ * and returns its outputs and every resource it registered.
  * The program is imported only now, after the mocks and the config are in place.
+ *
+ * @example
+ * const run = await runProgram("dev", { authSecret: "..." }, ["authSecret"]);
  */
-export async function runProgram(stack: string, config: Record<string, string> = {}) {
+export async function runProgram(stack: string, config: Record<string, string> = {}, secrets: string[] = []) {
   const { mocks, resources } = awsMocks();
   await pulumi.runtime.setMocks(mocks, "roomcast", stack, false);
-  pulumi.runtime.setAllConfig({
-    "aws:region": region,
-    ...Object.fromEntries(Object.entries(config).map(([key, value]) => [`roomcast:${key}`, value])),
-  });
+  pulumi.runtime.setAllConfig(
+    {
+      "aws:region": region,
+      ...Object.fromEntries(Object.entries(config).map(([key, value]) => [`roomcast:${key}`, value])),
+    },
+    secrets.map((key) => `roomcast:${key}`),
+  );
   const program = await import("../../index");
   const outputs: StackOutputs = {
     url: await resolve(program.url),
