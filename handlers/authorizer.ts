@@ -3,7 +3,10 @@ import { createLogger, type Logger } from "./log";
 import { verifyToken } from "./token";
 
 /** The REQUEST authorizer's event on `$connect` (identity source: `route.request.querystring.token`). */
-export type AuthorizerEvent = Pick<APIGatewayRequestAuthorizerEvent, "methodArn" | "queryStringParameters"> & {
+export type AuthorizerEvent = Pick<
+  APIGatewayRequestAuthorizerEvent,
+  "methodArn" | "queryStringParameters"
+> & {
   requestContext?: { connectionId?: string };
 };
 

@@ -69,7 +69,9 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): ChatConfig {
       if (raw === undefined || raw === "") return [key, fallback];
       const value = Number(raw);
       if (!Number.isInteger(value) || value < 0) {
-        throw new Error(`${configEnv[key as keyof typeof defaultConfig]}=${raw} is not a non-negative integer`);
+        throw new Error(
+          `${configEnv[key as keyof typeof defaultConfig]}=${raw} is not a non-negative integer`,
+        );
       }
       return [key, value];
     }),

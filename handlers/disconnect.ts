@@ -16,7 +16,13 @@ export const disconnectRoute: Route = {
     const rooms = await deps.store.disconnect(connectionId);
     if (connection) {
       for (const room of rooms) {
-        await broadcastToRoom(event, deps, room, frames.presence(room, "leave", connection.name), connectionId);
+        await broadcastToRoom(
+          event,
+          deps,
+          room,
+          frames.presence(room, "leave", connection.name),
+          connectionId,
+        );
       }
     }
     return { statusCode: 200 };

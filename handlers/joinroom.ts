@@ -8,12 +8,22 @@ export const joinRoomRoute = actionRoute("joinroom", async ({ room }, event, dep
   const connection = await requireConnection(deps, event.requestContext.connectionId);
   const outcome = await deps.store.join(connection, room);
   if (outcome === "too-many-rooms") {
-    throw new FrameError("INVALID", `room: a connection can be in at most ${deps.config.maxRoomsPerConnection} rooms`);
+    throw new FrameError(
+      "INVALID",
+      `room: a connection can be in at most ${deps.config.maxRoomsPerConnection} rooms`,
+    );
   }
-  if (outcome === "no-connection") throw new Error(`connection ${connection.connectionId} vanished while joining`);
+  if (outcome === "no-connection")
+    throw new Error(`connection ${connection.connectionId} vanished while joining`);
   const [members, page] = await Promise.all([
     outcome === "joined"
-      ? broadcastToRoom(event, deps, room, frames.presence(room, "join", connection.name), connection.connectionId).then(
+      ? broadcastToRoom(
+          event,
+          deps,
+          room,
+          frames.presence(room, "join", connection.name),
+          connection.connectionId,
+        ).then(
           // Everyone still there, plus the joiner (whom an eventually consistent read may miss).
           (report) => report.recipients - report.gone.length + 1,
         )

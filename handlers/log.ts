@@ -10,8 +10,12 @@ export function createLogger(
   base: Record<string, unknown> = {},
   write: (line: string) => void = (line) => process.stdout.write(line + "\n"),
 ): Logger {
-  const emit = (level: string) => (msg: string, fields: Record<string, unknown> = {}) =>
-    write(JSON.stringify({ level, time: new Date().toISOString(), msg, ...base, ...fields }, errorsAsObjects));
+  const emit =
+    (level: string) =>
+    (msg: string, fields: Record<string, unknown> = {}) =>
+      write(
+        JSON.stringify({ level, time: new Date().toISOString(), msg, ...base, ...fields }, errorsAsObjects),
+      );
   return {
     info: emit("info"),
     warn: emit("warn"),

@@ -4,7 +4,8 @@ import { FrameError } from "./protocol";
 /** Room-scoped actions need membership: a connection never learns about a room it is not in. */
 export async function requireMember(deps: Deps, room: string, connectionId: string) {
   const membership = await deps.store.getMembership(room, connectionId);
-  if (!membership) throw new FrameError("NOT_A_MEMBER", `room: you are not a member of ${room}; join it first`);
+  if (!membership)
+    throw new FrameError("NOT_A_MEMBER", `room: you are not a member of ${room}; join it first`);
   return membership;
 }
 

@@ -42,6 +42,9 @@ export const sendMessageRoute = actionRoute("sendmessage", async (fields, event,
 async function enforceRateLimit(deps: Deps, connectionId: string) {
   const { rateLimitMessages: limit, rateLimitWindowSeconds: window } = deps.config;
   if (limit > 0 && !(await deps.store.consumeRate(connectionId, limit, window))) {
-    throw new FrameError("RATE_LIMITED", `message: at most ${limit} messages every ${window} s; wait and retry`);
+    throw new FrameError(
+      "RATE_LIMITED",
+      `message: at most ${limit} messages every ${window} s; wait and retry`,
+    );
   }
 }

@@ -200,7 +200,8 @@ export function createChatStore(service: ChatService, options: StoreOptions = {}
       // No filter expression: it would cost the same reads and hide the expired items,
       // which DynamoDB deletes lazily and without moving the room's count; tidy them here.
       const { data } = await membership.query.byRoom({ room: roomName }).go({ pages: "all" });
-      for (const stale of data.filter((m) => !live(m as Membership))) await removeMembership(stale.connectionId, roomName);
+      for (const stale of data.filter((m) => !live(m as Membership)))
+        await removeMembership(stale.connectionId, roomName);
       return data.filter(live);
     },
 

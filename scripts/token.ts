@@ -18,7 +18,11 @@ async function main() {
   if (!values.name) throw new Error("usage: npm run token -- --name alice [--sub user-42] [--ttl 3600]");
   const ttl = Number(values.ttl);
   if (!Number.isInteger(ttl) || ttl <= 0) throw new Error("--ttl must be a positive number of seconds");
-  const token = await signToken(localAuthSecret(), { sub: values.sub ?? values.name, name: values.name }, ttl);
+  const token = await signToken(
+    localAuthSecret(),
+    { sub: values.sub ?? values.name, name: values.name },
+    ttl,
+  );
   process.stdout.write(token + "\n");
 }
 

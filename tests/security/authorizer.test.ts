@@ -45,7 +45,9 @@ test("4. an unsigned (alg none) or tampered token is denied", async () => {
   const unsigned = new UnsecuredJWT({ name: "alice" }).setSubject("user-42").setIssuer("roomcast").encode();
   expect(effect(await authorize(eventWith(unsigned), deps))).toBe("Deny");
   const [header, , signature] = (await signToken(secret, { sub: "user-42", name: "alice" })).split(".");
-  const forgedPayload = Buffer.from(JSON.stringify({ sub: "admin", name: "admin", exp: 9e9 })).toString("base64url");
+  const forgedPayload = Buffer.from(JSON.stringify({ sub: "admin", name: "admin", exp: 9e9 })).toString(
+    "base64url",
+  );
   expect(effect(await authorize(eventWith(`${header}.${forgedPayload}.${signature}`), deps))).toBe("Deny");
 });
 

@@ -29,7 +29,20 @@ export const hostileRooms = [
 ];
 
 /** Values of the wrong type for any field. */
-const wrongTypes: unknown[] = [null, 0, -1, 1.5, true, [], ["lobby"], {}, { $ne: null }, "NaN", 1e309];
+const wrongTypes: unknown[] = [
+  null,
+  0,
+  -1,
+  1.5,
+  true,
+  [],
+  ["lobby"],
+  {},
+  { $ne: null },
+  "NaN",
+  Number.MAX_VALUE,
+  -0,
+];
 
 /** Message texts at unicode and control-character edges. */
 export const hostileTexts = [
@@ -109,13 +122,16 @@ export function hostileFrames(): string[] {
   ];
   for (const action of actions) {
     for (const bad of wrongTypes) {
-      frames.push(JSON.stringify({ action, room: bad, message: bad, before: bad, limit: bad, clientId: bad }));
+      frames.push(
+        JSON.stringify({ action, room: bad, message: bad, before: bad, limit: bad, clientId: bad }),
+      );
     }
     if (action === "listrooms") continue;
     for (const room of hostileRooms) frames.push(JSON.stringify({ action, room, message: "hi" }));
   }
   for (const text of hostileTexts) frames.push(JSON.stringify({ action: "sendmessage", message: text }));
-  for (const before of hostileCursors) frames.push(JSON.stringify({ action: "history", room: "lobby", before }));
+  for (const before of hostileCursors)
+    frames.push(JSON.stringify({ action: "history", room: "lobby", before }));
   for (const limit of [0, -1, 101, 1.5, 1e9, "10", null]) {
     frames.push(JSON.stringify({ action: "history", room: "lobby", limit }));
   }

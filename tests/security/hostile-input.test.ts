@@ -70,7 +70,8 @@ async function tryFrame(body: string) {
     expect(newPosts).toEqual([]);
   } else {
     const rooms = new Set([...roomsBefore, ...(await roomsOfMallory())]);
-    for (const item of touched) expect([item.pk, allowedPartition(String(item.pk), rooms)]).toEqual([item.pk, true]);
+    for (const item of touched)
+      expect([item.pk, allowedPartition(String(item.pk), rooms)]).toEqual([item.pk, true]);
     for (const post of newPosts) expect(post.connectionId).not.toBe(victim.connectionId);
   }
   expect(chat.api.framesTo(victim.connectionId)).toEqual([]);
@@ -85,7 +86,9 @@ test("every frame of the hostile corpus gets a clear error or a correct result, 
     try {
       await tryFrame(body);
     } catch (error) {
-      throw new Error(`frame ${JSON.stringify(body.slice(0, 120))}: ${(error as Error).message}`);
+      throw new Error(`frame ${JSON.stringify(body.slice(0, 120))}: ${(error as Error).message}`, {
+        cause: error,
+      });
     }
   }
 }, 300_000);
@@ -97,20 +100,22 @@ test("random frames (fast-check) keep the same promises", async () => {
     fc.jsonValue({ maxDepth: 3 }),
   );
   const frame = fc.oneof(
-    fc.record(
-      {
-        action: fc.oneof(
-          fc.constantFrom("sendmessage", "joinroom", "leaveroom", "listrooms", "history", "members"),
-          fc.string(),
-        ),
-        room: field,
-        message: field,
-        before: field,
-        limit: fc.oneof(fc.integer({ min: -5, max: 200 }), field),
-        clientId: field,
-      },
-      { requiredKeys: ["action"] },
-    ).map((f) => JSON.stringify(f)),
+    fc
+      .record(
+        {
+          action: fc.oneof(
+            fc.constantFrom("sendmessage", "joinroom", "leaveroom", "listrooms", "history", "members"),
+            fc.string(),
+          ),
+          room: field,
+          message: field,
+          before: field,
+          limit: fc.oneof(fc.integer({ min: -5, max: 200 }), field),
+          clientId: field,
+        },
+        { requiredKeys: ["action"] },
+      )
+      .map((f) => JSON.stringify(f)),
     fc.string({ unit: "binary" }),
   );
   await fc.assert(
@@ -127,7 +132,8 @@ test("a cursor from another room pages only the room asked for", async () => {
   // The random frames may have made mallory leave: rejoin (joins are idempotent).
   await chat.send(mallory, { action: "joinroom", room: "lobby" });
   await chat.send(mallory, { action: "joinroom", room: "dev" });
-  for (const text of ["d1", "d2", "d3"]) await chat.send(mallory, { action: "sendmessage", room: "dev", message: text });
+  for (const text of ["d1", "d2", "d3"])
+    await chat.send(mallory, { action: "sendmessage", room: "dev", message: text });
   const page = await chat.send(mallory, { action: "history", room: "dev", limit: 1 });
   expect(typeof page.next).toBe("string");
   const lobby = await chat.send(mallory, { action: "history", room: "lobby", before: page.next });
@@ -141,11 +147,25 @@ test("the same clientId in two rooms is two messages, each delivered once in its
   await chat.send(bystander, { action: "joinroom", room: "lobby" });
   chat.api.clearRecords();
   const inLobby = await chat.send(mallory, { action: "sendmessage", message: "one", clientId: "same-id" });
-  const inDev = await chat.send(mallory, { action: "sendmessage", room: "dev", message: "two", clientId: "same-id" });
-  const again = await chat.send(mallory, { action: "sendmessage", room: "dev", message: "two", clientId: "same-id" });
+  const inDev = await chat.send(mallory, {
+    action: "sendmessage",
+    room: "dev",
+    message: "two",
+    clientId: "same-id",
+  });
+  const again = await chat.send(mallory, {
+    action: "sendmessage",
+    room: "dev",
+    message: "two",
+    clientId: "same-id",
+  });
   expect(inLobby.id).not.toEqual(inDev.id);
   expect(again.id).toEqual(inDev.id);
-  expect(chat.api.framesTo(bystander.connectionId).filter((f) => (f as Frame).type === "message")).toHaveLength(1);
-  expect(chat.api.framesTo(other.connectionId).filter((f) => (f as Frame).type === "message")).toHaveLength(1);
+  expect(
+    chat.api.framesTo(bystander.connectionId).filter((f) => (f as Frame).type === "message"),
+  ).toHaveLength(1);
+  expect(chat.api.framesTo(other.connectionId).filter((f) => (f as Frame).type === "message")).toHaveLength(
+    1,
+  );
   expect(chat.api.framesTo(victim.connectionId)).toEqual([]);
 });
