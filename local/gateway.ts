@@ -1,0 +1,265 @@
+import { createServer, type IncomingMessage, type Server } from "node:http";
+import type { AddressInfo, Socket } from "node:net";
+import { WebSocketServer, type WebSocket } from "ws";
+import type { Route, RouteResult, WebSocketEvent } from "../handlers/route";
+import { createLogger, type Logger } from "../handlers/log";
+import { clientClose, gatewayCloses, protocolError, type CloseReason } from "./close-reasons";
+import { closeConnection, isOpen, sendText, type Connection } from "./connections";
+import {
+  awsStyleId,
+  connectEvent,
+  disconnectEvent,
+  messageEvent,
+  peerOf,
+  randomApiId,
+  type EventSource,
+  type Peer,
+} from "./events";
+import { createFrameGuard, frameLimits } from "./frame-limits";
+import { createFrameScanner } from "./frame-scanner";
+import type { App } from "./handler-app";
+import { isWebSocketUpgrade, rejectHandshake } from "./handshake";
+import { createManagementApi } from "./management-api";
+import { selectRoute } from "./route-selection";
+import { createStaticSite } from "./static-site";
+
+export type GatewayOptions = {
+  /** 0 picks a free port. */
+  port: number;
+  /** Interface to listen on; loopback by default. */
+  host?: string;
+  stage?: string;
+  /** The folder served at `/`. */
+  webRoot: string;
+  /** The handlers to run, read per event (so `--watch` can swap them); undefined until ready -> 503. */
+  app: () => App | undefined;
+  /** Closes (1001) a connection that sent nothing for this long; API Gateway: 10 minutes. */
+  idleTimeoutMs?: number;
+  /** Closes (1001) every connection this long after it opened; API Gateway: 2 hours. */
+  maxDurationMs?: number;
+  managementLatencyMs?: number;
+  log?: Logger;
+};
+
+export type Gateway = {
+  port: number;
+  httpUrl: string;
+  wsUrl: string;
+  /** Open connections right now. */
+  connectionCount(): number;
+  /** Closes every connection (each fires `$disconnect`), waits for the handlers, then closes the server. */
+  stop(): Promise<void>;
+};
+
+export const apiGatewayDefaults = { idleTimeoutMs: 10 * 60_000, maxDurationMs: 2 * 60 * 60_000 };
+
+/** The gateway could not listen because another process holds its port. */
+export class PortInUseError extends Error {
+  constructor(readonly port: number) {
+    super(`port ${port} is in use; set PORT=... to use another, e.g. PORT=${port + 1} npm start`);
+  }
+}
+
+function listen(server: Server, port: number, host: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    server.once("error", (error: NodeJS.ErrnoException) =>
+      reject(error.code === "EADDRINUSE" ? new PortInUseError(port) : error),
+    );
+    server.listen(port, host, () => resolve((server.address() as AddressInfo).port));
+  });
+}
+
+/**
+ * A local stand-in for API Gateway's WebSocket API: one HTTP server for the
+ * WebSocket endpoint, the Management API and the web client, running the route
+ * handlers in-process exactly as Lambda would (see DESIGN.md, "API Gateway
+ * behaviour the local gateway reproduces").
+ */
+export async function startGateway(options: GatewayOptions): Promise<Gateway> {
+  const stage = options.stage ?? "local";
+  const idleTimeoutMs = options.idleTimeoutMs ?? apiGatewayDefaults.idleTimeoutMs;
+  const maxDurationMs = options.maxDurationMs ?? apiGatewayDefaults.maxDurationMs;
+  const log = options.log ?? createLogger({ service: "local-gateway" });
+  const source: EventSource = { apiId: randomApiId(), stage, domainName: "localhost" };
+  const connections = new Map<string, Connection>();
+  // Handler runs still going; stop() waits for them before DynamoDB Local goes away.
+  const running = new Set<Promise<unknown>>();
+  let stopping = false;
+  let stopped: Promise<void> | undefined;
+  let port = options.port;
+
+  function track(work: Promise<unknown>): void {
+    running.add(work);
+    const done = () => running.delete(work);
+    work.then(done, (error) => {
+      done();
+      log.error("gateway failure", { error });
+    });
+  }
+
+  /** Runs a route's handler; undefined when the integration itself failed (API Gateway: 500). */
+  async function run(app: App, route: Route, event: WebSocketEvent): Promise<RouteResult | undefined> {
+    try {
+      return await app.invoke(route, event, app.deps);
+    } catch (error) {
+      log.error("integration failed", {
+        route: route.key,
+        connectionId: event.requestContext.connectionId,
+        error,
+      });
+      return undefined;
+    }
+  }
+
+  async function fireDisconnect(peer: Peer, reason: CloseReason): Promise<void> {
+    const app = options.app();
+    const route = app?.routes.find((r) => r.key === "$disconnect");
+    if (!app || !route) return;
+    await run(app, route, disconnectEvent(source, peer, reason.code, reason.disconnectReason));
+  }
+
+  /** API Gateway's own reply when no route matched or the integration failed. */
+  function gatewayError(connection: Connection, message: string, requestId = awsStyleId()) {
+    if (!isOpen(connection)) return;
+    sendText(connection, JSON.stringify({ message, connectionId: connection.connectionId, requestId }));
+  }
+
+  async function dispatch(connection: Connection, body: string): Promise<void> {
+    const app = options.app()!;
+    const route = selectRoute(app.routes, body);
+    if (!route) return gatewayError(connection, "Forbidden");
+    const event = messageEvent(source, connection, route.key, body);
+    const result = await run(app, route, event);
+    if (!result) return gatewayError(connection, "Internal server error", event.requestContext.requestId);
+    if (route.routeResponse && result.body !== undefined && isOpen(connection))
+      sendText(connection, result.body);
+  }
+
+  function open(peer: Peer, ws: WebSocket, socket: Socket): void {
+    let resolveClosed!: () => void;
+    const connection: Connection = {
+      ...peer,
+      ws,
+      lastActiveAt: Date.now(),
+      closed: new Promise((resolve) => (resolveClosed = resolve)),
+    };
+    connections.set(peer.connectionId, connection);
+
+    // ws reassembles fragments; the frame limits are checked on the raw bytes first.
+    const guard = createFrameGuard();
+    socket.prependListener(
+      "data",
+      createFrameScanner((frame) => {
+        const violation = guard(frame);
+        if (violation) closeConnection(connection, violation);
+      }),
+    );
+    const idle = setTimeout(() => closeConnection(connection, gatewayCloses.idle), idleTimeoutMs);
+    const lifetime = setTimeout(() => closeConnection(connection, gatewayCloses.maxDuration), maxDurationMs);
+
+    ws.on("message", (data: Buffer) => {
+      // Frames that arrive after the gateway decided to close are never routed.
+      if (connection.closedBy) return;
+      connection.lastActiveAt = Date.now();
+      idle.refresh();
+      track(dispatch(connection, data.toString("utf8")));
+    });
+    // ws has already sent its close frame for a frame it refused; 'close' follows.
+    ws.on("error", (error) => {
+      connection.closedBy ??= protocolError(error);
+    });
+    ws.once("close", (code: number, reason: Buffer) => {
+      clearTimeout(idle);
+      clearTimeout(lifetime);
+      connections.delete(peer.connectionId);
+      const cause = connection.closedBy ?? clientClose(code, reason.toString());
+      log.info("closed", {
+        connectionId: peer.connectionId,
+        by: connection.closedBy ? "gateway" : "client",
+        code: cause.code,
+        reason: cause.disconnectReason,
+      });
+      resolveClosed();
+      track(fireDisconnect(peer, cause));
+    });
+  }
+
+  const wss = new WebSocketServer({
+    noServer: true,
+    maxPayload: frameLimits.messageBytes,
+    perMessageDeflate: false,
+    clientTracking: false,
+    // API Gateway echoes a subprotocol only if `$connect` returns one; ours never do.
+    handleProtocols: () => false,
+  });
+
+  async function upgrade(req: IncomingMessage, socket: Socket, head: Buffer): Promise<void> {
+    // A client that resets mid-handshake is its own business, not a crash.
+    const ignore = () => socket.destroy();
+    socket.on("error", ignore);
+    const { pathname } = new URL(req.url ?? "/", "http://localhost");
+    if (!isWebSocketUpgrade(req)) return rejectHandshake(socket, 400);
+    if (pathname !== "/" && pathname.replace(/\/$/, "") !== `/${stage}`) return rejectHandshake(socket, 404);
+    const app = options.app();
+    if (!app || stopping) return rejectHandshake(socket, 503);
+
+    const peer = peerOf(req);
+    const connect = app.routes.find((r) => r.key === "$connect");
+    if (connect) {
+      const result = await run(app, connect, connectEvent(source, peer, req));
+      const status = result?.statusCode ?? 500;
+      if (status < 200 || status > 299) return rejectHandshake(socket, status);
+    }
+    // `$connect` succeeded, so the handlers know this connection: tell them it is gone.
+    if (!socket.writable || stopping) {
+      rejectHandshake(socket, 503);
+      return fireDisconnect(peer, stopping ? gatewayCloses.shutdown : clientClose(1006, ""));
+    }
+    socket.removeListener("error", ignore);
+    wss.handleUpgrade(req, socket, head, (ws) => open(peer, ws, socket));
+  }
+
+  const managementApi = createManagementApi({
+    stage,
+    latencyMs: options.managementLatencyMs,
+    find: (id) => connections.get(id),
+  });
+  const site = createStaticSite(options.webRoot, {
+    "/config.json": () => ({ wsUrl: `ws://localhost:${port}` }),
+  });
+  const server = createServer((req, res) => {
+    if (!managementApi(req, res)) track(site(req, res));
+  });
+  server.on("upgrade", (req: IncomingMessage, socket: Socket, head: Buffer) =>
+    track(upgrade(req, socket, head)),
+  );
+  port = await listen(server, options.port, options.host ?? "127.0.0.1");
+
+  async function stop() {
+    stopping = true;
+    await Promise.all(
+      [...connections.values()].map(async (connection) => {
+        closeConnection(connection, gatewayCloses.shutdown);
+        // A client that never answers the close frame is cut off.
+        const cutOff = setTimeout(() => connection.ws.terminate(), 1000);
+        await connection.closed;
+        clearTimeout(cutOff);
+      }),
+    );
+    // The `$disconnect`s post to other connections through this server: keep it up until they finish.
+    while (running.size > 0) await Promise.allSettled([...running]);
+    wss.close();
+    await new Promise<void>((resolve) => {
+      server.close(() => resolve());
+      server.closeAllConnections();
+    });
+  }
+
+  return {
+    port,
+    httpUrl: `http://localhost:${port}`,
+    wsUrl: `ws://localhost:${port}`,
+    connectionCount: () => connections.size,
+    stop: () => (stopped ??= stop()),
+  };
+}

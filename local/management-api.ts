@@ -1,0 +1,93 @@
+import type { IncomingMessage, ServerResponse } from "node:http";
+import { setTimeout as delay } from "node:timers/promises";
+import { gatewayCloses } from "./close-reasons";
+import { closeConnection, isOpen, sendText, type Connection } from "./connections";
+import { awsStyleId } from "./events";
+import { frameLimits } from "./frame-limits";
+
+export type ManagementApiOptions = {
+  stage: string;
+  /** The open connection with this id, if any. */
+  find(connectionId: string): Connection | undefined;
+  /** Simulated round trip before each answer (benchmarks); 0 by default. */
+  latencyMs?: number;
+};
+
+/** `/@connections/{id}`, optionally behind the stage, as the SDK and awscurl spell it. */
+function connectionIdOf(pathname: string, stage: string): string | undefined {
+  const match = /^(?:\/([^/]+))?\/(?:@|%40)connections\/([^/]+)\/?$/.exec(pathname);
+  if (!match || (match[1] !== undefined && match[1] !== stage)) return undefined;
+  try {
+    return decodeURIComponent(match[2]);
+  } catch {
+    return undefined;
+  }
+}
+
+async function readBody(req: IncomingMessage): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of req) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks);
+}
+
+function answer(res: ServerResponse, status: number, body?: unknown, errorType?: string) {
+  const json = body === undefined ? "" : JSON.stringify(body);
+  res.writeHead(status, {
+    "Content-Type": "application/json",
+    "Content-Length": Buffer.byteLength(json),
+    "x-amzn-RequestId": awsStyleId(),
+    // The SDK picks the exception class from this header (GoneException, ...).
+    ...(errorType && { "x-amzn-ErrorType": errorType }),
+  });
+  res.end(json);
+}
+
+/**
+ * API Gateway's Management API on the gateway's own origin: PostToConnection,
+ * GetConnection and DeleteConnection, answered as the real service answers the
+ * AWS SDK. Any SigV4 signature is accepted. Returns false for other paths.
+ */
+export function createManagementApi(options: ManagementApiOptions) {
+  const gone = (res: ServerResponse) => answer(res, 410, { message: "Gone" }, "GoneException");
+
+  async function handle(req: IncomingMessage, res: ServerResponse, connectionId: string) {
+    const body = await readBody(req);
+    if (options.latencyMs) await delay(options.latencyMs);
+    const found = options.find(connectionId);
+    const connection = found && isOpen(found) ? found : undefined;
+    switch (req.method) {
+      case "POST":
+        if (body.length > frameLimits.messageBytes) {
+          return answer(res, 413, { message: "Request entity too large" }, "PayloadTooLargeException");
+        }
+        if (!connection) return gone(res);
+        sendText(connection, body);
+        return answer(res, 200);
+      case "GET":
+        if (!connection) return gone(res);
+        return answer(res, 200, {
+          connectedAt: new Date(connection.connectedAt).toISOString(),
+          identity: { sourceIp: connection.sourceIp, userAgent: connection.userAgent ?? "" },
+          lastActiveAt: new Date(connection.lastActiveAt).toISOString(),
+        });
+      case "DELETE":
+        if (!connection) return gone(res);
+        closeConnection(connection, gatewayCloses.deleted);
+        res.writeHead(204, { "x-amzn-RequestId": awsStyleId() }).end();
+        return;
+      default:
+        res.writeHead(405, { Allow: "POST, GET, DELETE" }).end();
+    }
+  }
+
+  return (req: IncomingMessage, res: ServerResponse): boolean => {
+    const connectionId = connectionIdOf(new URL(req.url ?? "/", "http://localhost").pathname, options.stage);
+    if (connectionId === undefined) return false;
+    handle(req, res, connectionId).catch(() => {
+      if (!res.headersSent)
+        answer(res, 500, { message: "Internal server error" }, "InternalServerErrorException");
+      else res.destroy();
+    });
+    return true;
+  };
+}

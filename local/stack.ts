@@ -1,0 +1,165 @@
+import { mkdirSync } from "node:fs";
+import { resolve } from "node:path";
+import { configEnv } from "../handlers/config";
+import type { Deps } from "../handlers/deps";
+import type { Logger } from "../handlers/log";
+import { createDynamoClient } from "../model/client";
+import { ensureTable } from "../model/create-table";
+import { startDynamoDbLocal, type DynamoDbLocal } from "./dynamodb-local";
+import { startGateway } from "./gateway";
+import { forgetReloadableModules, loadApp, type App } from "./handler-app";
+import { createSteps } from "./steps";
+
+export type LocalStackOptions = {
+  /** Gateway port; default `PORT` or 3001; 0 picks a free one. */
+  port?: number;
+  /** DynamoDB Local's data folder; null or omitted keeps the data in memory. */
+  dataDir?: string | null;
+  /** Reuse a running DynamoDB Local (tests) instead of starting one. */
+  dynamodbEndpoint?: string;
+  tableName?: string;
+  idleTimeoutMs?: number;
+  maxDurationMs?: number;
+  /** Simulated per-call latency of the Management API (benchmarks); default 0. */
+  managementLatencyMs?: number;
+  /** Extra handler settings (see handlers/config.ts), on top of the process environment. */
+  env?: Record<string, string>;
+  onProgress?: (line: string) => void;
+  /** Where handler and gateway logs go; JSON lines on stdout by default. */
+  logger?: Logger;
+  /** Replaces parts of the handlers' deps, given the real ones (fault-injection tests). */
+  overrideDeps?: (deps: Deps) => Partial<Deps>;
+};
+
+export type LocalStack = {
+  wsUrl: string;
+  httpUrl: string;
+  port: number;
+  tableName: string;
+  dynamodbEndpoint: string;
+  /** Pid of the DynamoDB Local this stack started, if it started one. */
+  dynamodbPid?: number;
+  connectionCount(): number;
+  /** Reloads handlers/ and model/ from disk (`--watch`), keeping sockets and data; returns the route count. */
+  reload(): number;
+  /** Closes every socket (each fires `$disconnect`), the server, and the DynamoDB Local it started. */
+  stop(): Promise<void>;
+};
+
+export const defaultPort = 3001;
+export const defaultTableName = "roomcast-local";
+const webRoot = resolve(__dirname, "../web");
+
+function portFromEnv(value: string | undefined): number {
+  if (value === undefined || value === "") return defaultPort;
+  const port = Number(value);
+  if (!Number.isInteger(port) || port < 0 || port > 65535)
+    throw new Error(`PORT=${value} is not a port number`);
+  return port;
+}
+
+/**
+ * The whole chat on one machine: DynamoDB Local, the table, the handlers (deps
+ * built once) and the local gateway. The gateway binds first, so a taken port
+ * fails in milliseconds, before Java starts; it answers 503 until ready.
+ */
+export async function startLocalStack(options: LocalStackOptions = {}): Promise<LocalStack> {
+  const step = createSteps(4, options.onProgress ?? (() => {}));
+  const tableName = options.tableName ?? defaultTableName;
+  let app: App | undefined;
+
+  const gateway = await step(
+    "gateway",
+    () =>
+      startGateway({
+        port: options.port ?? portFromEnv(process.env.PORT),
+        webRoot,
+        app: () => app,
+        idleTimeoutMs: options.idleTimeoutMs,
+        maxDurationMs: options.maxDurationMs,
+        managementLatencyMs: options.managementLatencyMs,
+        log: options.logger,
+      }),
+    (g) => `listening on port ${g.port}`,
+  );
+  let dynamodb: DynamoDbLocal | undefined;
+  try {
+    // Absolute: DynamoDB Local runs in its package's folder, where a relative path would land.
+    const dataDir = options.dataDir ? resolve(options.dataDir) : null;
+    const dynamodbEndpoint = options.dynamodbEndpoint
+      ? await step(
+          "DynamoDB Local",
+          async () => options.dynamodbEndpoint!,
+          (endpoint) => `reusing ${endpoint}`,
+        )
+      : (dynamodb = await step(
+          `DynamoDB Local (${dataDir ? `data in ${dataDir}` : "in memory"})`,
+          () => {
+            if (dataDir) mkdirSync(dataDir, { recursive: true });
+            // Detached: a terminal's Ctrl-C must not kill it before the `$disconnect`s are written.
+            return startDynamoDbLocal({ dbPath: dataDir ?? undefined, detached: true });
+          },
+          (ddb) => `ready at ${ddb.endpoint} (pid ${ddb.pid})`,
+          { slow: true },
+        )).endpoint;
+
+    await step(
+      `table ${tableName}`,
+      async () => {
+        const client = createDynamoClient(dynamodbEndpoint);
+        try {
+          return await ensureTable(client, tableName);
+        } finally {
+          client.destroy();
+        }
+      },
+      (created) => (created ? "created" : "exists"),
+    );
+
+    const env: NodeJS.ProcessEnv = {
+      ...process.env,
+      ...options.env,
+      [configEnv.tableName]: tableName,
+      [configEnv.dynamodbEndpoint]: dynamodbEndpoint,
+      // The gateway's own origin; 127.0.0.1 spares the handlers a localhost lookup.
+      [configEnv.managementEndpoint]: `http://127.0.0.1:${gateway.port}`,
+    };
+    const overrides = options.logger ? { log: options.logger } : {};
+    const load = () => {
+      const loaded = loadApp(env, overrides);
+      return options.overrideDeps
+        ? { ...loaded, deps: { ...loaded.deps, ...options.overrideDeps(loaded.deps) } }
+        : loaded;
+    };
+    app = await step(
+      "handlers",
+      async () => load(),
+      (a) => `${a.routes.length} routes loaded`,
+    );
+
+    let stopped: Promise<void> | undefined;
+    return {
+      wsUrl: gateway.wsUrl,
+      httpUrl: gateway.httpUrl,
+      port: gateway.port,
+      tableName,
+      dynamodbEndpoint,
+      dynamodbPid: dynamodb?.pid,
+      connectionCount: gateway.connectionCount,
+      reload() {
+        forgetReloadableModules();
+        app = load();
+        return app.routes.length;
+      },
+      stop: () =>
+        (stopped ??= (async () => {
+          await gateway.stop();
+          await dynamodb?.stop();
+        })()),
+    };
+  } catch (error) {
+    await gateway.stop();
+    await dynamodb?.stop();
+    throw error;
+  }
+}

@@ -1,0 +1,99 @@
+import { resolve } from "node:path";
+import { reloadableDirs } from "./handler-app";
+import { startLocalStack, type LocalStack } from "./stack";
+import { secondsSince } from "./steps";
+import { watchSources } from "./watch";
+
+const usage = `Usage: npm start -- [--in-memory] [--watch]
+  --in-memory  keep DynamoDB Local's data in memory (default: .data/dynamodb, kept across restarts)
+  --watch      reload handlers/ and model/ when they change, keeping sockets and data
+Environment: PORT (default 3001), and any handler setting of handlers/config.ts,
+e.g. RATE_LIMIT_MESSAGES=0 npm start`;
+
+const options = ["--in-memory", "--watch", "--help"];
+
+/** `npm start`: the whole chat on one machine, until Ctrl-C. */
+async function main(args: string[]) {
+  const unknown = args.filter((arg) => !options.includes(arg));
+  if (args.includes("--help") || unknown.length > 0) {
+    if (unknown.length > 0) console.error(`unknown option: ${unknown.join(" ")}`);
+    console.log(usage);
+    process.exitCode = unknown.length > 0 ? 2 : 0;
+    return;
+  }
+  const inMemory = args.includes("--in-memory");
+  const started = performance.now();
+  console.log("roomcast local stack");
+  const starting = startLocalStack({
+    dataDir: inMemory ? null : resolve(__dirname, "../.data/dynamodb"),
+    onProgress: (line) => console.log(line),
+  });
+
+  // Handlers go in before startup ends: Ctrl-C while Java boots must still stop it.
+  let stopping: number | undefined;
+  const closeFirst: (() => void)[] = [];
+  const stop = async (signal: string) => {
+    // npm and tsx relay a terminal's Ctrl-C to this process too: repeats within 2 s are that echo.
+    if (stopping !== undefined) {
+      if (performance.now() - stopping < 2000) return;
+      console.log(`${signal} again: exiting now`);
+      process.exit(130);
+    }
+    stopping = performance.now();
+    const stack = await starting.catch(() => undefined);
+    if (!stack) return;
+    const stopStarted = performance.now();
+    console.log(`\n${signal}: closing ${stack.connectionCount()} connection(s), each fires $disconnect ...`);
+    for (const close of closeFirst) close();
+    await stack.stop();
+    console.log(`stopped the gateway and DynamoDB Local in ${secondsSince(stopStarted)}`);
+  };
+  process.on("SIGINT", () => void stop("SIGINT"));
+  process.on("SIGTERM", () => void stop("SIGTERM"));
+
+  let stack: LocalStack;
+  try {
+    stack = await starting;
+  } catch (error) {
+    console.error(`\nroomcast could not start: ${(error as Error).message}`);
+    process.exit(1);
+  }
+  // Last resort if this process dies some other way: never leave the detached Java behind.
+  process.on("exit", () => {
+    try {
+      if (stack.dynamodbPid) process.kill(stack.dynamodbPid, "SIGKILL");
+    } catch {
+      // already stopped
+    }
+  });
+
+  if (stopping !== undefined) return;
+  const watcher = args.includes("--watch")
+    ? watchSources(reloadableDirs, (files) => {
+        const reloadStarted = performance.now();
+        try {
+          const routes = stack.reload();
+          console.log(
+            `reloaded handlers (${files.join(", ")} changed): ${routes} routes in ${secondsSince(reloadStarted)}, ` +
+              `${stack.connectionCount()} connection(s) kept`,
+          );
+        } catch (error) {
+          console.error(`reload failed; still running the previous handlers:\n${(error as Error).stack}`);
+        }
+      })
+    : undefined;
+  if (watcher) closeFirst.push(() => watcher.close());
+
+  console.log(`
+roomcast is ready in ${secondsSince(started)}
+  WebSocket  ${stack.wsUrl}
+  Web page   ${stack.httpUrl}/
+  Try it     npx wscat -c "${stack.wsUrl}?name=alice"
+             then type {"action":"sendmessage","message":"hello"}
+  Data       ${inMemory ? "in memory (gone when you stop)" : ".data/dynamodb (kept across restarts)"}${
+    watcher ? "\n  Watching   handlers/ and model/ (reload on save)" : ""
+  }
+Ctrl-C stops everything.`);
+}
+
+void main(process.argv.slice(2));

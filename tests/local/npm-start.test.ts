@@ -1,0 +1,131 @@
+import { mkdtempSync, rmSync, symlinkSync } from "node:fs";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { freePort } from "../../local/dynamodb-local";
+import { alive, projectCopy, repo, runInGroup } from "../support/child-process";
+import { connect } from "../support/ws-client";
+
+// `npm start` as a user runs it: in a terminal's process group, stopped with Ctrl-C.
+jest.setTimeout(120_000);
+
+const npmStart = (args: string[], port: number, cwd = repo) =>
+  runInGroup("npx", ["tsx", "local/start.ts", ...args], { cwd, env: { ...process.env, PORT: String(port) } });
+
+it("starts step by step, prints the URLs and a wscat line, serves the page, and Ctrl-C leaves nothing running", async () => {
+  const port = await freePort();
+  const started = performance.now();
+  const start = npmStart(["--in-memory"], port);
+  try {
+    const output = await start.printed("Ctrl-C stops everything.");
+    const seconds = ((performance.now() - started) / 1000).toFixed(1);
+    console.log(
+      `npm start -> ready: ${seconds} s from spawn; it reports ${/is ready in ([\d.]+ s)/.exec(output)?.[1]}`,
+    );
+
+    expect(output).toMatch(new RegExp(`^\\[1/4\\] gateway: listening on port ${port} in \\d+\\.\\d s$`, "m"));
+    expect(output).toMatch(/^\[2\/4\] DynamoDB Local \(in memory\) \.\.\.$/m);
+    expect(output).toMatch(
+      /^\[2\/4\] DynamoDB Local \(in memory\): ready at http:\/\/127\.0\.0\.1:\d+ \(pid \d+\) in \d+\.\d s$/m,
+    );
+    expect(output).toMatch(/^\[3\/4\] table roomcast-local: created in \d+\.\d s$/m);
+    expect(output).toMatch(/^\[4\/4\] handlers: 9 routes loaded in \d+\.\d s$/m);
+    expect(output).toContain(`WebSocket  ws://localhost:${port}\n`);
+    expect(output).toContain(`Web page   http://localhost:${port}/\n`);
+    expect(output).toContain(`npx wscat -c "ws://localhost:${port}?name=alice"`);
+    const dynamodbPid = Number(/\(pid (\d+)\)/.exec(output)![1]);
+    expect(alive(dynamodbPid)).toBe(true);
+
+    const page = await fetch(`http://localhost:${port}/`);
+    expect(page.status).toBe(200);
+    expect(page.headers.get("content-type")).toBe("text/html; charset=utf-8");
+    expect(await (await fetch(`http://localhost:${port}/config.json`)).json()).toEqual({
+      wsUrl: `ws://localhost:${port}`,
+    });
+
+    const alice = await connect(`ws://localhost:${port}?name=alice`);
+    const bob = await connect(`ws://localhost:${port}?name=bob`);
+    bob.send({ action: "sendmessage", message: "hello" });
+    expect(await alice.next((f) => f.text === "hello")).toMatchObject({ from: "bob", room: "lobby" });
+
+    start.pressCtrlC();
+    // npm re-raises the SIGINT it got once its child (ours, which exits 0) is done.
+    expect(await start.exited).toEqual({ code: null, signal: "SIGINT" });
+    expect(await alice.closed).toEqual({ code: 1001, reason: "Going away" });
+    expect(await bob.closed).toEqual({ code: 1001, reason: "Going away" });
+    const after = start.output();
+    expect(after).toContain("SIGINT: closing 2 connection(s), each fires $disconnect ...");
+    // Both $disconnects ran to completion (DynamoDB Local was still up for them), once each.
+    expect(after.match(/"route":"\$disconnect".*"status":200/g)).toHaveLength(2);
+    expect(after).toMatch(/stopped the gateway and DynamoDB Local in \d+\.\d s/);
+    expect(alive(dynamodbPid)).toBe(false);
+    expect(alive(-start.pid)).toBe(false);
+  } finally {
+    start.killAll();
+  }
+});
+
+it("keeps the data in .data/dynamodb, so a restart still has the history", async () => {
+  const copy = projectCopy();
+  try {
+    for (const [round, expected] of [
+      ["first", "created"],
+      ["second", "exists"],
+    ] as const) {
+      const port = await freePort();
+      const start = npmStart([], port, copy.dir);
+      try {
+        const output = await start.printed("Ctrl-C stops everything.");
+        expect(output).toContain(`DynamoDB Local (data in ${join(copy.dir, ".data/dynamodb")})`);
+        expect(output).toMatch(new RegExp(`table roomcast-local: ${expected} in`));
+        expect(output).toContain(".data/dynamodb (kept across restarts)");
+        const client = await connect(`ws://localhost:${port}?name=${round}`);
+        client.send({ action: "sendmessage", message: `said in the ${round} run` });
+        await client.next((f) => f.type === "ack");
+        client.send({ action: "history", room: "lobby" });
+        const history = await client.next((f) => f.type === "history");
+        const texts = (history.messages as { text: string }[]).map((m) => m.text);
+        expect(texts).toEqual(
+          round === "first" ? ["said in the first run"] : ["said in the first run", "said in the second run"],
+        );
+        start.pressCtrlC();
+        await start.exited;
+      } finally {
+        start.killAll();
+      }
+    }
+  } finally {
+    copy.remove();
+  }
+});
+
+it("says so, before starting Java, when the port is taken", async () => {
+  const blocker = createServer();
+  await new Promise<void>((done) => blocker.listen(0, "127.0.0.1", done));
+  const { port } = blocker.address() as { port: number };
+  const start = npmStart(["--in-memory"], port);
+  expect(await start.exited).toEqual({ code: 1, signal: null });
+  expect(start.output()).toContain(
+    `roomcast could not start: port ${port} is in use; set PORT=... to use another`,
+  );
+  expect(start.output()).not.toContain("DynamoDB Local");
+  blocker.close();
+});
+
+it("says what to install when Java is missing, and leaves nothing running", async () => {
+  // A PATH with node on it and nothing else.
+  const bin = mkdtempSync(join(tmpdir(), "roomcast-nojava-"));
+  symlinkSync(process.execPath, join(bin, "node"));
+  const port = await freePort();
+  const start = runInGroup(join(repo, "node_modules/.bin/tsx"), ["local/start.ts", "--in-memory"], {
+    env: { ...process.env, PATH: bin, PORT: String(port) },
+  });
+  expect(await start.exited).toEqual({ code: 1, signal: null });
+  expect(start.output()).toContain("roomcast could not start: DynamoDB Local needs Java 17 or newer");
+  expect(start.output()).toContain("apt-get install -y openjdk-17-jre-headless");
+  // The gateway it had bound is closed again.
+  const probe = createServer();
+  await new Promise<void>((done, fail) => probe.once("error", fail).listen(port, "127.0.0.1", done));
+  probe.close();
+  rmSync(bin, { recursive: true, force: true });
+});

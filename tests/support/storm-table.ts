@@ -1,0 +1,74 @@
+import { setTimeout as delay } from "node:timers/promises";
+import { ScanCommand } from "@aws-sdk/lib-dynamodb";
+import { createDocumentClient, createDynamoClient } from "../../model/client";
+import { createChatService } from "../../model/service";
+import { createChatStore, type Message } from "../../model/store";
+
+/** The store over a running stack's table, to compare what clients saw with what is stored. */
+export function openStackTable(stack: { dynamodbEndpoint: string; tableName: string }) {
+  const client = createDynamoClient(stack.dynamodbEndpoint);
+  const doc = createDocumentClient(client);
+  const store = createChatStore(createChatService(doc, stack.tableName));
+
+  return {
+    store,
+
+    /** Every stored message of these rooms, through the store's own history paging. */
+    async history(...rooms: string[]): Promise<Message[]> {
+      const all: Message[] = [];
+      for (const room of rooms) {
+        let before: string | undefined;
+        do {
+          const page = await store.history(room, { before, limit: 100 });
+          all.push(...page.messages);
+          before = page.next ?? undefined;
+        } while (before);
+      }
+      return all;
+    },
+
+    /**
+     * Every item of one entity, wherever it is: a Scan, which runtime code never
+     * does, is exactly how a test finds an orphan no Query would reach.
+     */
+    async itemsOf(entity: "connection" | "membership"): Promise<Record<string, unknown>[]> {
+      const items: Record<string, unknown>[] = [];
+      let ExclusiveStartKey: Record<string, unknown> | undefined;
+      do {
+        const page = await doc.send(
+          new ScanCommand({
+            TableName: stack.tableName,
+            ConsistentRead: true,
+            FilterExpression: "#entity = :entity",
+            ExpressionAttributeNames: { "#entity": "__edb_e__" },
+            ExpressionAttributeValues: { ":entity": entity },
+            ExclusiveStartKey,
+          }),
+        );
+        items.push(...(page.Items ?? []));
+        ExclusiveStartKey = page.LastEvaluatedKey;
+      } while (ExclusiveStartKey);
+      return items;
+    },
+
+    close: () => client.destroy(),
+  };
+}
+
+export type StackTable = ReturnType<typeof openStackTable>;
+
+/**
+ * Polls `check` until it stops throwing: `$disconnect` runs after the close, in
+ * the background, as in AWS. The deadline only bounds a hung run; nothing is timed.
+ */
+export async function eventually<T>(check: () => Promise<T>, timeoutMs = 60_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      return await check();
+    } catch (error) {
+      if (Date.now() > deadline) throw error;
+      await delay(200);
+    }
+  }
+}
