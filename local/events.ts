@@ -18,6 +18,8 @@ export type Peer = {
   sourceIp: string;
   userAgent?: string;
   host: string;
+  /** What the `$connect` authorizer allowed: API Gateway adds it to every event of the connection. */
+  authorizer?: Record<string, unknown>;
 };
 
 /** An id in API Gateway's style (`L0SM9cOFvHcCIhw=`): 16 characters, base64url, ending in `=`. */
@@ -74,6 +76,7 @@ function requestContext(
     domainName: source.domainName,
     connectionId: peer.connectionId,
     apiId: source.apiId,
+    ...(peer.authorizer && { authorizer: peer.authorizer }),
   };
 }
 

@@ -3,6 +3,7 @@ import type { AddressInfo, Socket } from "node:net";
 import { WebSocketServer, type WebSocket } from "ws";
 import type { Route, RouteResult, WebSocketEvent } from "../handlers/route";
 import { createLogger, type Logger } from "../handlers/log";
+import { authorizeHandshake, type Authorize } from "./authorizer";
 import { clientClose, gatewayCloses, protocolError, type CloseReason } from "./close-reasons";
 import { closeConnection, isOpen, sendText, type Connection } from "./connections";
 import {
@@ -38,6 +39,8 @@ export type GatewayOptions = {
   /** Closes (1001) every connection this long after it opened; API Gateway: 2 hours. */
   maxDurationMs?: number;
   managementLatencyMs?: number;
+  /** A REQUEST authorizer on `$connect` (identity source `?token=`); none: connections are anonymous. */
+  authorize?: Authorize;
   log?: Logger;
 };
 
@@ -204,6 +207,11 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     if (!app || stopping) return rejectHandshake(socket, 503);
 
     const peer = peerOf(req);
+    if (options.authorize) {
+      const verdict = await authorizeHandshake(options.authorize, req, peer, source);
+      if ("status" in verdict) return rejectHandshake(socket, verdict.status);
+      peer.authorizer = verdict.context;
+    }
     const connect = app.routes.find((r) => r.key === "$connect");
     if (connect) {
       const result = await run(app, connect, connectEvent(source, peer, req));

@@ -2,9 +2,12 @@ import { mkdirSync } from "node:fs";
 import { resolve } from "node:path";
 import { configEnv } from "../handlers/config";
 import type { Deps } from "../handlers/deps";
-import type { Logger } from "../handlers/log";
+import type { Route } from "../handlers/route";
+import { authorize } from "../handlers/authorizer";
+import { createLogger, type Logger } from "../handlers/log";
 import { createDynamoClient } from "../model/client";
 import { ensureTable } from "../model/create-table";
+import type { Authorize } from "./authorizer";
 import { startDynamoDbLocal, type DynamoDbLocal } from "./dynamodb-local";
 import { startGateway } from "./gateway";
 import { forgetReloadableModules, loadApp, type App } from "./handler-app";
@@ -27,8 +30,12 @@ export type LocalStackOptions = {
   onProgress?: (line: string) => void;
   /** Where handler and gateway logs go; JSON lines on stdout by default. */
   logger?: Logger;
+  /** Signing secret of `$connect` tokens: runs the JWT authorizer as the deployed stack does. */
+  authSecret?: string;
   /** Replaces parts of the handlers' deps, given the real ones (fault-injection tests). */
   overrideDeps?: (deps: Deps) => Partial<Deps>;
+  /** Replaces the route table, given the real one (benchmarks plug in baseline handlers). */
+  routes?: (routes: readonly Route[]) => readonly Route[];
 };
 
 export type LocalStack = {
@@ -78,6 +85,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
         idleTimeoutMs: options.idleTimeoutMs,
         maxDurationMs: options.maxDurationMs,
         managementLatencyMs: options.managementLatencyMs,
+        authorize: options.authSecret ? localAuthorizer(options.authSecret, options.logger) : undefined,
         log: options.logger,
       }),
     (g) => `listening on port ${g.port}`,
@@ -125,11 +133,13 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       [configEnv.managementEndpoint]: `http://127.0.0.1:${gateway.port}`,
     };
     const overrides = options.logger ? { log: options.logger } : {};
-    const load = () => {
+    const load = (): App => {
       const loaded = loadApp(env, overrides);
-      return options.overrideDeps
-        ? { ...loaded, deps: { ...loaded.deps, ...options.overrideDeps(loaded.deps) } }
-        : loaded;
+      return {
+        ...loaded,
+        routes: options.routes?.(loaded.routes) ?? loaded.routes,
+        deps: options.overrideDeps ? { ...loaded.deps, ...options.overrideDeps(loaded.deps) } : loaded.deps,
+      };
     };
     app = await step(
       "handlers",
@@ -162,4 +172,10 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     await dynamodb?.stop();
     throw error;
   }
+}
+
+/** The same authorizer the deployed stack runs on `$connect`, in-process. */
+function localAuthorizer(secret: string, logger?: Logger): Authorize {
+  const log = (logger ?? createLogger({ service: "roomcast" })).child({ route: "authorizer" });
+  return (event) => authorize(event, { secret, log });
 }

@@ -1,16 +1,19 @@
 import { resolve } from "node:path";
+import { localAuthSecret } from "./auth-secret";
 import { reloadableDirs } from "./handler-app";
 import { startLocalStack, type LocalStack } from "./stack";
 import { secondsSince } from "./steps";
 import { watchSources } from "./watch";
 
-const usage = `Usage: npm start -- [--in-memory] [--watch]
+const usage = `Usage: npm start -- [--in-memory] [--watch] [--auth]
   --in-memory  keep DynamoDB Local's data in memory (default: .data/dynamodb, kept across restarts)
   --watch      reload handlers/ and model/ when they change, keeping sockets and data
+  --auth       require a signed token on connect (?token=...), as a stack with authSecret does;
+               mint one with: npm run -s token -- --name alice
 Environment: PORT (default 3001), and any handler setting of handlers/config.ts,
 e.g. RATE_LIMIT_MESSAGES=0 npm start`;
 
-const options = ["--in-memory", "--watch", "--help"];
+const options = ["--in-memory", "--watch", "--auth", "--help"];
 
 /** `npm start`: the whole chat on one machine, until Ctrl-C. */
 async function main(args: string[]) {
@@ -24,8 +27,10 @@ async function main(args: string[]) {
   const inMemory = args.includes("--in-memory");
   const started = performance.now();
   console.log("roomcast local stack");
+  const auth = args.includes("--auth");
   const starting = startLocalStack({
     dataDir: inMemory ? null : resolve(__dirname, "../.data/dynamodb"),
+    authSecret: auth ? localAuthSecret() : undefined,
     onProgress: (line) => console.log(line),
   });
 
@@ -88,7 +93,11 @@ async function main(args: string[]) {
 roomcast is ready in ${secondsSince(started)}
   WebSocket  ${stack.wsUrl}
   Web page   ${stack.httpUrl}/
-  Try it     npx wscat -c "${stack.wsUrl}?name=alice"
+  Try it     ${
+    auth
+      ? `npx wscat -c "${stack.wsUrl}?token=$(npm run -s token -- --name alice)"`
+      : `npx wscat -c "${stack.wsUrl}?name=alice"`
+  }
              then type {"action":"sendmessage","message":"hello"}
   Data       ${inMemory ? "in memory (gone when you stop)" : ".data/dynamodb (kept across restarts)"}${
     watcher ? "\n  Watching   handlers/ and model/ (reload on save)" : ""
