@@ -22,6 +22,10 @@ export async function broadcastToRoom(
   const recipients = members.map((m) => m.connectionId).filter((id) => id !== except);
   const report = await deps.delivery.broadcast(managementEndpoint(event, deps), recipients, frame, deps.log);
   for (const gone of report.gone) {
+    if (await stillConnecting(deps, gone)) {
+      deps.log.info("kept connecting connection", { recipient: gone });
+      continue;
+    }
     const rooms = await deps.store.disconnect(gone);
     deps.log.info("removed gone connection", { recipient: gone, rooms });
   }
@@ -35,4 +39,17 @@ export async function broadcastToRoom(
     });
   }
   return { ...report, recipients: recipients.length };
+}
+
+/**
+ * API Gateway answers 410 for a connection whose `$connect` is still running, yet its
+ * records and default-room membership exist by then: removing them would leave an open
+ * socket the chat no longer knows. A young connection keeps them; if it is really gone,
+ * its `$disconnect`, a later 410 or the TTL removes it.
+ */
+async function stillConnecting(deps: Deps, connectionId: string): Promise<boolean> {
+  const graceMs = deps.config.connectGraceSeconds * 1000;
+  if (!graceMs) return false;
+  const connection = await deps.store.getConnection(connectionId);
+  return !!connection && Date.now() - connection.connectedAt < graceMs;
 }

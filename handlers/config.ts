@@ -18,6 +18,11 @@ export type ChatConfig = {
   fanoutConcurrency: number;
   /** Attempts per PostToConnection (429 and 5xx are retried with backoff). */
   postMaxAttempts: number;
+  /**
+   * A 410 for a connection younger than this does not remove it: API Gateway answers
+   * 410 until `$connect` has returned (29 s at most), and the records exist before that.
+   */
+  connectGraceSeconds: number;
   /** Messages per connection per rate window; 0 turns the limit off. */
   rateLimitMessages: number;
   rateLimitWindowSeconds: number;
@@ -38,6 +43,7 @@ export const configEnv = {
   historyPageMax: "HISTORY_PAGE_MAX",
   fanoutConcurrency: "FANOUT_CONCURRENCY",
   postMaxAttempts: "POST_MAX_ATTEMPTS",
+  connectGraceSeconds: "CONNECT_GRACE_SECONDS",
   rateLimitMessages: "RATE_LIMIT_MESSAGES",
   rateLimitWindowSeconds: "RATE_LIMIT_WINDOW_SECONDS",
   connectionTtlSeconds: "CONNECTION_TTL_SECONDS",
@@ -53,6 +59,7 @@ export const defaultConfig: Omit<ChatConfig, "tableName" | "dynamodbEndpoint" | 
   historyPageMax: 100,
   fanoutConcurrency: 32,
   postMaxAttempts: 3,
+  connectGraceSeconds: 30,
   rateLimitMessages: 20,
   rateLimitWindowSeconds: 10,
   connectionTtlSeconds: 2 * 60 * 60 + 5 * 60,

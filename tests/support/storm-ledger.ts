@@ -77,7 +77,12 @@ export function createLedger() {
     for (const send of sends) {
       if (!send.id) continue;
       for (const stay of stays) {
-        if (stay.room === send.room && stay.client !== send.sender && stay.from < send.sentAt && send.doneAt! < stay.to)
+        if (
+          stay.room === send.room &&
+          stay.client !== send.sender &&
+          stay.from < send.sentAt &&
+          send.doneAt! < stay.to
+        )
           expected.add(pair(stay.client, send.id));
       }
     }

@@ -8,10 +8,13 @@ import { createChatStore, type Message } from "../../model/store";
 export function openStackTable(stack: { dynamodbEndpoint: string; tableName: string }) {
   const client = createDynamoClient(stack.dynamodbEndpoint);
   const doc = createDocumentClient(client);
-  const store = createChatStore(createChatService(doc, stack.tableName));
+  const service = createChatService(doc, stack.tableName);
+  const store = createChatStore(service);
 
   return {
     store,
+    /** The same store on another clock: records written through it look older (or newer). */
+    storeAt: (now: () => number) => createChatStore(service, { now }),
 
     /** Every stored message of these rooms, through the store's own history paging. */
     async history(...rooms: string[]): Promise<Message[]> {

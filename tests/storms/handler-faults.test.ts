@@ -1,0 +1,93 @@
+import { everyoneGot, range, stormClient } from "../support/storm-client";
+import { faultyTexts, injectFaults } from "../support/storm-faults";
+import { createLedger, figures, noProblems, problems } from "../support/storm-ledger";
+import { startStormStack, type StormStack } from "../support/storm-stack";
+import type { Frame } from "../support/ws-client";
+
+// A handler that throws for one message, at three different steps, while the
+// rest of the room and another room keep talking.
+const room = "faults";
+const calmRoom = "calm";
+/** Messages each of the two other senders sends at least, around the faults. */
+const trafficPerSender = 30;
+
+let storm: StormStack;
+
+beforeAll(async () => {
+  storm = await startStormStack({ overrideDeps: injectFaults });
+});
+
+afterAll(() => storm?.stop());
+
+it("answers INTERNAL to the sender, leaves others unaffected, and leaves no partial state", async () => {
+  const { stack, table } = storm;
+  const ledger = createLedger();
+  const connect = (name: string, home: string) => stormClient(ledger, stack.wsUrl, name, home);
+  const [faulty, other, ...listeners] = await Promise.all([
+    connect("faulty", room),
+    connect("other", room),
+    ...range(5).map((i) => connect(`listener-${i}`, room)),
+  ]);
+  const [calm, ...calmListeners] = await Promise.all([
+    connect("calm", calmRoom),
+    ...range(3).map((i) => connect(`calm-listener-${i}`, calmRoom)),
+  ]);
+  const everyone = [faulty, other, ...listeners, calm, ...calmListeners];
+
+  let faulting = true;
+  const traffic = Promise.all(
+    [other, calm].map(async (sender) => {
+      for (let sent = 0; faulting || sent < trafficPerSender; sent++) await sender.send(sender.home);
+    }),
+  );
+  const outcomes: Record<string, string> = {};
+  for (const text of Object.values(faultyTexts)) {
+    await faulty.send(room);
+    const record = await faulty.send(room, text);
+    outcomes[text] = record.error ?? "acked";
+  }
+  await faulty.send(room);
+  faulting = false;
+  await traffic;
+  // The last message of each sender proves every earlier one arrived.
+  for (const sender of [faulty, other, calm]) {
+    const last = await sender.send(sender.home);
+    await everyoneGot(
+      everyone.filter((c) => c.home === sender.home && c !== sender),
+      last.id!,
+    );
+  }
+
+  expect(outcomes).toEqual({
+    [faultyTexts.beforeStore]: "INTERNAL",
+    [faultyTexts.afterStore]: "INTERNAL",
+    [faultyTexts.midDelivery]: "INTERNAL",
+  });
+  expect(stack.connectionCount()).toBe(everyone.length);
+
+  const stored = await table.history(room, calmRoom);
+  const report = ledger.verify(stored);
+  const receivers = (text: string) =>
+    everyone.filter((c) =>
+      c.client.frames.some((f) => (f as Frame).type === "message" && (f as Frame).text === text),
+    );
+  const fanOutReached = receivers(faultyTexts.midDelivery).length;
+  console.log(
+    figures("handler faults", report, [
+      `before the store: ${outcomes[faultyTexts.beforeStore]}, not stored, received by ${receivers(faultyTexts.beforeStore).length}`,
+      `after the store: ${outcomes[faultyTexts.afterStore]}, stored, received by ${receivers(faultyTexts.afterStore).length}`,
+      `mid fan-out: ${outcomes[faultyTexts.midDelivery]}, stored, received once by ${fanOutReached} of ${listeners.length + 1}`,
+    ]),
+  );
+  expect(problems(report)).toEqual(noProblems);
+  // Every other message went through; the faulty ones are stored exactly when the fault came after the store.
+  expect(report.rejected).toBe(Object.keys(faultyTexts).length);
+  expect(report.storedUnacked.map((m) => m.text).sort()).toEqual(
+    [faultyTexts.afterStore, faultyTexts.midDelivery].sort(),
+  );
+  expect(stored.filter((m) => m.text === faultyTexts.beforeStore)).toEqual([]);
+  expect(receivers(faultyTexts.beforeStore)).toEqual([]);
+  expect(receivers(faultyTexts.afterStore)).toEqual([]);
+  expect(fanOutReached).toBeGreaterThan(0);
+  expect(fanOutReached).toBeLessThan(listeners.length + 1);
+}, 60_000);
