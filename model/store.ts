@@ -129,31 +129,35 @@ export function createChatStore(service: ChatService, options: StoreOptions = {}
     throw new Error(`join transaction canceled: ${JSON.stringify(result.data)}`);
   }
 
-  /** Deletes one membership and moves the counts with it; false if it was not there. */
-  async function removeMembership(connectionId: string, roomName: string): Promise<boolean> {
+  /**
+   * Deletes one membership and moves the counts with it; false if it was not there.
+   * The connection's own count moves too while its record exists.
+   */
+  async function removeMembership(
+    connectionId: string,
+    roomName: string,
+    connectionExists = true,
+  ): Promise<boolean> {
     const result = await transact(({ connection: c, membership: m, room: r }) => [
       m
         .delete({ room: roomName, connectionId })
         .where((a, op) => op.exists(a.connectionId))
         .commit(),
       r.update({ room: roomName }).subtract({ members: 1 }).commit(),
-      c
-        .update({ connectionId })
-        .subtract({ roomCount: 1 })
-        .where((a, op) => op.exists(a.connectionId))
-        .commit(),
+      ...(connectionExists
+        ? [
+            c
+              .update({ connectionId })
+              .subtract({ roomCount: 1 })
+              .where((a, op) => op.exists(a.connectionId))
+              .commit(),
+          ]
+        : []),
     ]).go();
     if (!result.canceled) return true;
     if (result.data[0].rejected) return false;
-    // The connection is already gone ($disconnect racing a leave): drop just the membership.
-    const fallback = await transact(({ membership: m, room: r }) => [
-      m
-        .delete({ room: roomName, connectionId })
-        .where((a, op) => op.exists(a.connectionId))
-        .commit(),
-      r.update({ room: roomName }).subtract({ members: 1 }).commit(),
-    ]).go();
-    return !fallback.canceled;
+    // The connection record is already gone ($disconnect racing a leave): drop just the membership.
+    return connectionExists && removeMembership(connectionId, roomName, false);
   }
 
   async function roomsOf(connectionId: string) {
@@ -193,7 +197,7 @@ export function createChatStore(service: ChatService, options: StoreOptions = {}
 
     getConnection,
     join,
-    leave: removeMembership,
+    leave: (connectionId, roomName) => removeMembership(connectionId, roomName),
     getMembership,
 
     async membersOf(roomName) {
@@ -294,13 +298,14 @@ export function createChatStore(service: ChatService, options: StoreOptions = {}
     },
 
     async disconnect(connectionId) {
+      // The record goes first: a join racing this one needs it, so it can no longer commit.
+      await connection.delete({ connectionId }).go();
       // Not `this.roomsOf`: handlers may call `disconnect` unbound.
       const rooms = await roomsOf(connectionId);
       const left: string[] = [];
       for (const roomName of rooms) {
-        if (await removeMembership(connectionId, roomName)) left.push(roomName);
+        if (await removeMembership(connectionId, roomName, false)) left.push(roomName);
       }
-      await connection.delete({ connectionId }).go();
       return left;
     },
   };
