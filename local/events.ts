@@ -53,7 +53,7 @@ export function peerOf(req: IncomingMessage): Peer {
   };
 }
 
-function requestContext(
+export function requestContext(
   source: EventSource,
   peer: Peer,
   routeKey: string,

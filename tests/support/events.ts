@@ -1,7 +1,14 @@
 import { randomBytes } from "node:crypto";
 import type { WebSocketEvent } from "../../handlers/route";
 import { routes } from "../../handlers/routes";
-import { awsStyleId, formatRequestTime } from "../../local/events";
+import {
+  awsStyleId,
+  disconnectEvent,
+  messageEvent,
+  requestContext,
+  type EventSource,
+  type Peer,
+} from "../../local/events";
 import { selectRoute } from "../../local/route-selection";
 
 /**
@@ -19,31 +26,18 @@ const routeKeyOf = (body: string) => selectRoute(routes, body)!.key;
 
 export type ClientOptions = { connectionId?: string };
 
+const source: EventSource = { apiId, stage, domainName };
+
 /** One client's WebSocket connection: every event it causes shares its id, `connectedAt` and identity. */
 export function wsClient(options: ClientOptions = {}) {
   const connectionId = options.connectionId ?? awsStyleId();
-  const connectedAt = Date.now();
-  const identity = { sourceIp: "203.0.113.7", userAgent: "wscat/6.1.0" };
-
-  function context(routeKey: string, eventType: "CONNECT" | "MESSAGE" | "DISCONNECT") {
-    const now = Date.now();
-    const requestId = awsStyleId();
-    return {
-      routeKey,
-      eventType,
-      extendedRequestId: requestId,
-      requestTime: formatRequestTime(now),
-      messageDirection: "IN" as const,
-      stage,
-      connectedAt,
-      requestTimeEpoch: now,
-      identity,
-      requestId,
-      domainName,
-      connectionId,
-      apiId,
-    };
-  }
+  const peer: Peer = {
+    connectionId,
+    connectedAt: Date.now(),
+    sourceIp: "203.0.113.7",
+    userAgent: "wscat/6.1.0",
+    host: domainName,
+  };
 
   return {
     connectionId,
@@ -54,9 +48,9 @@ export function wsClient(options: ClientOptions = {}) {
         "Sec-WebSocket-Extensions": "permessage-deflate; client_max_window_bits",
         "Sec-WebSocket-Key": randomBytes(16).toString("base64"),
         "Sec-WebSocket-Version": "13",
-        "User-Agent": identity.userAgent,
+        "User-Agent": peer.userAgent!,
         "X-Amzn-Trace-Id": `Root=1-${Math.floor(Date.now() / 1000).toString(16)}-${randomBytes(12).toString("hex")}`,
-        "X-Forwarded-For": identity.sourceIp,
+        "X-Forwarded-For": peer.sourceIp,
         "X-Forwarded-Port": "443",
         "X-Forwarded-Proto": "https",
       };
@@ -71,7 +65,7 @@ export function wsClient(options: ClientOptions = {}) {
             Object.entries(query).map(([k, v]) => [k, [v]]),
           ),
         }),
-        requestContext: context("$connect", "CONNECT"),
+        requestContext: requestContext(source, peer, "$connect", "CONNECT"),
         isBase64Encoded: false,
       };
     },
@@ -79,23 +73,12 @@ export function wsClient(options: ClientOptions = {}) {
     /** A text frame; an object is sent as its JSON. */
     messageEvent(frame: string | object): WebSocketEvent {
       const body = typeof frame === "string" ? frame : JSON.stringify(frame);
-      return {
-        requestContext: { ...context(routeKeyOf(body), "MESSAGE"), messageId: awsStyleId() },
-        body,
-        isBase64Encoded: false,
-      };
+      return messageEvent(source, peer, routeKeyOf(body), body);
     },
 
     /** The client went away (close code 1001). */
     disconnectEvent(): WebSocketEvent {
-      return {
-        requestContext: {
-          ...context("$disconnect", "DISCONNECT"),
-          disconnectStatusCode: 1001,
-          disconnectReason: "Going away",
-        },
-        isBase64Encoded: false,
-      };
+      return disconnectEvent(source, peer, 1001, "Going away");
     },
   };
 }
