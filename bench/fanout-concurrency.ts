@@ -8,51 +8,17 @@
  * (the round trip to API Gateway), so this process's CPU time is the sender's
  * alone: the real SDK client signing, serializing and parsing every post.
  */
-import { fork } from "node:child_process";
 import { createDelivery } from "../handlers/delivery";
 import { createLogger } from "../handlers/log";
 import { localAws } from "../model/client";
-import { startManagementApi } from "../tests/support/management-api";
+import { startManagementApiProcess } from "./lib/management-api-process";
+import { median } from "./lib/stats";
 
 const concurrencies = [1, 8, 16, 32, 64, 128];
 const runsEach = 3;
 
-/** The child: serves the Management API; "clear" resets its records, and it answers with the peak concurrency. */
-async function serve(latencyMs: number) {
-  const api = await startManagementApi({ latencyMs });
-  process.send!(api.url);
-  process.on("message", (command) => {
-    if (command === "clear") api.clearRecords();
-    process.send!(api.peakInFlight());
-  });
-  process.on("disconnect", () => void api.close());
-}
-
-function startApiProcess(latencyMs: number) {
-  const child = fork(__filename, ["--serve", String(latencyMs)]);
-  const exited = new Promise<never>((_, reject) =>
-    child.once("exit", (code) => reject(new Error(`management API process exited (${code})`))),
-  );
-  exited.catch(() => undefined);
-  const next = <T>() =>
-    Promise.race([new Promise<T>((resolve) => child.once("message", (m) => resolve(m as T))), exited]);
-  const ask = (command: "clear" | "peak") => {
-    const answer = next<number>();
-    child.send(command);
-    return answer;
-  };
-  return {
-    url: next<string>(),
-    clear: () => ask("clear"),
-    peak: () => ask("peak"),
-    stop: () => child.disconnect(),
-  };
-}
-
-const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
-
 async function main(latencyMs: number, members: number) {
-  const api = startApiProcess(latencyMs);
+  const api = startManagementApiProcess(latencyMs);
   const endpoint = await api.url;
   const recipients = Array.from({ length: members }, (_, i) => `conn-${String(i).padStart(10, "0")}=`);
   const frame = {
@@ -108,11 +74,7 @@ async function main(latencyMs: number, members: number) {
   api.stop();
 }
 
-if (process.argv[2] === "--serve") {
-  void serve(Number(process.argv[3]));
-} else {
-  main(Number(process.argv[2] ?? 20), Number(process.argv[3] ?? 1000)).catch((error) => {
-    console.error(error);
-    process.exit(1);
-  });
-}
+main(Number(process.argv[2] ?? 20), Number(process.argv[3] ?? 1000)).catch((error) => {
+  console.error(error);
+  process.exit(1);
+});
