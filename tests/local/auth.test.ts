@@ -1,5 +1,5 @@
-import { SignJWT } from "jose";
 import { signToken } from "../../handlers/token";
+import { expiredToken } from "../support/tokens";
 import type { LocalStack } from "../../local/stack";
 import { startTestStack } from "../support/local-stack";
 import { connect, handshakeStatus, type Frame } from "../support/ws-client";
@@ -24,13 +24,7 @@ test("2. a forged token: 403", async () => {
 });
 
 test("3. an expired token: 403", async () => {
-  const expired = await new SignJWT({ name: "alice" })
-    .setProtectedHeader({ alg: "HS256" })
-    .setSubject("u1")
-    .setIssuer("roomcast")
-    .setAudience("roomcast")
-    .setExpirationTime(Math.floor(Date.now() / 1000) - 5)
-    .sign(new TextEncoder().encode(secret));
+  const expired = await expiredToken(secret);
   expect(await handshakeStatus(withToken(expired))).toBe(403);
 });
 

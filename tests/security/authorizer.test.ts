@@ -1,7 +1,8 @@
-import { SignJWT, UnsecuredJWT } from "jose";
+import { UnsecuredJWT } from "jose";
 import { authorize } from "../../handlers/authorizer";
 import { createLogger } from "../../handlers/log";
 import { signToken } from "../../handlers/token";
+import { expiredToken } from "../support/tokens";
 
 const secret = "test-secret-of-enough-length-0123456789";
 const methodArn = "arn:aws:execute-api:us-east-1:123456789012:a1b2c3d4e5/dev/$connect";
@@ -25,13 +26,7 @@ test("1. a valid token is allowed, with its subject and name in the context", as
 });
 
 test("2. an expired token is denied", async () => {
-  const token = await new SignJWT({ name: "alice" })
-    .setProtectedHeader({ alg: "HS256" })
-    .setSubject("user-42")
-    .setIssuer("roomcast")
-    .setAudience("roomcast")
-    .setExpirationTime(Math.floor(Date.now() / 1000) - 60)
-    .sign(new TextEncoder().encode(secret));
+  const token = await expiredToken(secret);
   expect(effect(await authorize(eventWith(token), deps))).toBe("Deny");
   expect(lines.at(-1)).toContain("token expired");
 });
