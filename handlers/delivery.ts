@@ -7,7 +7,7 @@ import {
 import pLimit from "p-limit";
 import type { Logger } from "./log";
 
-export type DeliveryOutcome = "delivered" | "gone" | "failed";
+type DeliveryOutcome = "delivered" | "gone" | "failed";
 export type DeliveryReport = { delivered: number; gone: string[]; failed: string[] };
 
 /**
@@ -15,7 +15,6 @@ export type DeliveryReport = { delivered: number; gone: string[]; failed: string
  * are logged to `log`, the caller's request logger, so they carry its route and ids.
  */
 export interface Delivery {
-  send(endpoint: string, connectionId: string, frame: unknown, log: Logger): Promise<DeliveryOutcome>;
   /** Posts one frame to many connections, at most `concurrency` at a time; never throws for a recipient. */
   broadcast(
     endpoint: string,
@@ -75,13 +74,9 @@ export function createDelivery(options: DeliveryOptions): Delivery {
     }
   }
 
-  const encode = (frame: unknown) => Buffer.from(JSON.stringify(frame));
-
   return {
-    send: (endpoint, connectionId, frame, log) => post(endpoint, connectionId, encode(frame), log),
-
     async broadcast(endpoint, connectionIds, frame, log) {
-      const data = encode(frame);
+      const data = Buffer.from(JSON.stringify(frame));
       const limit = pLimit(options.concurrency);
       const outcomes = await Promise.all(
         connectionIds.map((id) => limit(async () => [id, await post(endpoint, id, data, log)] as const)),
