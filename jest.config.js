@@ -3,7 +3,7 @@ module.exports = {
   testEnvironment: "node",
   roots: ["<rootDir>/tests"],
   testMatch: ["**/*.test.ts"],
-  transform: { "^.+\\.ts$": ["ts-jest", { tsconfig: "tsconfig.json", isolatedModules: true }] },
+  transform: { "^.+\\.ts$": ["ts-jest", { tsconfig: "tsconfig.json" }] },
   // v8 coverage: istanbul counters would leak into Pulumi's serialized Lambdas.
   coverageProvider: "v8",
   globalSetup: "<rootDir>/tests/support/global-setup.ts",
