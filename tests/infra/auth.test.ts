@@ -10,6 +10,7 @@ import { unpackArchive } from "../support/pulumi-archive";
 import {
   authorizerEvent,
   connectionId,
+  localLambdaEnv,
   runLambda,
   startManagementEndpoint,
   websocketEvent,
@@ -223,17 +224,7 @@ describe("the serialized authorizer, invoked in a fresh Node", () => {
       query: { name: "mallory" },
       authorizer: { principalId: allowed.principalId, integrationLatency: 12, ...allowed.context },
     });
-    const { result } = await runLambda(
-      dir,
-      {
-        ...fn.inputs.environment.variables,
-        TABLE_NAME: table.tableName,
-        DYNAMODB_ENDPOINT: table.endpoint,
-        MANAGEMENT_ENDPOINT: management.url,
-        AWS_LAMBDA_FUNCTION_NAME: fn.inputs.name,
-      },
-      event,
-    );
+    const { result } = await runLambda(dir, localLambdaEnv(fn, table, management.url), event);
     expect(result).toEqual({ statusCode: 200 });
     const stored = await table.service.entities.connection
       .get({ connectionId: alice })

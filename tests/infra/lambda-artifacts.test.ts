@@ -3,7 +3,13 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { routes } from "../../handlers/routes";
 import { unpackArchive } from "../support/pulumi-archive";
-import { connectionId, runLambda, startManagementEndpoint, websocketEvent } from "../support/pulumi-lambda";
+import {
+  connectionId,
+  localLambdaEnv,
+  runLambda,
+  startManagementEndpoint,
+  websocketEvent,
+} from "../support/pulumi-lambda";
 import { runProgram, type MockedResource } from "../support/pulumi-mocks";
 import { freshTable, type FreshTable } from "../support/table";
 
@@ -44,17 +50,7 @@ afterAll(async () => {
 /** Runs a route's serialized Lambda with its Pulumi environment, pointed at the local table and endpoint. */
 function invoke(routeKey: string, event?: unknown) {
   const { fn, dir } = unpacked.get(routeKey)!;
-  return runLambda(
-    dir,
-    {
-      ...fn.inputs.environment.variables,
-      TABLE_NAME: table.tableName,
-      DYNAMODB_ENDPOINT: table.endpoint,
-      MANAGEMENT_ENDPOINT: management.url,
-      AWS_LAMBDA_FUNCTION_NAME: fn.inputs.name,
-    },
-    event,
-  );
+  return runLambda(dir, localLambdaEnv(fn, table, management.url), event);
 }
 
 describe.each(routes.map((route) => route.key))("the %s archive", (routeKey) => {

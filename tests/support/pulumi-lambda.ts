@@ -2,6 +2,7 @@ import { spawn } from "node:child_process";
 import { randomBytes, randomUUID } from "node:crypto";
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
+import type { MockedResource } from "./pulumi-mocks";
 
 /**
  * Runs in a fresh Node process as Lambda's Node runtime does: requires the
@@ -38,6 +39,24 @@ export type LambdaRun<R = RouteLambdaResult> = {
   /** The function's stdout, one JSON log object a line. */
   logs: Record<string, unknown>[];
 };
+
+/**
+ * A function's environment as Pulumi declared it, pointed at this run's table and
+ * management endpoint: what Lambda would hand the serialized code.
+ */
+export function localLambdaEnv(
+  fn: MockedResource,
+  table: { tableName: string; endpoint: string },
+  managementUrl: string,
+): Record<string, string> {
+  return {
+    ...fn.inputs.environment.variables,
+    TABLE_NAME: table.tableName,
+    DYNAMODB_ENDPOINT: table.endpoint,
+    MANAGEMENT_ENDPOINT: managementUrl,
+    AWS_LAMBDA_FUNCTION_NAME: fn.inputs.name,
+  };
+}
 
 /**
  * Loads (and with `event`, invokes) the Lambda unpacked in `codeDir` in a fresh
