@@ -14,8 +14,9 @@ import { markdownTable } from "./lib/markdown";
 import { createProgress } from "./lib/progress";
 import { recipientLookup } from "./recipient-lookup";
 import { throughput } from "./throughput";
+import { transportCpu } from "./transport-cpu";
 
-const benchmarks: Benchmark[] = [recipientLookup, fanoutLatency, coldStart, throughput];
+const benchmarks: Benchmark[] = [recipientLookup, fanoutLatency, coldStart, throughput, transportCpu];
 
 const usage = `usage: npm run bench -- [--quick] [--only <name>[,<name>]] [--latency <ms>]
   --quick      smaller sizes and fewer trials (about 2 minutes)

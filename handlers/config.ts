@@ -6,8 +6,15 @@ export type ChatConfig = {
   tableName: string;
   /** DynamoDB Local endpoint; unset in AWS. */
   dynamodbEndpoint?: string;
-  /** Overrides `https://{domainName}/{stage}` from the request context (local stack). */
-  managementEndpoint?: string;
+  /**
+   * Where posts go: the stage's own execute-api endpoint (set by Pulumi), or the local
+   * gateway's origin. Never derived from the request, which may come through a custom domain.
+   */
+  managementEndpoint: string;
+  /** The FIFO queue of fan-out jobs for rooms above `inlineFanoutMax` (stream worker). */
+  fanoutQueueUrl?: string;
+  /** A local SQS-compatible server; unset in AWS. */
+  sqsEndpoint?: string;
   maxMessageLength: number;
   maxNameLength: number;
   maxRoomsPerConnection: number;
@@ -16,8 +23,20 @@ export type ChatConfig = {
   historyPageMax: number;
   /** Concurrent PostToConnection calls per broadcast. */
   fanoutConcurrency: number;
-  /** Attempts per PostToConnection (429 and 5xx are retried with backoff). */
+  /** Attempts per PostToConnection (429, 5xx and a full client buffer are retried with backoff). */
   postMaxAttempts: number;
+  /** A PostToConnection that has not answered by then is abandoned and retried. */
+  postTimeoutMs: number;
+  /** Rooms up to this many members are posted to by the stream worker itself; larger ones go to the queue. */
+  inlineFanoutMax: number;
+  /** Slices of a queued room: one job, one message group and one worker each. */
+  fanoutSlices: number;
+  /** Posts per second of the whole stack's fan-out workers together (API Gateway's budget is per account). */
+  maxPostsPerSecond: number;
+  /** Fan-out workers at once (the queue mapping's maximum concurrency): each posts its share of the rate. */
+  fanoutMaxConcurrency: number;
+  /** Join and leave are announced in rooms up to this size; above it only the counts change. */
+  presenceMaxMembers: number;
   /**
    * A 410 for a connection younger than this does not remove it: API Gateway answers
    * 410 until `$connect` has returned (29 s at most), and the records exist before that.
@@ -35,6 +54,8 @@ export const configEnv = {
   tableName: "TABLE_NAME",
   dynamodbEndpoint: "DYNAMODB_ENDPOINT",
   managementEndpoint: "MANAGEMENT_ENDPOINT",
+  fanoutQueueUrl: "FANOUT_QUEUE_URL",
+  sqsEndpoint: "SQS_ENDPOINT",
   maxMessageLength: "MAX_MESSAGE_LENGTH",
   maxNameLength: "MAX_NAME_LENGTH",
   maxRoomsPerConnection: "MAX_ROOMS_PER_CONNECTION",
@@ -43,6 +64,12 @@ export const configEnv = {
   historyPageMax: "HISTORY_PAGE_MAX",
   fanoutConcurrency: "FANOUT_CONCURRENCY",
   postMaxAttempts: "POST_MAX_ATTEMPTS",
+  postTimeoutMs: "POST_TIMEOUT_MS",
+  inlineFanoutMax: "INLINE_FANOUT_MAX",
+  fanoutSlices: "FANOUT_SLICES",
+  maxPostsPerSecond: "MAX_POSTS_PER_SECOND",
+  fanoutMaxConcurrency: "FANOUT_MAX_CONCURRENCY",
+  presenceMaxMembers: "PRESENCE_MAX_MEMBERS",
   connectGraceSeconds: "CONNECT_GRACE_SECONDS",
   rateLimitMessages: "RATE_LIMIT_MESSAGES",
   rateLimitWindowSeconds: "RATE_LIMIT_WINDOW_SECONDS",
@@ -50,7 +77,9 @@ export const configEnv = {
   messageTtlSeconds: "MESSAGE_TTL_SECONDS",
 } as const satisfies Record<keyof ChatConfig, string>;
 
-export const defaultConfig: Omit<ChatConfig, "tableName" | "dynamodbEndpoint" | "managementEndpoint"> = {
+type EndpointSettings = "tableName" | "dynamodbEndpoint" | "managementEndpoint" | "fanoutQueueUrl" | "sqsEndpoint";
+
+export const defaultConfig: Omit<ChatConfig, EndpointSettings> = {
   maxMessageLength: 4096,
   maxNameLength: 32,
   maxRoomsPerConnection: 20,
@@ -58,7 +87,13 @@ export const defaultConfig: Omit<ChatConfig, "tableName" | "dynamodbEndpoint" | 
   historyPageOnJoin: 20,
   historyPageMax: 100,
   fanoutConcurrency: 32,
-  postMaxAttempts: 3,
+  postMaxAttempts: 4,
+  postTimeoutMs: 3000,
+  inlineFanoutMax: 100,
+  fanoutSlices: 16,
+  maxPostsPerSecond: 5000,
+  fanoutMaxConcurrency: 16,
+  presenceMaxMembers: 50,
   connectGraceSeconds: 30,
   rateLimitMessages: 20,
   rateLimitWindowSeconds: 10,
@@ -70,6 +105,8 @@ export const defaultConfig: Omit<ChatConfig, "tableName" | "dynamodbEndpoint" | 
 export function readConfig(env: NodeJS.ProcessEnv = process.env): ChatConfig {
   const tableName = env[configEnv.tableName];
   if (!tableName) throw new Error(`${configEnv.tableName} is not set`);
+  const managementEndpoint = env[configEnv.managementEndpoint];
+  if (!managementEndpoint) throw new Error(`${configEnv.managementEndpoint} is not set`);
   const numbers = Object.fromEntries(
     Object.entries(defaultConfig).map(([key, fallback]) => {
       const raw = env[configEnv[key as keyof typeof defaultConfig]];
@@ -87,6 +124,8 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): ChatConfig {
     ...numbers,
     tableName,
     dynamodbEndpoint: env[configEnv.dynamodbEndpoint] || undefined,
-    managementEndpoint: env[configEnv.managementEndpoint] || undefined,
+    managementEndpoint,
+    fanoutQueueUrl: env[configEnv.fanoutQueueUrl] || undefined,
+    sqsEndpoint: env[configEnv.sqsEndpoint] || undefined,
   };
 }

@@ -1,6 +1,4 @@
 import { randomBytes } from "node:crypto";
-import { broadcastToRoom } from "./broadcast";
-import { frames } from "./protocol";
 import type { Route } from "./route";
 
 export const defaultRoom = "lobby";
@@ -12,9 +10,11 @@ export function authorizedIdentity(context: { authorizer?: Record<string, unknow
 }
 
 /**
- * `$connect`: records the connection and joins its default room, before the
- * handshake completes. `?name=` (else a guest name, or the token's name when auth
- * is on) and `?room=` (else `lobby`); invalid ones fail the handshake with 400.
+ * `$connect`: records the connection and joins its default room — one transaction
+ * of two items, the same work however large the room (the stream worker counts and
+ * announces it afterwards). `?name=` (else a guest name, or the token's name when
+ * auth is on), `?room=` (else `lobby`) and `?session=` (the id a client keeps across
+ * reconnects, which scopes its `clientId`s); invalid ones fail the handshake with 400.
  */
 export const connectRoute: Route = {
   key: "$connect",
@@ -23,26 +23,13 @@ export const connectRoute: Route = {
   async handle(event, deps) {
     const query = deps.protocol.parseConnect(event.queryStringParameters ?? {});
     const identity = authorizedIdentity(event.requestContext);
-    const room = query.room ?? defaultRoom;
-    const connection = await deps.store.connect({
+    await deps.store.connect({
       connectionId: event.requestContext.connectionId,
       name: identity?.name ?? query.name ?? `guest-${randomBytes(3).toString("hex")}`,
       userId: identity?.userId,
-      defaultRoom: room,
+      sessionId: query.session,
+      defaultRoom: query.room ?? defaultRoom,
     });
-    try {
-      await broadcastToRoom(
-        event,
-        deps,
-        room,
-        frames.presence(room, "join", connection.name),
-        connection.connectionId,
-      );
-    } catch (error) {
-      // The handshake fails, so the socket never opens: leave no member behind for it.
-      await deps.store.disconnect(connection.connectionId);
-      throw error;
-    }
     return { statusCode: 200 };
   },
 };

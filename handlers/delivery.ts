@@ -1,85 +1,46 @@
-import {
-  ApiGatewayManagementApiClient,
-  GoneException,
-  PostToConnectionCommand,
-  type ApiGatewayManagementApiClientConfig,
-} from "@aws-sdk/client-apigatewaymanagementapi";
 import pLimit from "p-limit";
-import type { Logger } from "./log";
+import { createPacer } from "./pacer";
+import type { PostOutcome, Transport } from "./transport";
 
-type DeliveryOutcome = "delivered" | "gone" | "failed";
 export type DeliveryReport = { delivered: number; gone: string[]; failed: string[] };
 
-/**
- * Pushes frames to connections through API Gateway's Management API. Failures
- * are logged to `log`, the caller's request logger, so they carry its route and ids.
- */
+/** Pushes one frame to many connections through API Gateway's Management API. */
 export interface Delivery {
-  /** Posts one frame to many connections, at most `concurrency` at a time; never throws for a recipient. */
-  broadcast(
-    endpoint: string,
-    connectionIds: readonly string[],
-    frame: unknown,
-    log: Logger,
-  ): Promise<DeliveryReport>;
+  /**
+   * Posts a frame (its JSON) to each connection, at most `concurrency` at a time and,
+   * when `paced`, no faster than `postsPerSecond`; never throws for a recipient.
+   */
+  broadcast(connectionIds: readonly string[], json: string, options?: { paced?: boolean }): Promise<DeliveryReport>;
 }
 
 export type DeliveryOptions = {
+  transport: Transport;
   concurrency: number;
-  /** Attempts per post: the SDK's standard retry backs off on 429 and 5xx, never on 410. */
-  maxAttempts: number;
-  /** Extra client settings (credentials and region for the local stack). */
-  clientConfig?: ApiGatewayManagementApiClientConfig;
+  /** Posts a second that paced broadcasts of this container start, together (0: unpaced). */
+  postsPerSecond?: number;
 };
 
+/**
+ * A {@link Delivery} over a {@link Transport}: bounded concurrency and, for the
+ * fan-out workers, a pace that keeps the stack inside its share of the account's budget.
+ *
+ * @example
+ * const delivery = createDelivery({ transport, concurrency: 32, postsPerSecond: 300 });
+ * const { gone } = await delivery.broadcast(ids, JSON.stringify(frame), { paced: true });
+ */
 export function createDelivery(options: DeliveryOptions): Delivery {
-  const clients = new Map<string, ApiGatewayManagementApiClient>();
-  const clientFor = (endpoint: string) => {
-    let client = clients.get(endpoint);
-    if (!client) {
-      client = new ApiGatewayManagementApiClient({
-        endpoint,
-        maxAttempts: options.maxAttempts,
-        retryMode: "standard",
-        // The SDK's default pool of 50 sockets would cap the fan-out below a larger concurrency.
-        requestHandler: {
-          httpsAgent: { keepAlive: true, maxSockets: options.concurrency },
-          httpAgent: { keepAlive: true, maxSockets: options.concurrency },
-        },
-        ...options.clientConfig,
-      });
-      clients.set(endpoint, client);
-    }
-    return client;
-  };
-
-  async function post(
-    endpoint: string,
-    connectionId: string,
-    data: Uint8Array,
-    log: Logger,
-  ): Promise<DeliveryOutcome> {
-    try {
-      await clientFor(endpoint).send(new PostToConnectionCommand({ ConnectionId: connectionId, Data: data }));
-      return "delivered";
-    } catch (error) {
-      if (
-        error instanceof GoneException ||
-        (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode === 410
-      ) {
-        return "gone";
-      }
-      log.error("post to connection failed", { recipient: connectionId, error });
-      return "failed";
-    }
-  }
-
+  const pace = createPacer(options.postsPerSecond ?? 0);
   return {
-    async broadcast(endpoint, connectionIds, frame, log) {
-      const data = Buffer.from(JSON.stringify(frame));
+    async broadcast(connectionIds, json, { paced = false } = {}) {
+      const data = Buffer.from(json);
       const limit = pLimit(options.concurrency);
       const outcomes = await Promise.all(
-        connectionIds.map((id) => limit(async () => [id, await post(endpoint, id, data, log)] as const)),
+        connectionIds.map((id) =>
+          limit(async (): Promise<[string, PostOutcome]> => {
+            if (paced) await pace();
+            return [id, await options.transport.post(id, data)];
+          }),
+        ),
       );
       const report: DeliveryReport = { delivered: 0, gone: [], failed: [] };
       for (const [id, outcome] of outcomes) {

@@ -1,18 +1,24 @@
+import { SQSClient } from "@aws-sdk/client-sqs";
 import { createDocumentClient, createDynamoClient, localAws } from "../model/client";
 import { createChatService } from "../model/service";
 import { createChatStore, type ChatStore } from "../model/store";
 import { readConfig, type ChatConfig } from "./config";
 import { createDelivery, type Delivery } from "./delivery";
 import { createLogger, type Logger } from "./log";
+import { createMetrics, type Metrics } from "./metrics";
 import { createProtocol, type Protocol } from "./protocol";
+import { createTransport } from "./transport";
 
 /** Everything a handler needs; handlers depend on these interfaces only. */
 export type Deps = {
   config: ChatConfig;
   store: ChatStore;
   delivery: Delivery;
+  /** The FIFO queue of fan-out jobs; only where FANOUT_QUEUE_URL is set (the stream worker). */
+  fanoutQueue?: { client: SQSClient; url: string };
   protocol: Protocol;
   log: Logger;
+  metrics: Metrics;
 };
 
 /**
@@ -23,12 +29,21 @@ export function createDeps(env: NodeJS.ProcessEnv = process.env, overrides: Part
   const config = readConfig(env);
   const log = overrides.log ?? createLogger({ service: "roomcast" });
   // A local endpoint means DynamoDB Local and the local gateway: use the fixed local keys.
-  const local = config.dynamodbEndpoint ? localAws : {};
+  const local = config.dynamodbEndpoint ? localAws : undefined;
   const doc = createDocumentClient(createDynamoClient(config.dynamodbEndpoint));
   const store = createChatStore(createChatService(doc, config.tableName), {
     connectionTtlSeconds: config.connectionTtlSeconds,
     messageTtlSeconds: config.messageTtlSeconds,
     maxRoomsPerConnection: config.maxRoomsPerConnection,
+  });
+  const transport = createTransport({
+    endpoint: config.managementEndpoint,
+    region: local?.region ?? env.AWS_REGION ?? "us-east-1",
+    credentials: local?.credentials,
+    maxAttempts: config.postMaxAttempts,
+    timeoutMs: config.postTimeoutMs,
+    maxSockets: config.fanoutConcurrency,
+    onFailure: (recipient, error) => log.warn("post failed", { recipient, error }),
   });
   return {
     config,
@@ -36,10 +51,18 @@ export function createDeps(env: NodeJS.ProcessEnv = process.env, overrides: Part
     store,
     protocol: createProtocol(config),
     delivery: createDelivery({
+      transport,
       concurrency: config.fanoutConcurrency,
-      maxAttempts: config.postMaxAttempts,
-      clientConfig: local,
+      // Each worker posts its share of the stack's rate: the queue runs at most fanoutMaxConcurrency of them.
+      postsPerSecond: config.maxPostsPerSecond / Math.max(1, config.fanoutMaxConcurrency),
     }),
+    fanoutQueue: config.fanoutQueueUrl
+      ? {
+          client: new SQSClient(config.sqsEndpoint ? { ...localAws, endpoint: config.sqsEndpoint } : {}),
+          url: config.fanoutQueueUrl,
+        }
+      : undefined,
+    metrics: createMetrics({ namespace: "roomcast", service: "roomcast" }),
     ...overrides,
   };
 }

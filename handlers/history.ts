@@ -1,10 +1,16 @@
 import { actionRoute } from "./action-route";
+import { historyPage } from "./history-page";
 import { requireMember } from "./membership";
-import { frames } from "./protocol";
 
 /** `history`: a page of a room's messages, oldest to newest; `next` pages further back. */
 export const historyRoute = actionRoute("history", async ({ room, before, limit }, event, deps) => {
   await requireMember(deps, room, event.requestContext.connectionId);
-  const page = await deps.store.history(room, { before, limit: limit ?? deps.config.historyPageDefault });
-  return { type: "history", room, messages: page.messages.map(frames.message).reverse(), next: page.next };
+  const envelope = (messages: unknown[], next: string | null) => ({ type: "history", room, messages, next });
+  const page = await historyPage(
+    deps,
+    room,
+    { before, limit: limit ?? deps.config.historyPageDefault },
+    envelope,
+  );
+  return envelope(page.messages, page.next);
 });

@@ -1,9 +1,13 @@
 import { actionRoute } from "./action-route";
-import { broadcastToRoom } from "./broadcast";
+import type { Deps } from "./deps";
+import { historyPage } from "./history-page";
 import { requireConnection } from "./membership";
-import { FrameError, frames } from "./protocol";
+import { FrameError } from "./protocol";
 
-/** `joinroom`: idempotent; the first join tells the room and the reply carries recent history. */
+/**
+ * `joinroom`: idempotent; the reply carries the member count and recent history;
+ * the stream worker tells the room.
+ */
 export const joinRoomRoute = actionRoute("joinroom", async ({ room }, event, deps) => {
   const connection = await requireConnection(deps, event.requestContext.connectionId);
   const outcome = await deps.store.join(connection, room);
@@ -15,26 +19,19 @@ export const joinRoomRoute = actionRoute("joinroom", async ({ room }, event, dep
   }
   if (outcome === "no-connection")
     throw new Error(`connection ${connection.connectionId} vanished while joining`);
-  const [members, page] = await Promise.all([
-    outcome === "joined"
-      ? broadcastToRoom(
-          event,
-          deps,
-          room,
-          frames.presence(room, "join", connection.name),
-          connection.connectionId,
-        ).then(
-          // Everyone still there, plus the joiner (whom an eventually consistent read may miss).
-          (report) => report.recipients - report.gone.length + 1,
-        )
-      : deps.store.membersOf(room).then((m) => m.length),
-    deps.store.history(room, { limit: deps.config.historyPageOnJoin }),
-  ]);
-  return {
-    type: "joined",
-    room,
-    members,
-    history: page.messages.map(frames.message).reverse(),
-    next: page.next,
-  };
+  const members = await memberCount(deps, room);
+  const envelope = (history: unknown[], next: string | null) => ({ type: "joined", room, members, history, next });
+  const page = await historyPage(deps, room, { limit: deps.config.historyPageOnJoin }, envelope);
+  return envelope(page.messages, page.next);
 });
+
+/**
+ * How many members the room has, the joiner included. The room directory's count
+ * follows the stream, a moment behind: a small room is counted exactly from its
+ * members (a consistent read of a few items), a large one from the directory.
+ */
+async function memberCount(deps: Deps, room: string): Promise<number> {
+  const info = await deps.store.roomInfo(room);
+  if (info && info.members > deps.config.presenceMaxMembers) return info.members;
+  return (await deps.store.membersOf(room, { consistent: true })).length;
+}

@@ -1,6 +1,7 @@
 import { createDeps } from "./deps";
 import { invoke } from "./invoke";
 import type { Route, WebSocketEvent } from "./route";
+import type { Worker } from "./worker";
 
 /**
  * The `callbackFactory` of a route's Lambda: runs once per cold start, building
@@ -9,6 +10,26 @@ import type { Route, WebSocketEvent } from "./route";
 export function lambdaFactory(route: Route) {
   return () => {
     const deps = createDeps(process.env);
-    return (event: WebSocketEvent) => invoke(route, event, deps);
+    return async (event: WebSocketEvent) => {
+      try {
+        return await invoke(route, event, deps);
+      } finally {
+        deps.metrics.flush();
+      }
+    };
+  };
+}
+
+/** The `callbackFactory` of a worker's Lambda (the stream or the fan-out queue). */
+export function workerFactory<E, R>(worker: Worker<E, R>) {
+  return () => {
+    const deps = createDeps(process.env);
+    return async (event: E) => {
+      try {
+        return await worker.handle(event, { ...deps, log: deps.log.child({ worker: worker.name }) });
+      } finally {
+        deps.metrics.flush();
+      }
+    };
   };
 }

@@ -1,29 +1,104 @@
-/** Structured JSON logs, one object a line, as CloudWatch Logs Insights reads them. */
+import { LogFormatter, LogItem, Logger as PowertoolsLogger } from "@aws-lambda-powertools/logger";
+import type { Context } from "aws-lambda";
+
+/**
+ * Structured JSON logs, one object a line, as CloudWatch Logs Insights reads them:
+ * `level`, `time`, `msg`, `service`, then (in Lambda, after `addContext`) `coldStart`,
+ * `functionRequestId` and `xrayTraceId`, then the logger's and the call's fields.
+ */
 export type Logger = {
   info(msg: string, fields?: Record<string, unknown>): void;
   warn(msg: string, fields?: Record<string, unknown>): void;
   error(msg: string, fields?: Record<string, unknown>): void;
+  /** A logger whose lines also carry `fields`. */
   child(fields: Record<string, unknown>): Logger;
+  /** In Lambda, once per invocation: every line of every child then says whether it is a cold start, and its request id. */
+  addContext(context: Context): void;
 };
 
+/** Writes a line to stdout (Lambda sends JSON lines to CloudWatch as they are). */
+const stdoutLine = (line: string) => process.stdout.write(line + "\n");
+
+/**
+ * A {@link Logger} backed by Powertools for AWS Lambda's Logger: its cold start and
+ * request-id tracking, X-Ray trace id, log level (`POWERTOOLS_LOG_LEVEL` or Lambda's
+ * own) and JSON serialization, with roomcast's field names. `write` receives each
+ * line (tests collect them; by default stdout).
+ *
+ * @example
+ * const log = createLogger({ service: "roomcast" });
+ * log.child({ route: "sendmessage", connectionId }).info("handled", { ms: 12 });
+ * // {"level":"info","time":"...","msg":"handled","service":"roomcast","route":"sendmessage","connectionId":"...","ms":12}
+ */
 export function createLogger(
   base: Record<string, unknown> = {},
-  write: (line: string) => void = (line) => process.stdout.write(line + "\n"),
+  write: (line: string) => void = stdoutLine,
 ): Logger {
-  const emit =
-    (level: string) =>
-    (msg: string, fields: Record<string, unknown> = {}) =>
-      write(
-        JSON.stringify({ level, time: new Date().toISOString(), msg, ...base, ...fields }, errorsAsObjects),
-      );
+  // `service` is Powertools' own key (it drops it from attributes): give it as the service name.
+  const { service, ...fields } = base;
+  const root = new LineLogger(
+    {
+      serviceName: typeof service === "string" ? service : undefined,
+      logFormatter: new RoomcastLogFormatter(typeof service === "string" ? service : undefined),
+      jsonReplacerFn: errorsAsObjects,
+    },
+    write,
+  );
+  return wrap(root, fields);
+}
+
+/** One Powertools logger per `createLogger`; children add fields to each call rather than copying it. */
+function wrap(root: PowertoolsLogger, fields: Record<string, unknown>): Logger {
   return {
-    info: emit("info"),
-    warn: emit("warn"),
-    error: emit("error"),
-    child: (fields) => createLogger({ ...base, ...fields }, write),
+    info: (msg, more = {}) => root.info(msg, { ...fields, ...more }),
+    warn: (msg, more = {}) => root.warn(msg, { ...fields, ...more }),
+    error: (msg, more = {}) => root.error(msg, { ...fields, ...more }),
+    child: (more) => wrap(root, { ...fields, ...more }),
+    addContext: (context) => root.addContext(context),
   };
 }
 
+/** Powertools' Logger, printing through `write` instead of its own console (its documented `printLog` hook). */
+class LineLogger extends PowertoolsLogger {
+  constructor(
+    options: ConstructorParameters<typeof PowertoolsLogger>[0],
+    private readonly write: (line: string) => void,
+  ) {
+    super(options);
+  }
+
+  protected override printLog(_level: number, log: LogItem): void {
+    log.prepareForPrint();
+    this.write(JSON.stringify(log.getAttributes(), this.getJsonReplacer()));
+  }
+}
+
+type FormatAttributes = LogFormatter["formatAttributes"];
+
+/** roomcast's field names and order (level, time, msg first), in place of Powertools' defaults. */
+class RoomcastLogFormatter extends LogFormatter {
+  constructor(private readonly service: string | undefined) {
+    super();
+  }
+
+  override formatAttributes(...[attributes, additional]: Parameters<FormatAttributes>): LogItem {
+    const context = attributes.lambdaContext;
+    return new LogItem({
+      attributes: {
+        level: attributes.logLevel.toLowerCase(),
+        time: attributes.timestamp.toISOString(),
+        msg: attributes.message,
+        service: this.service,
+        coldStart: context?.coldStart,
+        functionRequestId: context?.awsRequestId,
+        xrayTraceId: attributes.xRayTraceId,
+        ...additional,
+      },
+    });
+  }
+}
+
+/** An Error becomes its name, message, HTTP status (AWS SDK errors) and stack. */
 function errorsAsObjects(_key: string, value: unknown) {
   if (value instanceof Error) {
     const status = (value as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;

@@ -26,6 +26,9 @@ export class FrameError extends Error {
 const roomPattern = /^[A-Za-z0-9_-]{1,64}$/;
 const clientIdPattern = /^[A-Za-z0-9_.:-]{1,64}$/;
 const ulidPattern = /^[0-9A-HJKMNP-TV-Z]{26}$/;
+const sessionPattern = /^[A-Za-z0-9_-]{16,64}$/;
+/** A `members` cursor: the start of a connection id, never a whole one. */
+const membersCursorPattern = /^[A-Za-z0-9+/=_-]{1,15}$/;
 // C0/C1 controls, except tab and newlines in message text.
 const nameForbidden = /[\p{Cc}\p{Cf}\p{Zl}\p{Zp}]/u;
 const textForbidden = /(?![\t\n\r])\p{Cc}/u;
@@ -60,6 +63,12 @@ function buildSchemas(config: Limits) {
   const cursor = z
     .string({ error: "before: must be a string" })
     .regex(ulidPattern, { error: "before: must be a cursor returned as `next` by history or joinroom" });
+  const session = z
+    .string({ error: "session: must be a string" })
+    .regex(sessionPattern, { error: "session: must be 16 to 64 characters of A-Z, a-z, 0-9, _ or -" });
+  const membersCursor = z
+    .string({ error: "after: must be a string" })
+    .regex(membersCursorPattern, { error: "after: must be a cursor returned as `next` by members" });
   const limit = z
     .number({ error: "limit: must be a number" })
     .int({ error: "limit: must be a whole number" })
@@ -72,9 +81,9 @@ function buildSchemas(config: Limits) {
     leaveroom: z.object({ room }),
     listrooms: z.object({}),
     history: z.object({ room, before: cursor.optional(), limit: limit.optional() }),
-    members: z.object({ room }),
+    members: z.object({ room, after: membersCursor.optional() }),
   } satisfies Record<Action, z.ZodType>;
-  const connect = z.object({ name: name.optional(), room: room.optional() });
+  const connect = z.object({ name: name.optional(), room: room.optional(), session: session.optional() });
   return { frames, connect };
 }
 
@@ -148,7 +157,11 @@ export function createProtocol(config: Limits) {
 
     /** Validates `$connect`'s query string. @throws FrameError INVALID */
     parseConnect(query: Record<string, string | undefined>) {
-      return check(connect, { name: query.name, room: query.room }, (field) => `${field}: is required`);
+      return check(
+        connect,
+        { name: query.name, room: query.room, session: query.session },
+        (field) => `${field}: is required`,
+      );
     },
   };
 }

@@ -1,16 +1,18 @@
 import { actionRoute } from "./action-route";
-import { broadcastToRoom } from "./broadcast";
 import { requireConnection, requireMember } from "./membership";
-import { FrameError, frames } from "./protocol";
+import { FrameError } from "./protocol";
+import type { Connection } from "../model/store";
 import type { Deps } from "./deps";
 
 /**
- * `sendmessage`: stores the message, then delivers it to every other member of
- * the room. A repeated `clientId` is acknowledged again but stored and delivered once.
+ * `sendmessage`: stores the message and acknowledges it — ack means stored. The
+ * table's stream then hands it to the stream worker, which delivers it to every
+ * other member of the room, at least once. A repeated `clientId` from the same
+ * client session is acknowledged again with the first message's id, stored once.
  */
 export const sendMessageRoute = actionRoute("sendmessage", async (fields, event, deps) => {
-  const { connectionId } = event.requestContext;
-  // The connection record holds the default room and the token subject that scopes a clientId.
+  const { connectionId, requestTimeEpoch } = event.requestContext;
+  // The connection record holds the default room and the session that scopes a clientId.
   const connection =
     fields.room === undefined || fields.clientId !== undefined
       ? await requireConnection(deps, connectionId)
@@ -18,17 +20,16 @@ export const sendMessageRoute = actionRoute("sendmessage", async (fields, event,
   const room = fields.room ?? connection!.defaultRoom;
   const member = await requireMember(deps, room, connectionId);
   await enforceRateLimit(deps, connectionId);
-  const { message, duplicate } = await deps.store.post({
+  const { message } = await deps.store.post({
     room,
     from: member.name,
     connectionId,
-    // Scoped to who sends, not the connection: a client resending after a reconnect
-    // (new connection id) with the same clientId still stores one message.
-    sender: connection?.userId ?? `name:${member.name}`,
+    session: sessionOf(connection, connectionId),
     text: fields.message,
     clientId: fields.clientId,
   });
-  if (!duplicate) await broadcastToRoom(event, deps, room, frames.message(message), connectionId);
+  deps.metrics.count("MessagesStored");
+  deps.metrics.milliseconds("AckLatency", Date.now() - requestTimeEpoch);
   return {
     type: "ack",
     room,
@@ -37,6 +38,17 @@ export const sendMessageRoute = actionRoute("sendmessage", async (fields, event,
     sentAt: message.sentAt,
   };
 });
+
+/**
+ * Whose `clientId`s these are: the token's subject, else the session id the client
+ * sent at connect (kept across reconnects), else just this connection. Never the
+ * display name, which two users may share.
+ */
+function sessionOf(connection: Connection | undefined, connectionId: string): string {
+  if (connection?.userId) return `user:${connection.userId}`;
+  if (connection?.sessionId) return `session:${connection.sessionId}`;
+  return `connection:${connectionId}`;
+}
 
 /** Messages per connection per window, counted in DynamoDB so every Lambda container agrees. */
 async function enforceRateLimit(deps: Deps, connectionId: string) {

@@ -2,9 +2,15 @@ import { resolve, sep } from "node:path";
 import type { Deps } from "../handlers/deps";
 import type { invoke } from "../handlers/invoke";
 import type { Route } from "../handlers/route";
+import type { fanoutWorker, streamWorker } from "../handlers/workers";
 
-/** What the gateway runs: the route table, its deps (built once) and the Lambda wrapper. */
-export type App = { routes: readonly Route[]; deps: Deps; invoke: typeof invoke };
+/** What the local stack runs: the route table and workers, their deps (built once) and the Lambda wrapper. */
+export type App = {
+  routes: readonly Route[];
+  workers: { stream: typeof streamWorker; fanout: typeof fanoutWorker };
+  deps: Deps;
+  invoke: typeof invoke;
+};
 
 /** Source folders whose modules `--watch` reloads. */
 export const reloadableDirs = [resolve(__dirname, "../handlers"), resolve(__dirname, "../model")];
@@ -18,8 +24,14 @@ export function loadApp(env: NodeJS.ProcessEnv, overrides: Partial<Deps> = {}): 
   const { routes } = require("../handlers/routes") as typeof import("../handlers/routes");
   const { createDeps } = require("../handlers/deps") as typeof import("../handlers/deps");
   const { invoke } = require("../handlers/invoke") as typeof import("../handlers/invoke");
+  const { streamWorker, fanoutWorker } = require("../handlers/workers") as typeof import("../handlers/workers");
   /* eslint-enable @typescript-eslint/no-require-imports */
-  return { routes, deps: createDeps(env, overrides), invoke };
+  return {
+    routes,
+    workers: { stream: streamWorker, fanout: fanoutWorker },
+    deps: createDeps(env, overrides),
+    invoke,
+  };
 }
 
 /** Drops handlers/ and model/ from the CommonJS module cache (tsx loads .ts files as CommonJS here). */

@@ -1,6 +1,6 @@
 import { mkdirSync } from "node:fs";
 import { resolve } from "node:path";
-import { configEnv } from "../handlers/config";
+import { configEnv, readConfig } from "../handlers/config";
 import type { Deps } from "../handlers/deps";
 import type { Route } from "../handlers/route";
 import { authorize } from "../handlers/authorizer";
@@ -9,8 +9,10 @@ import { createDynamoClient } from "../model/client";
 import { ensureTable } from "../model/create-table";
 import type { Authorize } from "./authorizer";
 import { startDynamoDbLocal, type DynamoDbLocal } from "./dynamodb-local";
+import { createEventPipeline, type EventPipeline } from "./event-pipeline";
 import { startGateway } from "./gateway";
 import { forgetReloadableModules, loadApp, type App } from "./handler-app";
+import type { QueueOverrides, RoomcastQueues } from "./sqs-server";
 import { createSteps } from "./steps";
 
 export type LocalStackOptions = {
@@ -36,6 +38,12 @@ export type LocalStackOptions = {
   overrideDeps?: (deps: Deps) => Partial<Deps>;
   /** Replaces the route table, given the real one (benchmarks plug in baseline handlers). */
   routes?: (routes: readonly Route[]) => readonly Route[];
+  /** Reuse a running SQS-compatible server (tests) instead of starting one. */
+  sqsEndpoint?: string;
+  /** Shorter queue timings (tests). */
+  queues?: QueueOverrides;
+  /** How often the stream is read; Lambda: 250 ms. */
+  streamPollMs?: number;
 };
 
 export type LocalStack = {
@@ -49,6 +57,11 @@ export type LocalStack = {
   connectionCount(): number;
   /** Reloads handlers/ and model/ from disk (`--watch`), keeping sockets and data; returns the route count. */
   reload(): number;
+  /** The SQS-compatible server and roomcast's queues. */
+  sqsEndpoint: string;
+  queues: RoomcastQueues;
+  /** Resolves once every stored change has gone through the stream and the queue. */
+  settled(timeoutMs?: number): Promise<void>;
   /** Closes every socket (each fires `$disconnect`), the server, and the DynamoDB Local it started. */
   stop(): Promise<void>;
 };
@@ -71,7 +84,7 @@ function portFromEnv(value: string | undefined): number {
  * fails in milliseconds, before Java starts; it answers 503 until ready.
  */
 export async function startLocalStack(options: LocalStackOptions = {}): Promise<LocalStack> {
-  const step = createSteps(4, options.onProgress ?? (() => {}));
+  const step = createSteps(6, options.onProgress ?? (() => {}));
   const tableName = options.tableName ?? defaultTableName;
   let app: App | undefined;
 
@@ -91,6 +104,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     (g) => `listening on port ${g.port}`,
   );
   let dynamodb: DynamoDbLocal | undefined;
+  let pipeline: EventPipeline | undefined;
   try {
     // Absolute: DynamoDB Local runs in its package's folder, where a relative path would land.
     const dataDir = options.dataDir ? resolve(options.dataDir) : null;
@@ -124,11 +138,35 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       (created) => (created ? "created" : "exists"),
     );
 
+    const settings = readConfig({
+      ...process.env,
+      ...options.env,
+      [configEnv.tableName]: tableName,
+      [configEnv.managementEndpoint]: `http://127.0.0.1:${gateway.port}`,
+    });
+    const events = (pipeline = await step(
+      "SQS queues",
+      () =>
+        createEventPipeline({
+          dynamodbEndpoint,
+          tableName,
+          sqsEndpoint: options.sqsEndpoint,
+          queuePrefix: tableName,
+          queues: options.queues,
+          streamPollMs: options.streamPollMs,
+          fanoutMaxConcurrency: settings.fanoutMaxConcurrency,
+          onError: (error) => (options.logger ?? createLogger({ service: "local-aws" })).error("event source mapping", { error }),
+        }),
+      (p) => `fan-out queue and dead-letter queues at ${p.sqsEndpoint}`,
+    ));
+
     const env: NodeJS.ProcessEnv = {
       ...process.env,
       ...options.env,
       [configEnv.tableName]: tableName,
       [configEnv.dynamodbEndpoint]: dynamodbEndpoint,
+      [configEnv.sqsEndpoint]: events.sqsEndpoint,
+      [configEnv.fanoutQueueUrl]: events.queues.fanout.url,
       // The gateway's own origin; 127.0.0.1 spares the handlers a localhost lookup.
       [configEnv.managementEndpoint]: `http://127.0.0.1:${gateway.port}`,
     };
@@ -146,6 +184,11 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       async () => load(),
       (a) => `${a.routes.length} routes loaded`,
     );
+    await step(
+      "event source mappings",
+      () => events.start(() => ({ deps: app!.deps, ...app!.workers })),
+      () => "table stream -> stream worker, fan-out queue -> fan-out worker",
+    );
 
     let stopped: Promise<void> | undefined;
     return {
@@ -156,6 +199,9 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       dynamodbEndpoint,
       dynamodbPid: dynamodb?.pid,
       connectionCount: gateway.connectionCount,
+      sqsEndpoint: events.sqsEndpoint,
+      queues: events.queues,
+      settled: (timeoutMs) => events.idle(timeoutMs),
       reload() {
         forgetReloadableModules();
         app = load();
@@ -164,11 +210,15 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       stop: () =>
         (stopped ??= (async () => {
           await gateway.stop();
+          // The $disconnects just written still flow through the stream before DynamoDB Local goes.
+          await events.idle(5_000).catch(() => undefined);
+          await events.stop();
           await dynamodb?.stop();
         })()),
     };
   } catch (error) {
     await gateway.stop();
+    await pipeline?.stop();
     await dynamodb?.stop();
     throw error;
   }

@@ -26,14 +26,17 @@ export async function ensureTable(client: DynamoDBClient, tableName: string): Pr
           { AttributeName: def.partitionKey, KeyType: "HASH" },
           { AttributeName: def.sortKey, KeyType: "RANGE" },
         ],
-        GlobalSecondaryIndexes: def.globalIndexes.map((index) => ({
-          IndexName: index.name,
-          KeySchema: [
-            { AttributeName: index.partitionKey, KeyType: "HASH" },
-            { AttributeName: index.sortKey, KeyType: "RANGE" },
-          ],
-          Projection: { ProjectionType: "ALL" },
-        })),
+        ...(def.globalIndexes.length > 0 && {
+          GlobalSecondaryIndexes: def.globalIndexes.map((index) => ({
+            IndexName: index.name,
+            KeySchema: [
+              { AttributeName: index.partitionKey, KeyType: "HASH" as const },
+              { AttributeName: index.sortKey, KeyType: "RANGE" as const },
+            ],
+            Projection: { ProjectionType: "KEYS_ONLY" as const },
+          })),
+        }),
+        StreamSpecification: { StreamEnabled: true, StreamViewType: def.stream.viewType },
       }),
     );
   } catch (error) {

@@ -7,18 +7,29 @@ import { createMessageEntity } from "./entities/message";
 import { createRoomEntity } from "./entities/room";
 
 /**
+ * ElectroDB's entity and version attributes, renamed from `__edb_e__`/`__edb_v__`:
+ * they are on every item, and 16 bytes less per membership is 20% of a broadcast's reads.
+ */
+export const entityIdentifiers = { entity: "e", version: "v" } as const;
+
+/**
  * Joins roomcast's entities on one table. Built by a factory, never at import
  * time, so a Lambda builds it at cold start from its own client.
  */
 export function createChatService(client: DynamoDBDocumentClient, table: string) {
   const config = { client, table };
-  return new Service({
+  const entities = {
     connection: createConnectionEntity(config),
     membership: createMembershipEntity(config),
     message: createMessageEntity(config),
     clientMessage: createClientMessageEntity(config),
     room: createRoomEntity(config),
-  });
+  };
+  for (const entity of Object.values(entities)) {
+    entity.setIdentifier("entity", entityIdentifiers.entity);
+    entity.setIdentifier("version", entityIdentifiers.version);
+  }
+  return new Service(entities);
 }
 
 export type ChatService = ReturnType<typeof createChatService>;

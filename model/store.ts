@@ -1,19 +1,25 @@
 import type { EntityItem } from "electrodb";
+import pLimit from "p-limit";
 import { monotonicFactory } from "ulid";
 import type { ConnectionEntity } from "./entities/connection";
 import type { MembershipEntity } from "./entities/membership";
 import type { MessageEntity } from "./entities/message";
-import type { ChatService } from "./service";
+import { roomDirectoryShards } from "./entities/room";
+import { entityIdentifiers, type ChatService } from "./service";
+import type { SliceRange } from "./slices";
+import { compareSequenceNumbers } from "./sequence-numbers";
 
 export type Connection = EntityItem<ConnectionEntity>;
 export type Membership = EntityItem<MembershipEntity>;
 export type Message = EntityItem<MessageEntity>;
 export type RoomCount = { room: string; members: number };
+export type RoomInfo = { members: number; queued: boolean };
 
 export type NewConnection = {
   connectionId: string;
   name: string;
   userId?: string;
+  sessionId?: string;
   defaultRoom: string;
 };
 
@@ -23,9 +29,18 @@ export type PostResult = { message: Message; duplicate: boolean };
 
 export type HistoryPage = { messages: Message[]; next: string | null };
 
+/** A table item as the stream shows it, read as the entity it belongs to. */
+export type StoredItem =
+  | { entity: "message"; item: Message }
+  | { entity: "membership"; item: Membership }
+  | { entity: "connection"; item: Connection };
+
+/** One membership appearing (+1) or disappearing (-1), at its stream sequence number. */
+export type RoomChange = { room: string; delta: number; sequenceNumber: string };
+
 /** What the handlers need from storage; each read is one GetItem or one Query. */
 export interface ChatStore {
-  /** Records the connection and joins its default room, in one transaction. */
+  /** Records the connection and its default room's membership: one transaction of two items. */
   connect(connection: NewConnection): Promise<Connection>;
   /** Pattern 5. Undefined when missing or expired. */
   getConnection(connectionId: string): Promise<Connection | undefined>;
@@ -33,18 +48,20 @@ export interface ChatStore {
   /** True when the connection was a member and is no longer. */
   leave(connectionId: string, room: string): Promise<boolean>;
   getMembership(room: string, connectionId: string): Promise<Membership | undefined>;
-  /** Pattern 1: live members of a room, every page; expired memberships met on the way are removed. */
-  membersOf(room: string): Promise<Membership[]>;
-  /** Pattern 2: rooms a connection is in (including expired memberships, for cleanup). */
-  roomsOf(connectionId: string): Promise<string[]>;
+  /** Pattern 1: live members of a room (or of one slice of it), every page. */
+  membersOf(room: string, options?: { slice?: SliceRange; consistent?: boolean }): Promise<Membership[]>;
+  /** Live members from the sort key `from` on, in key order, reading at most `limit` items. */
+  membersFrom(room: string, from: string | undefined, limit: number): Promise<{ members: Membership[]; more: boolean }>;
+  /** The room's directory entry: its member count and fan-out path; undefined for an empty room. */
+  roomInfo(room: string): Promise<RoomInfo | undefined>;
   /** Pattern 4: rooms with at least one member. */
   listRooms(): Promise<RoomCount[]>;
-  /** Stores a message; with a clientId, a repeat returns the first message as a duplicate. */
+  /** Stores a message; with a clientId, a repeat from the same session returns the first message. */
   post(input: {
     room: string;
     from: string;
     connectionId: string;
-    sender: string;
+    session: string;
     text: string;
     clientId?: string;
   }): Promise<PostResult>;
@@ -55,8 +72,21 @@ export interface ChatStore {
    * written) when `limit` messages were already sent in this `windowSeconds` window.
    */
   consumeRate(connectionId: string, limit: number, windowSeconds: number): Promise<boolean>;
-  /** Removes the connection and every membership; returns the rooms it left. Idempotent. */
-  disconnect(connectionId: string): Promise<string[]>;
+  /** Removes the connection and its memberships; returns the removed record. Idempotent. */
+  disconnect(connectionId: string): Promise<Connection | undefined>;
+  /** Deletes a removed connection's memberships (the stream worker, after a 410 or TTL). */
+  removeMemberships(connectionId: string, rooms: readonly string[]): Promise<void>;
+  /**
+   * Removes connections a post found gone (410), in bulk; connections younger than
+   * `graceSeconds` are kept (API Gateway answers 410 until `$connect` returns).
+   */
+  removeGone(room: string, connectionIds: readonly string[], graceSeconds: number): Promise<{ removed: number; kept: number }>;
+  /** Applies membership changes to the room directory, once each; returns the new counts. */
+  applyRoomChanges(changes: readonly RoomChange[]): Promise<Map<string, number>>;
+  /** From now until the room empties, its fan-out goes through the queue. */
+  markQueued(room: string): Promise<void>;
+  /** A stream image (unmarshalled) as a message, membership or connection; undefined for other items. */
+  itemOf(image: Record<string, unknown>): StoredItem | undefined;
 }
 
 export type StoreOptions = {
@@ -69,6 +99,8 @@ export type StoreOptions = {
   /** History retention; 0 keeps messages forever. */
   messageTtlSeconds?: number;
   maxRoomsPerConnection?: number;
+  /** Transaction attempts when DynamoDB cancels one for a conflicting write. */
+  conflictAttempts?: number;
 };
 
 export const defaultStoreOptions = {
@@ -76,7 +108,15 @@ export const defaultStoreOptions = {
   clientIdTtlSeconds: 24 * 60 * 60,
   messageTtlSeconds: 0,
   maxRoomsPerConnection: 20,
+  conflictAttempts: 8,
 };
+
+/** The directory shard of a room: a stable hash of its name. */
+export function roomShard(room: string): number {
+  let hash = 0;
+  for (const char of room) hash = (hash * 31 + char.charCodeAt(0)) >>> 0;
+  return hash % roomDirectoryShards;
+}
 
 /** Builds the {@link ChatStore} over an ElectroDB service. */
 export function createChatStore(service: ChatService, options: StoreOptions = {}): ChatStore {
@@ -87,7 +127,7 @@ export function createChatStore(service: ChatService, options: StoreOptions = {}
   const { connection, membership, message, clientMessage, room } = service.entities;
   const transact: ChatService["transaction"]["write"] = (fn) => {
     const write = service.transaction.write(fn);
-    return { ...write, go: (options) => retryConflicts(() => write.go(options)) };
+    return { ...write, go: (options) => retryConflicts(() => write.go(options), settings.conflictAttempts) };
   };
   const live = <T extends { expiresAt?: number }>(item: T | null | undefined): item is T =>
     !!item && (item.expiresAt === undefined || item.expiresAt > nowSeconds());
@@ -97,88 +137,136 @@ export function createChatStore(service: ChatService, options: StoreOptions = {}
     return live(data) ? data : undefined;
   }
 
+  async function getMembership(roomName: string, connectionId: string) {
+    const { data } = await membership.get({ room: roomName, connectionId }).go({ consistent: true });
+    return live(data) ? data : undefined;
+  }
+
   async function join(conn: Connection, roomName: string): Promise<JoinResult> {
-    const result = await transact(({ connection: c, membership: m, room: r }) => [
+    const result = await transact(({ connection: c, membership: m }) => [
       m
-        .create({
-          room: roomName,
-          connectionId: conn.connectionId,
-          name: conn.name,
-          expiresAt: conn.expiresAt,
-        })
+        .put({ room: roomName, connectionId: conn.connectionId, name: conn.name, expiresAt: conn.expiresAt })
+        // Like create, but an expired membership (not yet deleted by DynamoDB) is replaced.
+        .where((a, op) => `${op.notExists(a.name)} OR ${op.lte(a.expiresAt, nowSeconds())}`)
         .commit(),
       c
         .patch({ connectionId: conn.connectionId })
-        .add({ roomCount: 1 })
+        .add({ roomCount: 1, rooms: [roomName] })
         .where((a, op) => op.lt(a.roomCount, settings.maxRoomsPerConnection))
         .commit(),
-      r.upsert({ room: roomName }).add({ members: 1 }).commit(),
     ]).go();
     if (!result.canceled) return "joined";
     const [membershipWrite, connectionWrite] = result.data;
-    if (membershipWrite.rejected) {
-      // The membership exists: expired ones are replaced, live ones make join idempotent.
-      const existing = await getMembership(roomName, conn.connectionId);
-      if (existing) return "already-member";
-      await removeMembership(conn.connectionId, roomName);
-      return join(conn, roomName);
-    }
+    if (membershipWrite.rejected) return "already-member";
     if (connectionWrite.rejected) {
       return (await getConnection(conn.connectionId)) ? "too-many-rooms" : "no-connection";
     }
     throw new Error(`join transaction canceled: ${JSON.stringify(result.data)}`);
   }
 
-  /**
-   * Deletes one membership and moves the counts with it; false if it was not there.
-   * The connection's own count moves too while its record exists.
-   */
-  async function removeMembership(
-    connectionId: string,
-    roomName: string,
-    connectionExists = true,
-  ): Promise<boolean> {
-    const result = await transact(({ connection: c, membership: m, room: r }) => [
+  async function leave(connectionId: string, roomName: string): Promise<boolean> {
+    const result = await transact(({ connection: c, membership: m }) => [
       m
         .delete({ room: roomName, connectionId })
-        .where((a, op) => op.exists(a.connectionId))
+        .where((a, op) => op.exists(a.name))
         .commit(),
-      r.update({ room: roomName }).subtract({ members: 1 }).commit(),
-      ...(connectionExists
-        ? [
-            c
-              .update({ connectionId })
-              .subtract({ roomCount: 1 })
-              .where((a, op) => op.exists(a.connectionId))
-              .commit(),
-          ]
-        : []),
+      c
+        .patch({ connectionId })
+        .subtract({ roomCount: 1 })
+        .delete({ rooms: [roomName] })
+        .where((a, op) => op.contains(a.rooms, roomName))
+        .commit(),
     ]).go();
     if (!result.canceled) return true;
     if (result.data[0].rejected) return false;
-    // The connection record is already gone ($disconnect racing a leave): drop just the membership.
-    return connectionExists && removeMembership(connectionId, roomName, false);
+    // The connection record is gone ($disconnect racing this leave): the membership goes alone.
+    await membership.delete({ room: roomName, connectionId }).go();
+    return true;
   }
 
-  async function roomsOf(connectionId: string) {
-    const { data } = await membership.query.byConnection({ connectionId }).go({ pages: "all" });
-    return data.map((m) => m.room);
+  async function removeMemberships(connectionId: string, rooms: readonly string[]) {
+    let keys = rooms.map((roomName) => ({ room: roomName, connectionId }));
+    while (keys.length > 0) {
+      const { unprocessed } = await membership.delete(keys).go();
+      keys = unprocessed as typeof keys;
+    }
   }
 
-  async function getMembership(roomName: string, connectionId: string) {
-    const { data } = await membership.get({ room: roomName, connectionId }).go({ consistent: true });
-    return live(data) ? data : undefined;
+  async function disconnect(connectionId: string) {
+    // The record goes first, returning the rooms it listed: a join racing this one
+    // needs the record, so it can no longer add a room this cleanup would miss.
+    const { data } = await connection.delete({ connectionId }).go({ response: "all_old" });
+    const old = data as Connection | null;
+    if (old?.rooms?.length) await removeMemberships(connectionId, old.rooms);
+    return old ?? undefined;
+  }
+
+  async function removeGone(roomName: string, connectionIds: readonly string[], graceSeconds: number) {
+    const cutoff = now() - graceSeconds * 1000;
+    const limit = pLimit(16);
+    const outcomes = await Promise.all(
+      connectionIds.map((connectionId) =>
+        limit(async () => {
+          try {
+            const { data } = await connection
+              .delete({ connectionId })
+              .where((a, op) => `${op.notExists(a.connectedAt)} OR ${op.lt(a.connectedAt, cutoff)}`)
+              .go({ response: "all_old" });
+            const old = data as Connection | null;
+            // No record (already cleaned up or expired): the membership that was posted to goes alone.
+            await removeMemberships(connectionId, old?.rooms?.length ? old.rooms : [roomName]);
+            return "removed" as const;
+          } catch (error) {
+            if (isConditionFailure(error)) return "kept" as const;
+            throw error;
+          }
+        }),
+      ),
+    );
+    const removed = outcomes.filter((o) => o === "removed").length;
+    return { removed, kept: outcomes.length - removed };
+  }
+
+  async function applyRoomChange(roomName: string, changes: RoomChange[]): Promise<number> {
+    const key = { shard: roomShard(roomName), room: roomName };
+    for (let attempt = 1; ; attempt++) {
+      const { data: entry } = await room.get(key).go({ consistent: true });
+      // A retried stream batch repeats changes already counted: count each sequence number once.
+      const fresh = changes.filter(
+        (c) => !entry?.lastSeq || compareSequenceNumbers(c.sequenceNumber, entry.lastSeq) > 0,
+      );
+      if (fresh.length === 0) return entry?.members ?? 0;
+      const members = Math.max(0, (entry?.members ?? 0) + fresh.reduce((sum, c) => sum + c.delta, 0));
+      const lastSeq = fresh[fresh.length - 1].sequenceNumber;
+      const unchanged = (a: { lastSeq: unknown }, op: { notExists: (x: unknown) => string; eq: (x: unknown, v: unknown) => string }) =>
+        entry?.lastSeq ? op.eq(a.lastSeq, entry.lastSeq) : op.notExists(a.lastSeq);
+      try {
+        if (members === 0) {
+          await room.delete(key).where((a, op) => unchanged(a, op)).go();
+        } else {
+          await room
+            .upsert({ ...key, members, lastSeq })
+            .where((a, op) => unchanged(a, op))
+            .go();
+        }
+        return members;
+      } catch (error) {
+        // Another writer moved the entry (only a stream retry racing itself): read it again.
+        if (!isConditionFailure(error) || attempt >= settings.conflictAttempts) throw error;
+      }
+    }
   }
 
   return {
     async connect(input) {
       const item: Connection = {
         ...input,
+        rooms: [input.defaultRoom],
         roomCount: 1,
         connectedAt: now(),
         expiresAt: nowSeconds() + settings.connectionTtlSeconds,
       };
-      await transact(({ connection: c, membership: m, room: r }) => [
+      await transact(({ connection: c, membership: m }) => [
         c.put(item).commit(),
         m
           .put({
@@ -188,7 +276,6 @@ export function createChatStore(service: ChatService, options: StoreOptions = {}
             expiresAt: item.expiresAt,
           })
           .commit(),
-        r.upsert({ room: input.defaultRoom }).add({ members: 1 }).commit(),
       ])
         .go()
         .then(assertCommitted("connect"));
@@ -197,26 +284,41 @@ export function createChatStore(service: ChatService, options: StoreOptions = {}
 
     getConnection,
     join,
-    leave: (connectionId, roomName) => removeMembership(connectionId, roomName),
+    leave,
     getMembership,
 
-    async membersOf(roomName) {
-      // No filter expression: it would cost the same reads and hide the expired items,
-      // which DynamoDB deletes lazily and without moving the room's count; tidy them here.
-      const { data } = await membership.query.byRoom({ room: roomName }).go({ pages: "all" });
-      for (const stale of data.filter((m) => !live(m as Membership)))
-        await removeMembership(stale.connectionId, roomName);
+    async membersOf(roomName, { slice, consistent = false } = {}) {
+      // No filter expression: it would cost the same reads; expired members are skipped here.
+      const query = membership.query.byRoom({ room: roomName });
+      const { data } = await (slice
+        ? query.between({ connectionId: slice.from }, { connectionId: slice.to })
+        : query
+      ).go({ pages: "all", consistent });
       return data.filter(live);
     },
 
-    roomsOf,
+    async membersFrom(roomName, from, limit) {
+      const query = membership.query.byRoom({ room: roomName });
+      const { data, cursor } = await (from ? query.gte({ connectionId: from }) : query).go({ limit });
+      return { members: data.filter(live), more: cursor !== null };
+    },
+
+    async roomInfo(roomName) {
+      const { data } = await room.get({ shard: roomShard(roomName), room: roomName }).go();
+      return data ? { members: data.members, queued: data.queued === true } : undefined;
+    },
 
     async listRooms() {
-      const { data } = await room.query
-        .all({})
-        .where((a, op) => op.gt(a.members, 0))
-        .go({ pages: "all" });
-      return data.map(({ room: name, members }) => ({ room: name, members }));
+      const shards = await Promise.all(
+        Array.from({ length: roomDirectoryShards }, (_, shard) =>
+          room.query.byShard({ shard }).go({ pages: "all" }),
+        ),
+      );
+      return shards
+        .flatMap(({ data }) => data)
+        .filter((r) => r.members > 0)
+        .map(({ room: name, members }) => ({ room: name, members }))
+        .sort((a, b) => (a.room < b.room ? -1 : a.room > b.room ? 1 : 0));
     },
 
     async post(input) {
@@ -235,7 +337,7 @@ export function createChatStore(service: ChatService, options: StoreOptions = {}
         await message.put(item).go();
         return { message: item, duplicate: false };
       }
-      const key = { room: input.room, sender: input.sender, clientId: input.clientId };
+      const key = { room: input.room, session: input.session, clientId: input.clientId };
       const result = await transact(({ message: msg, clientMessage: cm }) => [
         cm
           .put({
@@ -273,20 +375,19 @@ export function createChatStore(service: ChatService, options: StoreOptions = {}
 
     async consumeRate(connectionId, limit, windowSeconds) {
       const window = Math.floor(nowSeconds() / windowSeconds);
-      // Two conditional writes, no read: count within the current window, else open a new one.
-      const attempts = [
-        () =>
-          connection
-            .patch({ connectionId })
-            .add({ rateCount: 1 })
-            .where((a, op) => `${op.eq(a.rateWindow, window)} AND ${op.lt(a.rateCount, limit)}`),
-        () =>
-          connection
-            .patch({ connectionId })
-            .set({ rateWindow: window, rateCount: 1 })
-            .where((a, op) => `${op.notExists(a.rateWindow)} OR ${op.lt(a.rateWindow, window)}`),
-      ];
-      for (const attempt of attempts) {
+      // Conditional writes, no read: count within the current window, else open a new one.
+      // When two messages race to open the window, the loser counts in the window the winner opened.
+      const countInWindow = () =>
+        connection
+          .patch({ connectionId })
+          .add({ rateCount: 1 })
+          .where((a, op) => `${op.eq(a.rateWindow, window)} AND ${op.lt(a.rateCount, limit)}`);
+      const openWindow = () =>
+        connection
+          .patch({ connectionId })
+          .set({ rateWindow: window, rateCount: 1 })
+          .where((a, op) => `${op.notExists(a.rateWindow)} OR ${op.lt(a.rateWindow, window)}`);
+      for (const attempt of [countInWindow, openWindow, countInWindow]) {
         try {
           await attempt().go({ response: "none" });
           return true;
@@ -297,35 +398,65 @@ export function createChatStore(service: ChatService, options: StoreOptions = {}
       return false;
     },
 
-    async disconnect(connectionId) {
-      // The record goes first: a join racing this one needs it, so it can no longer commit.
-      await connection.delete({ connectionId }).go();
-      // Not `this.roomsOf`: handlers may call `disconnect` unbound.
-      const rooms = await roomsOf(connectionId);
-      const left: string[] = [];
-      for (const roomName of rooms) {
-        if (await removeMembership(connectionId, roomName, false)) left.push(roomName);
-      }
-      return left;
+    disconnect,
+    removeMemberships,
+    removeGone,
+
+    async applyRoomChanges(changes) {
+      const byRoom = new Map<string, RoomChange[]>();
+      for (const change of changes) byRoom.set(change.room, [...(byRoom.get(change.room) ?? []), change]);
+      const counts = new Map<string, number>();
+      await Promise.all(
+        [...byRoom].map(async ([roomName, roomChanges]) => {
+          counts.set(roomName, await applyRoomChange(roomName, roomChanges));
+        }),
+      );
+      return counts;
+    },
+
+    itemOf(image) {
+      const entity = image[entityIdentifiers.entity];
+      if (entity !== "message" && entity !== "membership" && entity !== "connection") return undefined;
+      const parsed =
+        entity === "message"
+          ? message.parse({ Item: image })
+          : entity === "membership"
+            ? membership.parse({ Item: image })
+            : connection.parse({ Item: image });
+      return parsed.data ? ({ entity, item: parsed.data } as StoredItem) : undefined;
+    },
+
+    async markQueued(roomName) {
+      await room
+        .patch({ shard: roomShard(roomName), room: roomName })
+        .set({ queued: true })
+        .go({ response: "none" })
+        .catch((error: unknown) => {
+          // The room emptied meanwhile: nothing to mark.
+          if (!isConditionFailure(error)) throw error;
+        });
     },
   };
 }
 
 /**
- * DynamoDB cancels a transaction that races another on the same item (a room's
- * counter during a join storm): retry those with jittered backoff; conditions
- * that failed are the caller's to read.
+ * DynamoDB cancels a transaction that races another on the same item: retry those
+ * with jittered backoff. Running out of attempts is an error, never a silent "no".
+ * Conditions that failed are the caller's to read.
  */
 async function retryConflicts<T extends { canceled: boolean; data: unknown }>(
   run: () => Promise<T>,
-  attempts = 8,
+  attempts: number,
 ): Promise<T> {
   for (let attempt = 1; ; attempt++) {
     const result = await run();
     const conflicted =
       result.canceled &&
       (result.data as { code?: string }[]).some((reason) => reason.code === "TransactionConflict");
-    if (!conflicted || attempt >= attempts) return result;
+    if (!conflicted) return result;
+    if (attempt >= attempts) {
+      throw new Error(`transaction still conflicting after ${attempts} attempts: ${JSON.stringify(result.data)}`);
+    }
     await new Promise((resolve) => setTimeout(resolve, Math.random() * 10 * 2 ** attempt));
   }
 }

@@ -6,15 +6,17 @@ export const tableDefinition = {
   partitionKey: "pk",
   sortKey: "sk",
   /** Connection-bearing items expire with their connection; DynamoDB deletes them lazily. */
-  ttlAttribute: "expiresAt",
-  globalIndexes: [
-    {
-      /** Rooms of a connection: memberships keyed by connection id (cleanup on $disconnect / 410). */
-      name: "gsi1",
-      partitionKey: "gsi1pk",
-      sortKey: "gsi1sk",
-    },
-  ],
+  ttlAttribute: "ttl",
+  /**
+   * The outbox: every stored message, membership change and removed connection reaches
+   * the stream worker (fan-out, room counts, presence, cleanup) through the table's stream.
+   */
+  stream: { viewType: "NEW_AND_OLD_IMAGES" },
+  /**
+   * None: a connection's rooms live on its own record (read with one consistent GetItem),
+   * so cleanup never waits for an eventually consistent index.
+   */
+  globalIndexes: [] as readonly { name: string; partitionKey: string; sortKey: string }[],
 } as const;
 
 export type TableDefinition = typeof tableDefinition;

@@ -1,28 +1,28 @@
 import { Entity, type EntityConfiguration } from "electrodb";
 
 /**
- * Idempotency record: which message a sender's `clientId` produced in a room.
+ * Idempotency record: which message a client session's `clientId` produced in a room.
  * Written in the same transaction as the message, with a not-exists condition,
  * so a repeated clientId stores one message, not two.
  */
 export const clientMessageSchema = {
-  model: { entity: "clientMessage", version: "1", service: "roomcast" },
+  model: { entity: "clientMessage", version: "2", service: "roomcast" },
   attributes: {
     room: { type: "string", required: true, readOnly: true },
-    /** Who sent it: the token subject when authenticated, else the display name. */
-    sender: { type: "string", required: true, readOnly: true },
+    /** The client session that sent it: `user:<token subject>`, `session:<id>` or `connection:<id>`. */
+    session: { type: "string", required: true, readOnly: true },
     clientId: { type: "string", required: true, readOnly: true },
     messageId: { type: "string", required: true },
     sentAt: { type: "string", required: true },
-    expiresAt: { type: "number", required: true },
+    expiresAt: { type: "number", required: true, field: "ttl" },
   },
   indexes: {
-    bySender: {
+    bySession: {
       pk: { field: "pk", composite: ["room"], template: "room#${room}#clientids", casing: "none" },
       sk: {
         field: "sk",
-        composite: ["sender", "clientId"],
-        template: "${sender}#${clientId}",
+        composite: ["session", "clientId"],
+        template: "${session}#${clientId}",
         casing: "none",
       },
     },

@@ -5,7 +5,7 @@ import { Entity, type EntityConfiguration } from "electrodb";
  * (access pattern 3: newest first, one Query on `room#R#messages` with a cursor).
  */
 export const messageSchema = {
-  model: { entity: "message", version: "1", service: "roomcast" },
+  model: { entity: "message", version: "2", service: "roomcast" },
   attributes: {
     room: { type: "string", required: true, readOnly: true },
     id: { type: "string", required: true, readOnly: true },
@@ -16,7 +16,7 @@ export const messageSchema = {
     sentAt: { type: "string", required: true },
     clientId: { type: "string" },
     /** Optional history retention; absent means kept. */
-    expiresAt: { type: "number" },
+    expiresAt: { type: "number", field: "ttl" },
   },
   indexes: {
     byRoom: {

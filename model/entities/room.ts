@@ -1,24 +1,34 @@
 import { Entity, type EntityConfiguration } from "electrodb";
 
 /**
- * A room and its member count, all rooms in one partition (access pattern 4:
- * the room list with counts is one Query). Counts move in the same transaction
- * as the membership they count.
+ * A room with members, in the room directory (access pattern 4). Only the stream
+ * worker writes it, once per room per stream batch, from the membership changes it
+ * reads: no connect or join writes it, so no item takes every write of the stack.
+ * The directory spreads over {@link roomDirectoryShards} partitions; an empty room's
+ * item is deleted, so listing costs what it returns.
  */
 export const roomSchema = {
-  model: { entity: "room", version: "1", service: "roomcast" },
+  model: { entity: "room", version: "2", service: "roomcast" },
   attributes: {
+    shard: { type: "number", required: true, readOnly: true },
     room: { type: "string", required: true, readOnly: true },
     // A function, not `0`: Pulumi 3.270 fails to serialize an object whose `default` is a primitive.
     members: { type: "number", required: true, default: () => 0 },
+    /** Stream sequence number of the last membership change counted: a retried batch counts once. */
+    lastSeq: { type: "string" },
+    /** Set once the room's fan-out went to the queue; it stays there (order) until the room empties. */
+    queued: { type: "boolean" },
   },
   indexes: {
-    all: {
-      pk: { field: "pk", composite: [], template: "rooms", casing: "none" },
+    byShard: {
+      pk: { field: "pk", composite: ["shard"], template: "rooms#${shard}", casing: "none" },
       sk: { field: "sk", composite: ["room"], template: "room#${room}", casing: "none" },
     },
   },
 } as const;
+
+/** Partitions of the room directory: each takes a quarter of the count updates. */
+export const roomDirectoryShards = 4;
 
 export function createRoomEntity(config: EntityConfiguration) {
   return new Entity(roomSchema, config);

@@ -1,0 +1,37 @@
+import type { Deps } from "./deps";
+import { deliver } from "./fanout";
+import { frames } from "./protocol";
+
+/** A membership that appeared or disappeared, as the stream tells it. */
+export type PresenceEvent = { room: string; event: "join" | "leave"; name: string; connectionId: string };
+
+/**
+ * Announces joins and leaves to the rest of each room, off every handshake: the
+ * stream worker calls this after counting a batch. Rooms above `presenceMaxMembers`
+ * hear nothing (their counts still move): an announcement costs a post per member,
+ * so N joins would cost N² posts. Best effort: a failed announcement is logged, not retried.
+ */
+export async function announcePresence(
+  deps: Deps,
+  events: readonly PresenceEvent[],
+  counts: ReadonlyMap<string, number>,
+): Promise<void> {
+  const rooms = new Map<string, PresenceEvent[]>();
+  for (const e of events) rooms.set(e.room, [...(rooms.get(e.room) ?? []), e]);
+  for (const [room, roomEvents] of rooms) {
+    const size = counts.get(room) ?? 0;
+    if (size > deps.config.presenceMaxMembers) {
+      deps.metrics.count("PresenceSuppressed", roomEvents.length);
+      continue;
+    }
+    try {
+      const members = await deps.store.membersOf(room);
+      for (const e of roomEvents) {
+        const recipients = members.map((m) => m.connectionId).filter((id) => id !== e.connectionId);
+        await deliver(deps, room, recipients, JSON.stringify(frames.presence(room, e.event, e.name)));
+      }
+    } catch (error) {
+      deps.log.warn("presence announcement failed", { room, error });
+    }
+  }
+}

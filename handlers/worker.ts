@@ -1,0 +1,11 @@
+import type { Deps } from "./deps";
+
+/**
+ * A Lambda fed by an event source mapping rather than by API Gateway: the table's
+ * stream or the fan-out queue. A pure function of the batch and the deps, like a route.
+ */
+export type Worker<E, R> = {
+  /** Lambda name suffix. */
+  name: string;
+  handle(event: E, deps: Deps): Promise<R>;
+};

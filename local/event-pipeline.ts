@@ -1,0 +1,96 @@
+import type { DynamoDBBatchResponse, DynamoDBStreamEvent, SQSBatchResponse, SQSEvent } from "aws-lambda";
+import type { Deps } from "../handlers/deps";
+import type { Worker } from "../handlers/worker";
+import { createDynamoClient } from "../model/client";
+import { createRoomcastQueues, createSqsClient, startSqsServer, type QueueOverrides, type RoomcastQueues, type SqsServer } from "./sqs-server";
+import { startSqsMapping, type SqsMapping } from "./sqs-mapping";
+import { startStreamMapping, type StreamMapping } from "./stream-mapping";
+
+/** The workers the pipeline runs, read per batch (so `--watch` can swap them), with their deps. */
+export type WorkerApp = {
+  deps: Deps;
+  stream: Worker<DynamoDBStreamEvent, DynamoDBBatchResponse>;
+  fanout: Worker<SQSEvent, SQSBatchResponse>;
+};
+
+export type EventPipelineOptions = {
+  dynamodbEndpoint: string;
+  tableName: string;
+  /** Reuse a running SQS-compatible server instead of starting one. */
+  sqsEndpoint?: string;
+  queuePrefix: string;
+  queues?: QueueOverrides;
+  /** Stream polling interval (Lambda polls a shard 4 times a second: 250 ms). */
+  streamPollMs?: number;
+  /** The fan-out queue mapping's maximum concurrency. */
+  fanoutMaxConcurrency: number;
+  onError: (error: unknown) => void;
+};
+
+export type EventPipeline = {
+  sqsEndpoint: string;
+  queues: RoomcastQueues;
+  /** Starts the two event source mappings, as Lambda runs them on AWS. */
+  start(app: () => WorkerApp): Promise<void>;
+  /** Resolves when the stream is read to its end and the queue is empty, nothing in flight. */
+  idle(timeoutMs?: number): Promise<void>;
+  stop(): Promise<void>;
+};
+
+/**
+ * The event machinery of the deployed stack, on the real AWS APIs: an SQS-compatible
+ * server with the fan-out queue and dead-letter queues, the table's stream read from
+ * DynamoDB Local into the stream worker, and the fan-out queue into the fan-out worker.
+ */
+export async function createEventPipeline(options: EventPipelineOptions): Promise<EventPipeline> {
+  let server: SqsServer | undefined;
+  const sqsEndpoint = options.sqsEndpoint ?? (server = await startSqsServer()).endpoint;
+  const sqs = createSqsClient(sqsEndpoint);
+  const queues = await createRoomcastQueues(sqs, options.queuePrefix, options.queues);
+  const dynamodb = createDynamoClient(options.dynamodbEndpoint);
+  let stream: StreamMapping | undefined;
+  let fanout: SqsMapping | undefined;
+
+  return {
+    sqsEndpoint,
+    queues,
+    async start(app) {
+      stream = await startStreamMapping({
+        dynamodb,
+        tableName: options.tableName,
+        pollMs: options.streamPollMs,
+        handler: (event) => {
+          const { deps, stream: worker } = app();
+          return worker.handle(event, deps);
+        },
+        onFailure: { client: sqs, queueUrl: queues.streamDeadLetter.url },
+        onError: options.onError,
+      });
+      fanout = startSqsMapping({
+        client: sqs,
+        queueUrl: queues.fanout.url,
+        queueArn: queues.fanout.arn,
+        maximumConcurrency: options.fanoutMaxConcurrency,
+        handler: (event) => {
+          const { deps, fanout: worker } = app();
+          return worker.handle(event, deps);
+        },
+        onError: options.onError,
+      });
+    },
+    async idle(timeoutMs = 30_000) {
+      // The stream may enqueue jobs and the jobs may change the table: settle both twice.
+      for (let round = 0; round < 2; round++) {
+        await stream?.idle(timeoutMs);
+        await fanout?.idle(timeoutMs);
+      }
+    },
+    async stop() {
+      await stream?.stop();
+      await fanout?.stop();
+      dynamodb.destroy();
+      sqs.destroy();
+      await server?.stop();
+    },
+  };
+}

@@ -1,0 +1,200 @@
+import {
+  DeleteMessageBatchCommand,
+  GetQueueAttributesCommand,
+  ReceiveMessageCommand,
+  type Message,
+  type SQSClient,
+} from "@aws-sdk/client-sqs";
+import type { SQSBatchResponse, SQSEvent, SQSMessageAttributes, SQSRecord } from "aws-lambda";
+import { localAws } from "../model/client";
+
+export type SqsHandler = (event: SQSEvent) => Promise<SQSBatchResponse | void>;
+
+export type SqsMappingOptions = {
+  client: SQSClient;
+  queueUrl: string;
+  queueArn: string;
+  handler: SqsHandler;
+  /** Messages per invocation: 1..10 (AWS allows more for standard queues only with a batching window). */
+  batchSize?: number;
+  /** Concurrent invocations, one poller each (AWS: 2..1000). */
+  maximumConcurrency?: number;
+  /** Pause after an empty receive. */
+  pollMs?: number;
+  /** Errors of the mapping itself (receive, delete); handler errors are counted, not reported. */
+  onError?: (error: unknown) => void;
+};
+
+export type SqsMappingStats = {
+  invocations: number;
+  /** Invocations that threw: their whole batch stays on the queue. */
+  failedInvocations: number;
+  /** Messages not deleted after an invocation (reported in batchItemFailures or in a thrown batch). */
+  failedMessages: number;
+  deletedMessages: number;
+  /** Highest number of invocations seen running at once. */
+  peakConcurrency: number;
+};
+
+export type SqsMapping = {
+  stats: Readonly<SqsMappingStats>;
+  /** Resolves when the queue holds no message (visible, in flight or delayed) and no invocation runs. */
+  idle(timeoutMs?: number): Promise<void>;
+  /** Stops polling and waits for the invocations in flight. */
+  stop(): Promise<void>;
+};
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** The SQS message as Lambda puts it in an SQSEvent record. */
+export function toSqsRecord(message: Message, queueArn: string): SQSRecord {
+  const messageAttributes: SQSMessageAttributes = {};
+  for (const [name, value] of Object.entries(message.MessageAttributes ?? {})) {
+    messageAttributes[name] = {
+      dataType: value.DataType!,
+      stringValue: value.StringValue,
+      binaryValue: value.BinaryValue && Buffer.from(value.BinaryValue).toString("base64"),
+      stringListValues: value.StringListValues ?? [],
+      binaryListValues: (value.BinaryListValues ?? []).map((b) => Buffer.from(b).toString("base64")),
+    };
+  }
+  const attributes = message.Attributes ?? {};
+  return {
+    messageId: message.MessageId!,
+    receiptHandle: message.ReceiptHandle!,
+    body: message.Body ?? "",
+    attributes: {
+      ApproximateReceiveCount: attributes.ApproximateReceiveCount ?? "1",
+      SentTimestamp: attributes.SentTimestamp ?? "",
+      SenderId: attributes.SenderId ?? "",
+      ApproximateFirstReceiveTimestamp: attributes.ApproximateFirstReceiveTimestamp ?? "",
+      ...(attributes.SequenceNumber && { SequenceNumber: attributes.SequenceNumber }),
+      ...(attributes.MessageGroupId && { MessageGroupId: attributes.MessageGroupId }),
+      ...(attributes.MessageDeduplicationId && { MessageDeduplicationId: attributes.MessageDeduplicationId }),
+    },
+    messageAttributes,
+    md5OfBody: message.MD5OfBody ?? "",
+    ...(message.MD5OfMessageAttributes && { md5OfMessageAttributes: message.MD5OfMessageAttributes }),
+    eventSource: "aws:sqs",
+    eventSourceARN: queueArn,
+    awsRegion: localAws.region,
+  };
+}
+
+/**
+ * Runs an SQS event source mapping as Lambda does, with ReportBatchItemFailures:
+ * pollers receive batches, invoke the handler, delete what succeeded and leave the
+ * rest to reappear after the visibility timeout, so the queue's redrive policy moves
+ * a message that keeps failing to its dead-letter queue.
+ *
+ * @example
+ * const mapping = startSqsMapping({ client, queueUrl, queueArn, handler: (event) => fanout(event) });
+ * await mapping.idle();
+ * await mapping.stop();
+ */
+export function startSqsMapping(options: SqsMappingOptions): SqsMapping {
+  const batchSize = options.batchSize ?? 10;
+  const maximumConcurrency = options.maximumConcurrency ?? 2;
+  const pollMs = options.pollMs ?? 50;
+  const onError = options.onError ?? ((error) => console.error("sqs mapping:", error));
+  if (batchSize < 1 || batchSize > 10) throw new Error(`batchSize must be 1..10, got ${batchSize}`);
+  if (maximumConcurrency < 1) throw new Error(`maximumConcurrency must be >= 1, got ${maximumConcurrency}`);
+  const stats: SqsMappingStats = {
+    invocations: 0,
+    failedInvocations: 0,
+    failedMessages: 0,
+    deletedMessages: 0,
+    peakConcurrency: 0,
+  };
+  let running = 0;
+  let stopped = false;
+
+  async function receive(): Promise<Message[]> {
+    const { Messages } = await options.client.send(
+      new ReceiveMessageCommand({
+        QueueUrl: options.queueUrl,
+        MaxNumberOfMessages: batchSize,
+        // local-aws-sqs's long poll waits for a full batch; Lambda's returns at the first message.
+        WaitTimeSeconds: 0,
+        // local-aws-sqs reads only the older AttributeNames; AWS reads both.
+        AttributeNames: ["All"],
+        MessageSystemAttributeNames: ["All"],
+        MessageAttributeNames: ["All"],
+      }),
+    );
+    return Messages ?? [];
+  }
+
+  async function invoke(messages: Message[]): Promise<void> {
+    const records = messages.map((message) => toSqsRecord(message, options.queueArn));
+    running++;
+    stats.invocations++;
+    stats.peakConcurrency = Math.max(stats.peakConcurrency, running);
+    let failed: Set<string>;
+    try {
+      const response = await options.handler({ Records: records });
+      failed = new Set((response?.batchItemFailures ?? []).map((failure) => failure.itemIdentifier));
+    } catch {
+      stats.failedInvocations++;
+      failed = new Set(records.map((record) => record.messageId));
+    } finally {
+      running--;
+    }
+    stats.failedMessages += failed.size;
+    const done = records.filter((record) => !failed.has(record.messageId));
+    if (!done.length) return;
+    const { Failed } = await options.client.send(
+      new DeleteMessageBatchCommand({
+        QueueUrl: options.queueUrl,
+        Entries: done.map((record, index) => ({ Id: String(index), ReceiptHandle: record.receiptHandle })),
+      }),
+    );
+    stats.deletedMessages += done.length - (Failed?.length ?? 0);
+    if (Failed?.length) onError(new Error(`DeleteMessageBatch failed: ${JSON.stringify(Failed)}`));
+  }
+
+  async function poll(): Promise<void> {
+    while (!stopped) {
+      try {
+        const messages = await receive();
+        if (messages.length) await invoke(messages);
+        else await sleep(pollMs);
+      } catch (error) {
+        if (stopped) return;
+        onError(error);
+        await sleep(pollMs);
+      }
+    }
+  }
+
+  const pollers = Array.from({ length: maximumConcurrency }, () => poll());
+
+  async function queueIsEmpty(): Promise<boolean> {
+    const { Attributes = {} } = await options.client.send(
+      new GetQueueAttributesCommand({
+        QueueUrl: options.queueUrl,
+        AttributeNames: [
+          "ApproximateNumberOfMessages",
+          "ApproximateNumberOfMessagesNotVisible",
+          "ApproximateNumberOfMessagesDelayed",
+        ],
+      }),
+    );
+    return Object.values(Attributes).every((count) => count === "0");
+  }
+
+  return {
+    stats,
+    async idle(timeoutMs = 30_000) {
+      const deadline = Date.now() + timeoutMs;
+      while (running > 0 || !(await queueIsEmpty())) {
+        if (Date.now() > deadline) throw new Error(`SQS mapping not idle after ${timeoutMs} ms`);
+        await sleep(pollMs);
+      }
+    },
+    async stop() {
+      stopped = true;
+      await Promise.all(pollers);
+    },
+  };
+}
