@@ -36,14 +36,15 @@ export function createLogger(
 ): Logger {
   // `service` is Powertools' own key (it drops it from attributes): give it as the service name.
   const { service, ...fields } = base;
-  const root = new LineLogger(
-    {
-      serviceName: typeof service === "string" ? service : undefined,
-      logFormatter: new RoomcastLogFormatter(typeof service === "string" ? service : undefined),
-      jsonReplacerFn: errorsAsObjects,
-    },
-    write,
-  );
+  const serviceName = typeof service === "string" ? service : undefined;
+  const root = new PowertoolsLogger({
+    serviceName,
+    logFormatter: roomcastFormatter(serviceName),
+    jsonReplacerFn: errorsAsObjects,
+  });
+  // Powertools prints through its own console; every line goes to `write` instead.
+  const line = (text: string) => write(text);
+  Object.assign(root, { console: { log: line, info: line, warn: line, error: line, debug: line, trace: line } });
   return wrap(root, fields);
 }
 
@@ -58,44 +59,32 @@ function wrap(root: PowertoolsLogger, fields: Record<string, unknown>): Logger {
   };
 }
 
-/** Powertools' Logger, printing through `write` instead of its own console (its documented `printLog` hook). */
-class LineLogger extends PowertoolsLogger {
-  constructor(
-    options: ConstructorParameters<typeof PowertoolsLogger>[0],
-    private readonly write: (line: string) => void,
-  ) {
-    super(options);
-  }
-
-  protected override printLog(_level: number, log: LogItem): void {
-    log.prepareForPrint();
-    this.write(JSON.stringify(log.getAttributes(), this.getJsonReplacer()));
-  }
-}
-
-type FormatAttributes = LogFormatter["formatAttributes"];
-
-/** roomcast's field names and order (level, time, msg first), in place of Powertools' defaults. */
-class RoomcastLogFormatter extends LogFormatter {
-  constructor(private readonly service: string | undefined) {
-    super();
-  }
-
-  override formatAttributes(...[attributes, additional]: Parameters<FormatAttributes>): LogItem {
-    const context = attributes.lambdaContext;
-    return new LogItem({
-      attributes: {
-        level: attributes.logLevel.toLowerCase(),
-        time: attributes.timestamp.toISOString(),
-        msg: attributes.message,
-        service: this.service,
-        coldStart: context?.coldStart,
-        functionRequestId: context?.awsRequestId,
-        xrayTraceId: attributes.xRayTraceId,
-        ...additional,
-      },
-    });
-  }
+/**
+ * roomcast's field names and order (level, time, msg first) in place of Powertools'
+ * defaults. A plain object, not a LogFormatter subclass: Pulumi would serialize the
+ * package's class by value, and Powertools only calls these two methods.
+ */
+function roomcastFormatter(service: string | undefined): LogFormatter {
+  const formatter: Pick<LogFormatter, "formatAttributes" | "formatError"> = {
+    formatAttributes(attributes, additional) {
+      const context = attributes.lambdaContext;
+      return new LogItem({
+        attributes: {
+          level: attributes.logLevel.toLowerCase(),
+          time: attributes.timestamp.toISOString(),
+          msg: attributes.message,
+          service,
+          coldStart: context?.coldStart,
+          functionRequestId: context?.awsRequestId,
+          xrayTraceId: attributes.xRayTraceId,
+          ...additional,
+        },
+      });
+    },
+    // errorsAsObjects has turned every Error into a plain object already.
+    formatError: (error) => ({ name: error.name, message: error.message, stack: error.stack }),
+  };
+  return formatter as LogFormatter;
 }
 
 /** An Error becomes its name, message, HTTP status (AWS SDK errors) and stack. */

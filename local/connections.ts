@@ -7,6 +7,8 @@ import { frameLimits } from "./frame-limits";
 export type Connection = Peer & {
   ws: WebSocket;
   lastActiveAt: number;
+  /** Restarts the idle timeout: API Gateway counts messages in either direction as activity. */
+  refreshIdle(): void;
   /** Set when the gateway closed it: what `$disconnect` reports instead of the client's close. */
   closedBy?: CloseReason;
   /** Settles when the socket has closed, whoever closed it. */

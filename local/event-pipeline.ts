@@ -1,4 +1,5 @@
 import type { DynamoDBBatchResponse, DynamoDBStreamEvent, SQSBatchResponse, SQSEvent } from "aws-lambda";
+import { ReceiveMessageCommand, type ReceiveMessageCommandOutput } from "@aws-sdk/client-sqs";
 import type { Deps } from "../handlers/deps";
 import type { Worker } from "../handlers/worker";
 import { createDynamoClient } from "../model/client";
@@ -34,6 +35,8 @@ export type EventPipeline = {
   start(app: () => WorkerApp): Promise<void>;
   /** Resolves when the stream is read to its end and the queue is empty, nothing in flight. */
   idle(timeoutMs?: number): Promise<void>;
+  /** What the stream mapping gave up on (its on-failure destination), received once. */
+  receiveDeadLetters(): Promise<ReceiveMessageCommandOutput>;
   stop(): Promise<void>;
 };
 
@@ -85,6 +88,8 @@ export async function createEventPipeline(options: EventPipelineOptions): Promis
         await fanout?.idle(timeoutMs);
       }
     },
+    receiveDeadLetters: () =>
+      sqs.send(new ReceiveMessageCommand({ QueueUrl: queues.streamDeadLetter.url, MaxNumberOfMessages: 10 })),
     async stop() {
       await stream?.stop();
       await fanout?.stop();

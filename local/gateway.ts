@@ -3,6 +3,7 @@ import type { AddressInfo, Socket } from "node:net";
 import { WebSocketServer, type WebSocket } from "ws";
 import type { Route, RouteResult, WebSocketEvent } from "../handlers/route";
 import { createLogger, type Logger } from "../handlers/log";
+import { localAws } from "../model/client";
 import { authorizeHandshake, type Authorize } from "./authorizer";
 import { clientClose, gatewayCloses, protocolError, type CloseReason } from "./close-reasons";
 import { closeConnection, isOpen, sendText, type Connection } from "./connections";
@@ -18,11 +19,16 @@ import {
 } from "./events";
 import { createFrameGuard, frameLimits } from "./frame-limits";
 import { createFrameScanner } from "./frame-scanner";
+import { gatewayErrorFrame, type GatewayMessage } from "./gateway-errors";
 import type { App } from "./handler-app";
 import { isWebSocketUpgrade, rejectHandshake } from "./handshake";
-import { createManagementApi } from "./management-api";
+import { createManagementApi, type Credentials } from "./management-api";
 import { selectRoute } from "./route-selection";
 import { createStaticSite } from "./static-site";
+import { createTokenBucket, type Throttling } from "./throttle";
+
+/** What the gateway itself runs: the routes (the workers are the event pipeline's). */
+export type GatewayApp = Pick<App, "routes" | "deps" | "invoke">;
 
 export type GatewayOptions = {
   /** 0 picks a free port. */
@@ -33,12 +39,23 @@ export type GatewayOptions = {
   /** The folder served at `/`. */
   webRoot: string;
   /** The handlers to run, read per event (so `--watch` can swap them); undefined until ready -> 503. */
-  app: () => App | undefined;
-  /** Closes (1001) a connection that sent nothing for this long; API Gateway: 10 minutes. */
+  app: () => GatewayApp | undefined;
+  /** Closes (1001) a connection without a data frame in either direction for this long (pings do not count); API Gateway: 10 minutes. */
   idleTimeoutMs?: number;
   /** Closes (1001) every connection this long after it opened; API Gateway: 2 hours. */
   maxDurationMs?: number;
   managementLatencyMs?: number;
+  /**
+   * The key pair whose SigV4 signatures the Management API accepts (403 otherwise);
+   * `localAws` of model/client.ts by default; null accepts any request, signed or not.
+   */
+  managementCredentials?: Credentials | null;
+  /** How long a route's integration may run before the client gets API Gateway's timeout frame: 29 s. */
+  integrationTimeoutMs?: number;
+  /** Stage throttling of incoming messages (the Pulumi stage's rate and burst); none by default. */
+  throttling?: Throttling;
+  /** Fault mode: `$disconnect` never fires (AWS only promises it best effort). */
+  dropDisconnects?: boolean;
   /** A REQUEST authorizer on `$connect` (identity source `?token=`); none: connections are anonymous. */
   authorize?: Authorize;
   log?: Logger;
@@ -54,7 +71,11 @@ export type Gateway = {
   stop(): Promise<void>;
 };
 
-export const apiGatewayDefaults = { idleTimeoutMs: 10 * 60_000, maxDurationMs: 2 * 60 * 60_000 };
+export const apiGatewayDefaults = {
+  idleTimeoutMs: 10 * 60_000,
+  maxDurationMs: 2 * 60 * 60_000,
+  integrationTimeoutMs: 29_000,
+};
 
 /** The gateway could not listen because another process holds its port. */
 export class PortInUseError extends Error {
@@ -82,6 +103,9 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   const stage = options.stage ?? "local";
   const idleTimeoutMs = options.idleTimeoutMs ?? apiGatewayDefaults.idleTimeoutMs;
   const maxDurationMs = options.maxDurationMs ?? apiGatewayDefaults.maxDurationMs;
+  const integrationTimeoutMs = options.integrationTimeoutMs ?? apiGatewayDefaults.integrationTimeoutMs;
+  // One bucket for the whole stage, as API Gateway's stage throttling is.
+  const admit = options.throttling ? createTokenBucket(options.throttling) : () => true;
   const log = options.log ?? createLogger({ service: "local-gateway" });
   const source: EventSource = { apiId: randomApiId(), stage, domainName: "localhost" };
   const connections = new Map<string, Connection>();
@@ -101,7 +125,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   }
 
   /** Runs a route's handler; undefined when the integration itself failed (API Gateway: 500). */
-  async function run(app: App, route: Route, event: WebSocketEvent): Promise<RouteResult | undefined> {
+  async function run(app: GatewayApp, route: Route, event: WebSocketEvent): Promise<RouteResult | undefined> {
     try {
       return await app.invoke(route, event, app.deps);
     } catch (error) {
@@ -115,16 +139,28 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   }
 
   async function fireDisconnect(peer: Peer, reason: CloseReason): Promise<void> {
+    if (options.dropDisconnects) return;
     const app = options.app();
     const route = app?.routes.find((r) => r.key === "$disconnect");
     if (!app || !route) return;
     await run(app, route, disconnectEvent(source, peer, reason.code, reason.disconnectReason));
   }
 
-  /** API Gateway's own reply when no route matched or the integration failed. */
-  function gatewayError(connection: Connection, message: string, requestId = awsStyleId()) {
+  /** API Gateway's own reply when no route matched, the integration failed or timed out, or throttling. */
+  function gatewayError(connection: Connection, message: GatewayMessage, requestId = awsStyleId()) {
     if (!isOpen(connection)) return;
-    sendText(connection, JSON.stringify({ message, connectionId: connection.connectionId, requestId }));
+    sendText(connection, gatewayErrorFrame(message, connection.connectionId, requestId));
+  }
+
+  /** The integration's result, or "timeout" once it has run for the integration timeout; its late result is dropped. */
+  function withinTimeout(invocation: Promise<RouteResult | undefined>) {
+    // The Lambda runs on past API Gateway's timeout: stop() still waits for it.
+    track(invocation);
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<"timeout">(
+      (done) => (timer = setTimeout(() => done("timeout"), integrationTimeoutMs)),
+    );
+    return Promise.race([invocation, timeout]).finally(() => clearTimeout(timer));
   }
 
   async function dispatch(connection: Connection, body: string): Promise<void> {
@@ -132,10 +168,29 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     const route = selectRoute(app.routes, body);
     if (!route) return gatewayError(connection, "Forbidden");
     const event = messageEvent(source, connection, route.key, body);
-    const result = await run(app, route, event);
-    if (!result) return gatewayError(connection, "Internal server error", event.requestContext.requestId);
-    if (route.routeResponse && result.body !== undefined && isOpen(connection))
-      sendText(connection, result.body);
+    const { requestId } = event.requestContext;
+    const result = await withinTimeout(run(app, route, event));
+    if (result === "timeout") {
+      log.warn("integration timed out", {
+        route: route.key,
+        connectionId: connection.connectionId,
+        integrationTimeoutMs,
+      });
+      return gatewayError(connection, "Endpoint request timed out", requestId);
+    }
+    if (!result) return gatewayError(connection, "Internal server error", requestId);
+    if (!route.routeResponse || result.body === undefined) return;
+    // API Gateway cannot send a message over 128 KB, in either direction. AWS documents no frame for
+    // an oversized route response: the client gets the one it gets when the integration fails.
+    if (Buffer.byteLength(result.body) > frameLimits.messageBytes) {
+      log.error("route response over 131072 bytes dropped", {
+        route: route.key,
+        connectionId: connection.connectionId,
+        bytes: Buffer.byteLength(result.body),
+      });
+      return gatewayError(connection, "Internal server error", requestId);
+    }
+    if (isOpen(connection)) sendText(connection, result.body);
   }
 
   function open(peer: Peer, ws: WebSocket, socket: Socket): void {
@@ -144,6 +199,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
       ...peer,
       ws,
       lastActiveAt: Date.now(),
+      refreshIdle: () => idle.refresh(),
       closed: new Promise((resolve) => (resolveClosed = resolve)),
     };
     connections.set(peer.connectionId, connection);
@@ -164,7 +220,9 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
       // Frames that arrive after the gateway decided to close are never routed.
       if (connection.closedBy) return;
       connection.lastActiveAt = Date.now();
-      idle.refresh();
+      connection.refreshIdle();
+      // A throttled message is never routed: API Gateway answers it itself.
+      if (!admit()) return gatewayError(connection, "Too Many Requests");
       track(dispatch(connection, data.toString("utf8")));
     });
     // ws has already sent its close frame for a frame it refused; 'close' follows.
@@ -230,6 +288,8 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   const managementApi = createManagementApi({
     stage,
     latencyMs: options.managementLatencyMs,
+    credentials:
+      options.managementCredentials === undefined ? localAws.credentials : options.managementCredentials,
     find: (id) => connections.get(id),
   });
   const site = createStaticSite(options.webRoot, {

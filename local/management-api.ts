@@ -4,6 +4,9 @@ import { gatewayCloses } from "./close-reasons";
 import { closeConnection, isOpen, sendText, type Connection } from "./connections";
 import { awsStyleId } from "./events";
 import { frameLimits } from "./frame-limits";
+import { checkSignature, type Credentials } from "./sigv4";
+
+export type { Credentials } from "./sigv4";
 
 export type ManagementApiOptions = {
   stage: string;
@@ -11,6 +14,8 @@ export type ManagementApiOptions = {
   find(connectionId: string): Connection | undefined;
   /** Simulated round trip before each answer (benchmarks); 0 by default. */
   latencyMs?: number;
+  /** The key pair requests must be SigV4-signed with (else 403); null accepts any request. */
+  credentials: Credentials | null;
 };
 
 /** `/@connections/{id}`, optionally behind the stage, as the SDK and awscurl spell it. */
@@ -45,7 +50,7 @@ function answer(res: ServerResponse, status: number, body?: unknown, errorType?:
 /**
  * API Gateway's Management API on the gateway's own origin: PostToConnection,
  * GetConnection and DeleteConnection, answered as the real service answers the
- * AWS SDK. Any SigV4 signature is accepted. Returns false for other paths.
+ * AWS SDK, signatures included. Returns false for other paths.
  */
 export function createManagementApi(options: ManagementApiOptions) {
   const gone = (res: ServerResponse) => answer(res, 410, { message: "Gone" }, "GoneException");
@@ -53,6 +58,8 @@ export function createManagementApi(options: ManagementApiOptions) {
   async function handle(req: IncomingMessage, res: ServerResponse, connectionId: string) {
     const body = await readBody(req);
     if (options.latencyMs) await delay(options.latencyMs);
+    const refused = options.credentials && (await checkSignature(req, body, options.credentials));
+    if (refused) return answer(res, 403, { message: refused.message }, refused.errorType);
     const found = options.find(connectionId);
     const connection = found && isOpen(found) ? found : undefined;
     switch (req.method) {
@@ -62,6 +69,7 @@ export function createManagementApi(options: ManagementApiOptions) {
         }
         if (!connection) return gone(res);
         sendText(connection, body);
+        connection.refreshIdle();
         return answer(res, 200);
       case "GET":
         if (!connection) return gone(res);

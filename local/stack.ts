@@ -11,6 +11,7 @@ import type { Authorize } from "./authorizer";
 import { startDynamoDbLocal, type DynamoDbLocal } from "./dynamodb-local";
 import { createEventPipeline, type EventPipeline } from "./event-pipeline";
 import { startGateway } from "./gateway";
+import type { GatewaySettings } from "./gateway-settings";
 import { forgetReloadableModules, loadApp, type App } from "./handler-app";
 import type { QueueOverrides, RoomcastQueues } from "./sqs-server";
 import { createSteps } from "./steps";
@@ -44,6 +45,8 @@ export type LocalStackOptions = {
   queues?: QueueOverrides;
   /** How often the stream is read; Lambda: 250 ms. */
   streamPollMs?: number;
+  /** Gateway fidelity settings: throttling, integrationTimeoutMs, dropDisconnects, managementCredentials. */
+  gateway?: GatewaySettings;
 };
 
 export type LocalStack = {
@@ -100,6 +103,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
         managementLatencyMs: options.managementLatencyMs,
         authorize: options.authSecret ? localAuthorizer(options.authSecret, options.logger) : undefined,
         log: options.logger,
+        ...options.gateway,
       }),
     (g) => `listening on port ${g.port}`,
   );

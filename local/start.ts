@@ -1,5 +1,6 @@
-import { resolve } from "node:path";
+import { relative, resolve } from "node:path";
 import { localAuthSecret } from "./auth-secret";
+import { gatewaySettingsFromEnv, type GatewaySettings } from "./gateway-settings";
 import { reloadableDirs } from "./handler-app";
 import { startLocalStack, type LocalStack } from "./stack";
 import { secondsSince } from "./steps";
@@ -10,8 +11,10 @@ const usage = `Usage: npm start -- [--in-memory] [--watch] [--auth]
   --watch      reload handlers/ and model/ when they change, keeping sockets and data
   --auth       require a signed token on connect (?token=...), as a stack with authSecret does;
                mint one with: npm run -s token -- --name alice
-Environment: PORT (default 3001), and any handler setting of handlers/config.ts,
-e.g. RATE_LIMIT_MESSAGES=0 npm start`;
+Environment: PORT (default 3001); ROOMCAST_DATA_DIR (default .data/dynamodb);
+  THROTTLING_RATE_LIMIT / THROTTLING_BURST_LIMIT (stage throttling, default as the Pulumi stage: 50 / 100);
+  DROP_DISCONNECTS=1 ($disconnect never fires: the fault mode that TTL and 410 cleanup must survive);
+  and any handler setting of handlers/config.ts, e.g. RATE_LIMIT_MESSAGES=0 npm start`;
 
 const options = ["--in-memory", "--watch", "--auth", "--help"];
 
@@ -28,11 +31,22 @@ async function main(args: string[]) {
   const started = performance.now();
   console.log("roomcast local stack");
   const auth = args.includes("--auth");
-  const starting = startLocalStack({
-    dataDir: inMemory ? null : resolve(__dirname, "../.data/dynamodb"),
+  let gateway: GatewaySettings;
+  try {
+    gateway = gatewaySettingsFromEnv(process.env);
+  } catch (error) {
+    console.error((error as Error).message);
+    process.exitCode = 2;
+    return;
+  }
+  const dataDir = resolve(process.env.ROOMCAST_DATA_DIR || resolve(__dirname, "../.data/dynamodb"));
+  const stackOptions = {
+    dataDir: inMemory ? null : dataDir,
     authSecret: auth ? localAuthSecret() : undefined,
-    onProgress: (line) => console.log(line),
-  });
+    onProgress: (line: string) => console.log(line),
+    gateway,
+  };
+  const starting = startLocalStack(stackOptions);
 
   // Handlers go in before startup ends: Ctrl-C while Java boots must still stop it.
   let stopping: number | undefined;
@@ -99,9 +113,10 @@ roomcast is ready in ${secondsSince(started)}
       : `npx wscat -c "${stack.wsUrl}?name=alice"`
   }
              then type {"action":"sendmessage","message":"hello"}
-  Data       ${inMemory ? "in memory (gone when you stop)" : ".data/dynamodb (kept across restarts)"}${
-    watcher ? "\n  Watching   handlers/ and model/ (reload on save)" : ""
-  }
+  Data       ${inMemory ? "in memory (gone when you stop)" : `${relative(process.cwd(), dataDir) || "."} (kept across restarts)`}
+  Throttling ${gateway.throttling!.rateLimit} messages/s, burst ${gateway.throttling!.burstLimit} (THROTTLING_RATE_LIMIT / THROTTLING_BURST_LIMIT)${
+    gateway.dropDisconnects ? "\n  Faults     DROP_DISCONNECTS=1: $disconnect never fires" : ""
+  }${watcher ? "\n  Watching   handlers/ and model/ (reload on save)" : ""}
 Ctrl-C stops everything.`);
 }
 

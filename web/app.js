@@ -34,6 +34,12 @@ const roomPattern = /^[A-Za-z0-9_-]{1,64}$/;
 const firstRetryMs = 500;
 const maxRetryMs = 30_000;
 const savedPrefs = "roomcast.prefs";
+const savedSession = "roomcast.session";
+// API Gateway closes a connection after 10 minutes without a data message in either direction
+// (ping frames do not count, and browsers cannot send them): one frame after 9 quiet minutes.
+const keepAliveMs = 9 * 60_000;
+// A message API Gateway answered with its own error frame is resent this often, then marked not sent.
+const maxGatewayRetries = 4;
 
 const state = {
   socket: null,
@@ -48,6 +54,8 @@ const state = {
   inFlight: null,
   retries: 0,
   retryTimer: undefined,
+  keepAliveTimer: undefined,
+  resendTimer: undefined,
 };
 
 // A debug hook for tests and the console: `roomcast.socket.close()` simulates a dropped connection.
@@ -73,6 +81,28 @@ function formatTime(iso) {
     : date.toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" });
 }
 
+const base64url = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+
+/** 22 random base64url characters (132 bits): 256 is a multiple of 64, so `byte % 64` is unbiased. */
+function randomToken() {
+  const bytes = crypto.getRandomValues(new Uint8Array(22));
+  return Array.from(bytes, (b) => base64url[b % 64]).join("");
+}
+
+/**
+ * This browser's chat session, sent at connect (`?session=`) and kept across reconnects
+ * and reloads: the server scopes `clientId` idempotency to it, so a resend after a
+ * reconnect is recognised as the same message.
+ */
+function sessionId() {
+  let id = localStorage.getItem(savedSession);
+  if (!id || !/^[A-Za-z0-9_-]{22,}$/.test(id)) {
+    id = randomToken();
+    localStorage.setItem(savedSession, id);
+  }
+  return id;
+}
+
 /** An idempotency key for one message; the server accepts [A-Za-z0-9_.:-]{1,64}. */
 function newClientId() {
   const bytes = crypto.getRandomValues(new Uint8Array(16));
@@ -94,6 +124,7 @@ function socketUrl({ url, name, room }) {
   const target = new URL(url);
   if (name) target.searchParams.set("name", name);
   if (room) target.searchParams.set("room", room);
+  target.searchParams.set("session", sessionId());
   return target.href;
 }
 
@@ -103,6 +134,16 @@ function send(frame) {
     return;
   }
   state.socket.send(JSON.stringify(frame));
+  keepAlive();
+}
+
+/** (Re)arms the keep-alive: called on every frame in either direction, so a busy connection never sends one. */
+function keepAlive() {
+  clearTimeout(state.keepAliveTimer);
+  state.keepAliveTimer = setTimeout(() => {
+    // Any data frame is a Lambda invocation on AWS; `listrooms` at least refreshes All rooms.
+    if (state.socket?.readyState === WebSocket.OPEN) send({ action: "listrooms" });
+  }, keepAliveMs);
 }
 
 function open() {
@@ -119,21 +160,26 @@ function open() {
     // After a reconnect, every room the page was in is joined again too.
     for (const room of new Set([session.room || "lobby", ...state.rooms.keys()]))
       send({ action: "joinroom", room });
+    send({ action: "listrooms" });
   });
   socket.addEventListener("message", (event) => {
     if (state.socket !== socket) return; // a socket the user has already replaced
+    keepAlive();
     let frame;
     try {
       frame = JSON.parse(event.data);
     } catch {
       return;
     }
-    handlers[frame.type]?.(frame);
+    // API Gateway's own frames carry no type: {"message": "Internal server error", "connectionId", "requestId"}.
+    if (frame?.type === undefined && typeof frame?.message === "string") gatewayError(frame);
+    else handlers[frame?.type]?.(frame);
   });
   socket.addEventListener("close", () => {
     if (state.socket !== socket) return; // replaced or closed on purpose
     state.socket = null;
     state.inFlight = null; // resent after the reconnect, with the same clientId
+    clearTimeout(state.keepAliveTimer);
     for (const room of state.rooms.values()) room.joined = false;
     setConnected(false);
     scheduleReconnect();
@@ -150,6 +196,8 @@ function scheduleReconnect() {
 
 function close() {
   clearTimeout(state.retryTimer);
+  clearTimeout(state.keepAliveTimer);
+  clearTimeout(state.resendTimer);
   const socket = state.socket;
   state.socket = null;
   socket?.close();
@@ -334,7 +382,7 @@ const handlers = {
     if (!pending || pending.clientId !== clientId) return;
     const room = state.rooms.get(pending.room);
     if (room) remember(room, id);
-    pending.element.classList.remove("pending");
+    pending.element.classList.remove("pending", "resending");
     const time = pending.element.querySelector("time");
     time.dateTime = sentAt;
     time.textContent = formatTime(sentAt);
@@ -388,6 +436,29 @@ const handlers = {
   },
 };
 
+/**
+ * A frame API Gateway sent instead of a route's reply (integration error or timeout,
+ * throttling, Forbidden). It names no action, so the message in flight may be the one
+ * it answers: that message is marked and resent with its clientId (stored at most
+ * once), with backoff; after a few tries it is marked not sent and the outbox moves on.
+ */
+function gatewayError({ message }) {
+  showError(`Server: ${message}`);
+  const pending = state.inFlight;
+  if (!pending) return;
+  state.inFlight = null;
+  pending.gatewayRetries = (pending.gatewayRetries ?? 0) + 1;
+  if (pending.gatewayRetries > maxGatewayRetries) {
+    state.outbox.shift();
+    markFailed(pending, message);
+    sendNext();
+    return;
+  }
+  pending.element.classList.add("resending");
+  clearTimeout(state.resendTimer);
+  state.resendTimer = setTimeout(sendNext, firstRetryMs * 2 ** (pending.gatewayRetries - 1));
+}
+
 // ---- sending messages ----
 
 /** Sends the oldest unacknowledged message once its room is joined on the current connection. */
@@ -401,6 +472,7 @@ function sendNext() {
 
 function markFailed(pending, code) {
   const { element } = pending;
+  element.classList.remove("resending");
   element.classList.replace("pending", "failed");
   const retry = el("button", "retry", "Retry");
   retry.type = "button";
@@ -408,6 +480,7 @@ function markFailed(pending, code) {
   retry.addEventListener("click", () => {
     retry.remove();
     element.classList.replace("failed", "pending");
+    pending.gatewayRetries = 0;
     // Same clientId: if the first attempt was stored after all, the server will not store it twice.
     state.outbox.push(pending);
     sendNext();

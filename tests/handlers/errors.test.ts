@@ -79,7 +79,7 @@ describe("INTERNAL", () => {
     ["leaveroom", "leave", { room: "spare" }],
     ["listrooms", "listRooms", {}],
     ["history", "history", { room: "outage" }],
-    ["members", "membersOf", { room: "outage" }],
+    ["members", "membersFrom", { room: "outage" }],
   ] as const)(
     "%s: store.%s throwing is INTERNAL, logged, and the next frame works",
     async (action, method, fields) => {
@@ -107,7 +107,11 @@ describe("INTERNAL", () => {
 
   test("a real DynamoDB failure (no such table) is INTERNAL too", async () => {
     const missing = createDeps(
-      { [configEnv.tableName]: "no-such-table", [configEnv.dynamodbEndpoint]: chat.table.endpoint },
+      {
+        [configEnv.tableName]: "no-such-table",
+        [configEnv.dynamodbEndpoint]: chat.table.endpoint,
+        [configEnv.managementEndpoint]: chat.api.url,
+      },
       { log: chat.deps.log, delivery: chat.deps.delivery },
     );
     expect(await chat.send(sender, { action: "listrooms" }, missing)).toEqual({
@@ -116,45 +120,40 @@ describe("INTERNAL", () => {
     });
   });
 
-  test("delivery failing after the store: the message is in history once, and a retry acks it", async () => {
-    const broken = {
-      ...chat.deps,
-      delivery: { ...chat.deps.delivery, broadcast: () => Promise.reject(new Error("management API down")) },
-    };
+  test("posts failing after the store: the ack stands, and the stream hands the message over until it is delivered", async () => {
     const frame = { action: "sendmessage", message: "durable", clientId: "retry-me" };
+    // Every attempt of the first hand-over fails; the second gets through.
+    chat.api.failNext(other.connectionId, 500, chat.deps.config.postMaxAttempts);
 
-    expect(await chat.send(sender, frame, broken)).toEqual({ ...internal, action: "sendmessage" });
+    const ack = await chat.send(sender, frame);
 
+    expect(ack).toMatchObject({ type: "ack", clientId: "retry-me" });
+    expect(chat.api.framesTo(other.connectionId)).toEqual([
+      expect.objectContaining({ type: "message", id: ack.id, text: "durable" }),
+    ]);
+    // A resend with the same clientId is acked with the same id and stored once.
+    expect(await chat.send(sender, frame)).toMatchObject({ type: "ack", id: ack.id });
     const { messages } = await chat.send(other, { action: "history", room: "outage" });
-    const stored = (messages as { text: string; id: string }[]).filter((m) => m.text === "durable");
-    expect(stored).toHaveLength(1);
-    expect(await chat.send(sender, frame)).toMatchObject({
-      type: "ack",
-      id: stored[0].id,
-      clientId: "retry-me",
-    });
-    const again = await chat.send(other, { action: "history", room: "outage" });
-    expect((again.messages as { text: string }[]).filter((m) => m.text === "durable")).toHaveLength(1);
+    expect((messages as { text: string }[]).filter((m) => m.text === "durable")).toHaveLength(1);
   });
 
-  test("presence failing after a join: the join holds and a retry converges", async () => {
-    const broken = {
-      ...chat.deps,
-      delivery: { ...chat.deps.delivery, broadcast: () => Promise.reject(new Error("management API down")) },
-    };
+  test("presence failing after a join: the join holds and the counts converge", async () => {
+    chat.api.failNext(other.connectionId, 500, Infinity);
 
-    expect(await chat.send(sender, { action: "joinroom", room: "half" }, broken)).toEqual({
-      ...internal,
-      action: "joinroom",
-    });
-
-    expect(await chat.send(sender, { action: "joinroom", room: "half" })).toMatchObject({
+    expect(await chat.send(sender, { action: "joinroom", room: "outage-2" })).toMatchObject({
       type: "joined",
-      room: "half",
+      room: "outage-2",
       members: 1,
     });
+    const joiner = await chat.connect({ name: "late", room: "outage" });
+
     expect(await chat.send(sender, { action: "listrooms" })).toMatchObject({
-      rooms: expect.arrayContaining([{ room: "half", members: 1 }]),
+      rooms: expect.arrayContaining([
+        { room: "outage-2", members: 1 },
+        { room: "outage", members: 3 },
+      ]),
     });
+    chat.api.failNext(other.connectionId, 500, 0);
+    await chat.disconnect(joiner);
   });
 });

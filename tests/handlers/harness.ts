@@ -3,6 +3,9 @@ import { configEnv } from "../../handlers/config";
 import { createDeps, type Deps } from "../../handlers/deps";
 import { invoke } from "../../handlers/invoke";
 import { createLogger } from "../../handlers/log";
+import { createMetrics } from "../../handlers/metrics";
+import { fanoutWorker, streamWorker } from "../../handlers/workers";
+import { createEventPipeline } from "../../local/event-pipeline";
 import type { RouteResult, WebSocketEvent } from "../../handlers/route";
 import { routeFor } from "../../handlers/routes";
 import { wsClient, type ClientOptions, type WsClient } from "../support/events";
@@ -22,16 +25,30 @@ export async function startChat(env: Partial<Record<keyof typeof configEnv, stri
   const table = await freshTable("roomcast-handlers");
   const api = await startManagementApi();
   const logLines: string[] = [];
+  const events = await createEventPipeline({
+    dynamodbEndpoint: table.endpoint,
+    tableName: table.tableName,
+    queuePrefix: table.tableName,
+    queues: { visibilityTimeoutSeconds: 1, maxReceiveCount: 3 },
+    streamPollMs: 20,
+    fanoutMaxConcurrency: 4,
+    onError: (error) => logLines.push(JSON.stringify({ level: "error", msg: "event source mapping", error: String(error) })),
+  });
   const settings: Record<string, string> = {
     [configEnv.tableName]: table.tableName,
     [configEnv.dynamodbEndpoint]: table.endpoint,
     [configEnv.managementEndpoint]: api.url,
+    [configEnv.sqsEndpoint]: events.sqsEndpoint,
+    [configEnv.fanoutQueueUrl]: events.queues.fanout.url,
     [configEnv.rateLimitMessages]: "0",
   };
   for (const [key, value] of Object.entries(env)) settings[configEnv[key as keyof typeof configEnv]] = value!;
+  const metricLines: string[] = [];
   const deps = createDeps(settings, {
     log: createLogger({ service: "roomcast" }, (line) => logLines.push(line)),
+    metrics: createMetrics({ namespace: "roomcast", service: "roomcast", write: (line) => metricLines.push(line) }),
   });
+  await events.start(() => ({ deps, stream: streamWorker, fanout: fanoutWorker }));
 
   /** What Lambda does with an event: the route of its routeKey, through `invoke`. */
   const run = (event: WebSocketEvent, using: Deps = deps): Promise<RouteResult> =>
@@ -52,9 +69,11 @@ export async function startChat(env: Partial<Record<keyof typeof configEnv, stri
     return all.sort((a, b) => key(a).localeCompare(key(b)));
   }
 
+  /** Sends a frame and returns the reply, once what it set off (fan-out, presence) has gone through. */
   async function send(client: WsClient, frame: string | object, using: Deps = deps): Promise<Frame> {
     const result = await run(client.messageEvent(frame), using);
     expect(result.statusCode).toBe(200);
+    await events.idle();
     return JSON.parse(result.body!) as Frame;
   }
 
@@ -65,6 +84,10 @@ export async function startChat(env: Partial<Record<keyof typeof configEnv, stri
     run,
     items,
     send,
+    events,
+    metricLines,
+    /** Waits until every change went through the table's stream and the fan-out queue. */
+    settle: () => events.idle(),
 
     /** Opens a connection through `$connect`; throws unless the handshake succeeds. */
     async connect(query: Record<string, string> = {}, options: ClientOptions = {}): Promise<WsClient> {
@@ -72,20 +95,28 @@ export async function startChat(env: Partial<Record<keyof typeof configEnv, stri
       const result = await run(client.connectEvent(query));
       if (result.statusCode !== 200)
         throw new Error(`$connect answered ${result.statusCode}: ${result.body}`);
+      await events.idle();
       return client;
     },
 
-    disconnect: (client: WsClient, using: Deps = deps) => run(client.disconnectEvent(), using),
+    /** `$disconnect`, then what it set off (counts, presence). */
+    async disconnect(client: WsClient, using: Deps = deps) {
+      const result = await run(client.disconnectEvent(), using);
+      await events.idle();
+      return result;
+    },
 
     /**
      * Sends a frame the protocol must reject with `code`, and checks the promise
      * of DESIGN.md: nothing was written to the table and nobody else got a frame.
      */
     async expectRejected(client: WsClient, frame: string | object, code: string): Promise<Frame> {
+      await events.idle();
       const before = await items();
       const posted = api.posts.length;
       const reply = await send(client, frame);
       expect(reply).toMatchObject({ type: "error", code });
+      await events.idle();
       expect(await items()).toEqual(before);
       expect(api.posts.slice(posted)).toEqual([]);
       return reply;
@@ -95,6 +126,7 @@ export async function startChat(env: Partial<Record<keyof typeof configEnv, stri
     logs: () => logLines.map((line) => JSON.parse(line) as LogLine),
 
     async close() {
+      await events.stop();
       await api.close();
       await table.drop();
     },

@@ -137,6 +137,7 @@ describe("leaveroom", () => {
       type: "members",
       room: "exit",
       members: [{ name: "ida" }],
+      next: null,
     });
     await chat.expectRejected(hal, { action: "history", room: "exit" }, "NOT_A_MEMBER");
   });

@@ -1,14 +1,15 @@
 import { randomUUID } from "node:crypto";
-import { chromium, type Browser, type Page } from "playwright-core";
+import { chromium, type Browser, type Page, type WebSocketRoute } from "playwright-core";
 import { createLogger } from "../../handlers/log";
 import { freePort } from "../../local/dynamodb-local";
 import { startLocalStack, type LocalStack } from "../../local/stack";
 import { createDocumentClient, createDynamoClient } from "../../model/client";
 import { createChatService } from "../../model/service";
 import { createChatStore } from "../../model/store";
+import { findChromium } from "../support/chromium";
 
-// The web client in headless Chromium (Debian's /usr/bin/chromium, never a downloaded
-// browser) against the local stack: gateway, real handlers, DynamoDB Local.
+// The web client in headless Chromium (CHROMIUM_PATH or an installed one, see
+// tests/support/chromium.ts) against the local stack: gateway, real handlers, DynamoDB Local.
 const chromiumArgs = [
   "--headless",
   "--no-sandbox",
@@ -36,7 +37,7 @@ beforeAll(async () => {
       if (!line.startsWith('{"level":"info"')) console.warn(line);
     }),
   });
-  browser = await chromium.launch({ executablePath: "/usr/bin/chromium", args: chromiumArgs });
+  browser = await chromium.launch({ executablePath: findChromium(), args: chromiumArgs });
 });
 
 afterAll(async () => {
@@ -44,10 +45,14 @@ afterAll(async () => {
   await stack?.stop();
 });
 
-/** A fresh browser profile on the page, connected as `name` with `room` as its default room. */
-async function openChat(name: string, room: string): Promise<Page> {
+/**
+ * A fresh browser profile on the page, connected as `name` with `room` as its default room;
+ * `intercept` sits between the page and the gateway (it must connect and forward itself).
+ */
+async function openChat(name: string, room: string, intercept?: (ws: WebSocketRoute) => void): Promise<Page> {
   const context = await browser.newContext();
   const page = await context.newPage();
+  if (intercept) await page.routeWebSocket(/./, intercept);
   await page.goto(stack.httpUrl);
   // The server URL comes from /config.json.
   await page.waitForFunction(() => (document.getElementById("ws-url") as HTMLInputElement).value !== "");
@@ -213,7 +218,7 @@ describe("web client", () => {
         room: "archive",
         from: "seed",
         connectionId: "seed",
-        sender: "seed",
+        session: "seed",
         text: `old ${i}`,
       });
     }
@@ -235,5 +240,99 @@ describe("web client", () => {
     await alice.setViewportSize({ width: 1100, height: 650 });
     await alice.locator("#room-list").getByRole("button", { name: "#dev" }).click();
     await alice.screenshot({ path: "/tmp/roomcast-page.png" });
+  });
+});
+
+describe("web client and the frames AWS sends", () => {
+  /** Parses what crosses an intercepted socket. */
+  const parse = (message: string | Buffer) => JSON.parse(String(message)) as Record<string, unknown>;
+
+  it("shows the room list as soon as it connects", async () => {
+    const erin = await openChat("erin", "just-arrived");
+    // `dev` has had members since the first tests; no Refresh click.
+    await erin
+      .locator("#all-rooms")
+      .getByRole("button", { name: /^Join #dev/ })
+      .waitFor();
+    await erin.context().close();
+  });
+
+  it("sends one session id at connect, the same after a reconnect", async () => {
+    const urls: string[] = [];
+    const page = await openChat("frank", "sessions", (ws) => {
+      urls.push(ws.url());
+      ws.connectToServer();
+    });
+    await dropConnection(page);
+    await reconnected(page);
+    const sessions = urls.map((url) => new URL(url).searchParams.get("session"));
+    expect(sessions).toHaveLength(2);
+    expect(sessions[0]).toMatch(/^[A-Za-z0-9_-]{22,}$/);
+    expect(sessions[1]).toBe(sessions[0]);
+    await page.context().close();
+  });
+
+  it("marks a message that got API Gateway's type-less error frame and resends it with its clientId", async () => {
+    const attempts: Record<string, unknown>[] = [];
+    let releaseResend!: () => void;
+    const resendAllowed = new Promise<void>((done) => (releaseResend = done));
+    const gina = await openChat("gina", "faults", (ws) => {
+      const server = ws.connectToServer();
+      ws.onMessage(async (message) => {
+        const frame = parse(message);
+        if (frame.action !== "sendmessage") return server.send(message);
+        attempts.push(frame);
+        if (attempts.length === 1) {
+          // What AWS sends for a crashed or timed-out integration: no type, no action.
+          const requestId = "L0SM9FkbvHcFzTA=";
+          return ws.send(
+            `{"message": "Internal server error", "connectionId":"x", "requestId":"${requestId}"}`,
+          );
+        }
+        await resendAllowed;
+        server.send(message);
+      });
+    });
+    const hank = await openChat("hank", "faults");
+
+    await say(gina, "through a gateway error");
+    const mine = log(gina, "faults").locator(".message").filter({ hasText: "through a gateway error" });
+    await mine.and(gina.locator(".resending")).waitFor();
+    await gina
+      .getByRole("alert")
+      .getByText(/Internal server error/)
+      .waitFor();
+    releaseResend();
+
+    await delivered(hank, "faults", "through a gateway error").waitFor();
+    await delivered(gina, "faults", "through a gateway error").waitFor();
+    expect(attempts).toHaveLength(2);
+    expect(attempts[1].clientId).toBe(attempts[0].clientId);
+    // The outbox moved on: the next message goes through.
+    await say(gina, "and the next one");
+    await delivered(hank, "faults", "and the next one").waitFor();
+    expect(await log(hank, "faults").getByText("through a gateway error", { exact: true }).count()).toBe(1);
+    await gina.context().close();
+    await hank.context().close();
+  });
+
+  it("shows a message delivered twice (at least once delivery) only once", async () => {
+    const ivan = await openChat("ivan", "repeats", (ws) => {
+      const server = ws.connectToServer();
+      server.onMessage((message) => {
+        ws.send(message);
+        if (parse(message).type === "message") ws.send(message);
+      });
+    });
+    const jane = await openChat("jane", "repeats");
+    await say(jane, "said once");
+    await say(jane, "and then");
+    await delivered(ivan, "repeats", "and then").waitFor();
+    expect(await log(ivan, "repeats").locator(".message .text").allTextContents()).toEqual([
+      "said once",
+      "and then",
+    ]);
+    await ivan.context().close();
+    await jane.context().close();
   });
 });

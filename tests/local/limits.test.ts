@@ -1,3 +1,4 @@
+import { PostToConnectionCommand } from "@aws-sdk/client-apigatewaymanagementapi";
 import type { WebSocketEvent } from "../../handlers/route";
 import { routeEvent, startRecordingGateway, type RecordingGateway } from "../support/local-stack";
 import { opcodes, rawWebSocket } from "../support/raw-websocket";
@@ -137,6 +138,30 @@ describe("idle timeout and maximum duration", () => {
     expect(client.ws.readyState).toBe(client.ws.OPEN);
     // Then silence: the idle timeout closes it.
     expect(await client.closed).toEqual({ code: 1001, reason: "Going away" });
+  });
+
+  it("counts posts to the client as activity: the idle timeout watches both directions", async () => {
+    const idleTimeoutMs = 400;
+    const g = await gateway({ idleTimeoutMs });
+    const { raw, connectionId } = await rawClient(g, "posted-to");
+    // Posts a quarter of the timeout apart, over three idle periods; the client says nothing.
+    for (let i = 0; i < 12; i++) {
+      await g.management.send(new PostToConnectionCommand({ ConnectionId: connectionId, Data: "{}" }));
+      await new Promise((resolve) => setTimeout(resolve, idleTimeoutMs / 4));
+    }
+    expect(raw.frames.filter((f) => f.opcode === opcodes.close)).toEqual([]);
+    expect(await raw.closeFrame()).toEqual({ code: 1001, reason: "Going away" });
+  });
+
+  it("does not count ping frames as activity (API Gateway ignores them for the idle timeout)", async () => {
+    const idleTimeoutMs = 400;
+    const g = await gateway({ idleTimeoutMs });
+    const { raw } = await rawClient(g, "pinging");
+    const opened = performance.now();
+    const pinger = setInterval(() => raw.send(opcodes.ping, Buffer.from("keepalive")), idleTimeoutMs / 4);
+    expect(await raw.closeFrame()).toEqual({ code: 1001, reason: "Going away" });
+    clearInterval(pinger);
+    expect(performance.now() - opened).toBeLessThan(idleTimeoutMs * 2);
   });
 
   it("closes at the maximum duration with 1001 Going away, however busy the connection", async () => {

@@ -1,11 +1,14 @@
 import {
+  ApiGatewayManagementApiClient,
   DeleteConnectionCommand,
   GetConnectionCommand,
   GoneException,
   PayloadTooLargeException,
   PostToConnectionCommand,
 } from "@aws-sdk/client-apigatewaymanagementapi";
+import { sign } from "aws4";
 import type { WebSocketEvent } from "../../handlers/route";
+import { localAws } from "../../model/client";
 import {
   managementClient,
   routeEvent,
@@ -32,6 +35,16 @@ async function connectWithId(query = "", headers: Record<string, string> = {}) {
   client.send({ action: "echo" });
   const { event } = await client.next((f) => f.route === "echo");
   return { client, connectionId: (event as WebSocketEvent).requestContext.connectionId };
+}
+
+/** A POST signed by another SigV4 implementation (aws4) than the SDK's, with `localAws` unless told. */
+function signedFetch(path: string, body: string, credentials = localAws.credentials, sentBody = body) {
+  const url = new URL(path, gateway.httpUrl);
+  const signed = sign(
+    { host: url.host, path: url.pathname, method: "POST", body, service: "execute-api", region: "us-east-1" },
+    credentials,
+  );
+  return fetch(url, { method: "POST", headers: signed.headers as Record<string, string>, body: sentBody });
 }
 
 const post = (connectionId: string, data: string | Uint8Array) =>
@@ -170,12 +183,92 @@ describe("gone connections: 410 GoneException", () => {
   });
 
   it("answers 410 with the x-amzn-ErrorType header and a JSON body, as the SDK expects", async () => {
-    const response = await fetch(`${gateway.httpUrl}/@connections/${encodeURIComponent("gone=")}`, {
-      method: "POST",
-      body: "{}",
-    });
+    const response = await signedFetch(`/@connections/${encodeURIComponent("gone=")}`, "{}");
     expect(response.status).toBe(410);
     expect(response.headers.get("x-amzn-errortype")).toBe("GoneException");
     expect(await response.json()).toEqual({ message: "Gone" });
+  });
+});
+
+describe("SigV4: only requests signed with the local credentials get through", () => {
+  let client: TestClient;
+  let connectionId: string;
+  beforeAll(async () => {
+    ({ client, connectionId } = await connectWithId());
+  });
+  afterAll(async () => {
+    await client.close();
+  });
+
+  const sdkWith = (credentials: { accessKeyId: string; secretAccessKey: string }) =>
+    new ApiGatewayManagementApiClient({
+      ...localAws,
+      credentials,
+      endpoint: gateway.httpUrl,
+      maxAttempts: 1,
+    });
+
+  it("refuses the real SDK client signing with a wrong secret key: 403 InvalidSignatureException, nothing delivered", async () => {
+    const wrong = sdkWith({ ...localAws.credentials, secretAccessKey: "not-the-local-secret" });
+    const attempt = wrong.send(
+      new PostToConnectionCommand({ ConnectionId: connectionId, Data: '{"type":"forged"}' }),
+    );
+    await expect(attempt).rejects.toMatchObject({
+      name: "InvalidSignatureException",
+      message: expect.stringMatching(
+        /^The request signature we calculated does not match the signature you provided/,
+      ),
+      $metadata: { httpStatusCode: 403 },
+    });
+    wrong.destroy();
+    // An accepted post after it arrives alone: the forged one never did.
+    await post(connectionId, '{"type":"genuine"}');
+    await client.next((f) => f.type === "genuine");
+    expect(client.frames).not.toContainEqual({ type: "forged" });
+  });
+
+  it("refuses an unknown access key: 403 UnrecognizedClientException", async () => {
+    const stranger = sdkWith({ accessKeyId: "AKIASTRANGER", secretAccessKey: "x" });
+    await expect(
+      stranger.send(new GetConnectionCommand({ ConnectionId: connectionId })),
+    ).rejects.toMatchObject({ name: "UnrecognizedClientException", $metadata: { httpStatusCode: 403 } });
+    stranger.destroy();
+  });
+
+  it("refuses an unsigned request: 403 Missing Authentication Token", async () => {
+    const response = await fetch(`${gateway.httpUrl}/@connections/${encodeURIComponent(connectionId)}`, {
+      method: "POST",
+      body: '{"type":"unsigned"}',
+    });
+    expect(response.status).toBe(403);
+    expect(response.headers.get("x-amzn-errortype")).toBe("MissingAuthenticationTokenException");
+    expect(await response.json()).toEqual({ message: "Missing Authentication Token" });
+  });
+
+  it("accepts another signer's signature, and refuses it once the body is changed (the body hash is signed)", async () => {
+    const path = `/@connections/${encodeURIComponent(connectionId)}`;
+    const good = await signedFetch(path, '{"type":"aws4"}');
+    expect(good.status).toBe(200);
+    await client.next((f) => f.type === "aws4");
+
+    const tampered = await signedFetch(path, '{"type":"aws4"}', localAws.credentials, '{"type":"evil"}');
+    expect(tampered.status).toBe(403);
+    expect(tampered.headers.get("x-amzn-errortype")).toBe("InvalidSignatureException");
+  });
+
+  it("accepts anything when started with managementCredentials: null (stand-ins for benchmarks)", async () => {
+    const open = await startRecordingGateway({ managementCredentials: null });
+    const c = await connect(open.wsUrl);
+    c.send({ action: "echo" });
+    const { event } = await c.next((f) => f.route === "echo");
+    const id = (event as WebSocketEvent).requestContext.connectionId;
+    const response = await fetch(`${open.httpUrl}/@connections/${encodeURIComponent(id)}`, {
+      method: "POST",
+      body: '{"type":"unsigned"}',
+    });
+    expect(response.status).toBe(200);
+    await c.next((f) => f.type === "unsigned");
+    await c.close();
+    await open.stop();
   });
 });

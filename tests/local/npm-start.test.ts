@@ -1,16 +1,30 @@
-import { mkdtempSync, rmSync, symlinkSync } from "node:fs";
+import { execFileSync } from "node:child_process";
+import { existsSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { freePort } from "../../local/dynamodb-local";
+import { GetItemCommand, PutItemCommand } from "@aws-sdk/client-dynamodb";
+import { freePort, pidFileName } from "../../local/dynamodb-local";
+import { createDynamoClient } from "../../model/client";
 import { alive, projectCopy, repo, runInGroup } from "../support/child-process";
 import { connect } from "../support/ws-client";
 
 // `npm start` as a user runs it: in a terminal's process group, stopped with Ctrl-C.
 jest.setTimeout(120_000);
 
-const npmStart = (args: string[], port: number, cwd = repo) =>
-  runInGroup("npx", ["tsx", "local/start.ts", ...args], { cwd, env: { ...process.env, PORT: String(port) } });
+const npmStart = (args: string[], port: number, cwd = repo, env: NodeJS.ProcessEnv = {}) =>
+  runInGroup("npx", ["tsx", "local/start.ts", ...args], {
+    cwd,
+    env: { ...process.env, PORT: String(port), ...env },
+  });
+
+/** Pids of every DynamoDB Local java serving `dataDir`, read from `ps`. */
+function dynamoDbLocalsOn(dataDir: string): number[] {
+  const lines = execFileSync("ps", ["-eo", "pid=,command="], { encoding: "utf8" }).split("\n");
+  return lines
+    .filter((line) => line.includes("DynamoDBLocal.jar") && line.includes(`-dbPath ${dataDir} `))
+    .map((line) => Number(line.trim().split(/\s+/)[0]));
+}
 
 it("starts step by step, prints the URLs and a wscat line, serves the page, and Ctrl-C leaves nothing running", async () => {
   const port = await freePort();
@@ -23,13 +37,22 @@ it("starts step by step, prints the URLs and a wscat line, serves the page, and 
       `npm start -> ready: ${seconds} s from spawn; it reports ${/is ready in ([\d.]+ s)/.exec(output)?.[1]}`,
     );
 
-    expect(output).toMatch(new RegExp(`^\\[1/4\\] gateway: listening on port ${port} in \\d+\\.\\d s$`, "m"));
-    expect(output).toMatch(/^\[2\/4\] DynamoDB Local \(in memory\) \.\.\.$/m);
+    // Steps are numbered [n/total]; the total grows with the stack (queues, mappings), the order does not.
+    const total = /^\[1\/(\d+)\]/m.exec(output)![1];
+    const step = (n: number | string, rest: string) => new RegExp(`^\\[${n}/${total}\\] ${rest}$`, "m");
+    expect(output).toMatch(step(1, `gateway: listening on port ${port} in \\d+\\.\\d s`));
+    expect(output).toMatch(step(2, "DynamoDB Local \\(in memory\\) \\.\\.\\."));
     expect(output).toMatch(
-      /^\[2\/4\] DynamoDB Local \(in memory\): ready at http:\/\/127\.0\.0\.1:\d+ \(pid \d+\) in \d+\.\d s$/m,
+      step(
+        2,
+        "DynamoDB Local \\(in memory\\): ready at http://127\\.0\\.0\\.1:\\d+ \\(pid \\d+\\) in \\d+\\.\\d s",
+      ),
     );
-    expect(output).toMatch(/^\[3\/4\] table roomcast-local: created in \d+\.\d s$/m);
-    expect(output).toMatch(/^\[4\/4\] handlers: 9 routes loaded in \d+\.\d s$/m);
+    expect(output).toMatch(step(3, "table roomcast-local: created in \\d+\\.\\d s"));
+    expect(output).toMatch(step("\\d", "handlers: 9 routes loaded in \\d+\\.\\d s"));
+    expect(output).toContain(
+      "Throttling 50 messages/s, burst 100 (THROTTLING_RATE_LIMIT / THROTTLING_BURST_LIMIT)\n",
+    );
     expect(output).toContain(`WebSocket  ws://localhost:${port}\n`);
     expect(output).toContain(`Web page   http://localhost:${port}/\n`);
     expect(output).toContain(`npx wscat -c "ws://localhost:${port}?name=alice"`);
@@ -128,4 +151,49 @@ it("says what to install when Java is missing, and leaves nothing running", asyn
   await new Promise<void>((done, fail) => probe.once("error", fail).listen(port, "127.0.0.1", done));
   probe.close();
   rmSync(bin, { recursive: true, force: true });
+});
+
+it("after a SIGKILL, the next start ends the DynamoDB Local left behind and keeps its data", async () => {
+  const dataDir = mkdtempSync(join(tmpdir(), "roomcast-crash-"));
+  const env = { ROOMCAST_DATA_DIR: dataDir };
+  const item = { pk: { S: "crash-test" }, sk: { S: "written before the crash" } };
+  const ready = async (start: ReturnType<typeof npmStart>) => {
+    const output = await start.printed("Ctrl-C stops everything.");
+    expect(output).toContain(`DynamoDB Local (data in ${dataDir})`);
+    const [, endpoint, pid] = /ready at (http:\/\/[\d.:]+) \(pid (\d+)\)/.exec(output)!;
+    return { endpoint, pid: Number(pid) };
+  };
+  const first = npmStart([], await freePort(), repo, env);
+  let second: ReturnType<typeof npmStart> | undefined;
+  try {
+    const crashed = await ready(first);
+    expect(JSON.parse(readFileSync(join(dataDir, pidFileName), "utf8")).pid).toBe(crashed.pid);
+    const client = createDynamoClient(crashed.endpoint);
+    await client.send(new PutItemCommand({ TableName: "roomcast-local", Item: item }));
+    client.destroy();
+
+    // The terminal dies: every process of its group is killed at once, nothing can clean up.
+    process.kill(-first.pid, "SIGKILL");
+    await first.exited;
+    expect(alive(crashed.pid)).toBe(true);
+    expect(dynamoDbLocalsOn(dataDir)).toEqual([crashed.pid]);
+
+    second = npmStart([], await freePort(), repo, env);
+    const restarted = await ready(second);
+    expect(alive(crashed.pid)).toBe(false);
+    expect(dynamoDbLocalsOn(dataDir)).toEqual([restarted.pid]);
+    const again = createDynamoClient(restarted.endpoint);
+    const found = await again.send(new GetItemCommand({ TableName: "roomcast-local", Key: item }));
+    again.destroy();
+    expect(found.Item).toEqual(item);
+
+    second.pressCtrlC();
+    await second.exited;
+    expect(dynamoDbLocalsOn(dataDir)).toEqual([]);
+    expect(existsSync(join(dataDir, pidFileName))).toBe(false);
+  } finally {
+    first.killAll();
+    second?.killAll();
+    rmSync(dataDir, { recursive: true, force: true });
+  }
 });

@@ -69,7 +69,7 @@ export function alive(pid: number): boolean {
 /** A copy of the project's runtime sources (node_modules linked), for tests that edit files or keep data. */
 export function projectCopy() {
   const dir = mkdtempSync(join(tmpdir(), "roomcast-copy-"));
-  for (const entry of ["handlers", "model", "local", "web", "package.json", "tsconfig.json"]) {
+  for (const entry of ["handlers", "model", "infra", "local", "web", "package.json", "tsconfig.json"]) {
     cpSync(join(repo, entry), join(dir, entry), { recursive: true });
   }
   symlinkSync(join(repo, "node_modules"), join(dir, "node_modules"));

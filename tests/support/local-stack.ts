@@ -5,8 +5,7 @@ import type { Deps } from "../../handlers/deps";
 import { invoke } from "../../handlers/invoke";
 import { createLogger } from "../../handlers/log";
 import type { Route, RouteResult, WebSocketEvent } from "../../handlers/route";
-import { startGateway, type GatewayOptions } from "../../local/gateway";
-import type { App } from "../../local/handler-app";
+import { startGateway, type GatewayApp, type GatewayOptions } from "../../local/gateway";
 import { startLocalStack, type LocalStackOptions } from "../../local/stack";
 import { localAws } from "../../model/client";
 
@@ -37,12 +36,16 @@ const reply = (body: unknown): RouteResult => ({ statusCode: 200, body: JSON.str
  * test sees exactly what a Lambda would. Routes:
  * - `$connect` answers `?status=` (default 200); with `?hold=1` it waits for `release(id)`;
  * - `$default` replies `{route, body}`; `echo` replies `{route, event}`;
- * - `silent` has no route response; `crash` fails in the Lambda runtime itself.
+ * - `silent` has no route response; `crash` fails in the Lambda runtime itself;
+ * - `slow` replies `{route, done}` after the frame's `ms` milliseconds (`done` is set when it finishes);
+ * - `big` replies a body of exactly the frame's `bytes` bytes.
  */
 export async function startRecordingGateway(options: Partial<GatewayOptions> = {}) {
   const events: WebSocketEvent[] = [];
   const waiters: (() => void)[] = [];
   const holds = new Map<string, () => void>();
+  // Request ids of the `slow` runs that have finished, timed out or not.
+  const finished: string[] = [];
   const record = (event: WebSocketEvent) => {
     events.push(event);
     for (const wake of waiters.splice(0)) wake();
@@ -67,8 +70,22 @@ export async function startRecordingGateway(options: Partial<GatewayOptions> = {
     route("echo", true, async (event) => reply({ route: "echo", event })),
     route("silent", false, async () => reply({ route: "silent" })),
     route("crash", true, async () => reply({ route: "crash" })),
+    route("slow", true, async (event) => {
+      const { ms } = JSON.parse(event.body!) as { ms: number };
+      await new Promise((done) => setTimeout(done, ms));
+      finished.push(event.requestContext.requestId);
+      return reply({ route: "slow" });
+    }),
+    route("big", true, async (event) => {
+      const { bytes } = JSON.parse(event.body!) as { bytes: number };
+      const frame = JSON.stringify({ route: "big", pad: "" });
+      return {
+        statusCode: 200,
+        body: frame.replace('"pad":""', `"pad":"${"b".repeat(bytes - frame.length)}"`),
+      };
+    }),
   ];
-  const app: App = {
+  const app: GatewayApp = {
     routes,
     deps: { log: silentLogger } as unknown as Deps,
     invoke: (r, event, deps) =>
@@ -86,6 +103,7 @@ export async function startRecordingGateway(options: Partial<GatewayOptions> = {
   return {
     ...gateway,
     events,
+    finished,
     management,
     /** The first recorded event that matches, waiting for it if need be. */
     event(match: (event: WebSocketEvent) => boolean): Promise<WebSocketEvent> {

@@ -15,6 +15,8 @@ export type MockedResource = {
   id: string;
   inputs: Properties;
   state: Properties;
+  /** `<provider urn>::<provider id>` of the provider it was registered with, if any. */
+  provider?: string;
 };
 
 /** Deterministic stand-ins for AWS's generated ids: Pulumi's 7-hex auto-name suffix, API ids. */
@@ -30,11 +32,72 @@ function mockState(type: string, name: string, inputs: Properties): { id: string
   switch (type) {
     case "aws:dynamodb/table:Table": {
       const tableName = inputs.name ?? autoName(name);
+      const arn = `arn:aws:dynamodb:${region}:${account}:table/${tableName}`;
       return {
         id: tableName,
-        state: { name: tableName, arn: `arn:aws:dynamodb:${region}:${account}:table/${tableName}` },
+        state: {
+          name: tableName,
+          arn,
+          ...(inputs.streamEnabled
+            ? { streamArn: `${arn}/stream/2030-01-01T00:00:00.000`, streamLabel: "2030-01-01T00:00:00.000" }
+            : {}),
+        },
       };
     }
+    case "aws:sqs/queue:Queue": {
+      const queueName = inputs.name ?? autoName(name);
+      return {
+        id: `https://sqs.${region}.amazonaws.com/${account}/${queueName}`,
+        state: {
+          name: queueName,
+          arn: `arn:aws:sqs:${region}:${account}:${queueName}`,
+          url: `https://sqs.${region}.amazonaws.com/${account}/${queueName}`,
+        },
+      };
+    }
+    case "aws:lambda/eventSourceMapping:EventSourceMapping": {
+      const uuid = [8, 4, 4, 4, 12].map((n, i) => hash(`${name}/${i}`).slice(0, n)).join("-");
+      return {
+        id: uuid,
+        state: { uuid, arn: `arn:aws:lambda:${region}:${account}:event-source-mapping:${uuid}` },
+      };
+    }
+    case "aws:sns/topic:Topic": {
+      const topicName = inputs.name ?? autoName(name);
+      const arn = `arn:aws:sns:${region}:${account}:${topicName}`;
+      return { id: arn, state: { name: topicName, arn } };
+    }
+    case "aws:sns/topicSubscription:TopicSubscription": {
+      const arn = `${inputs.topic}:${[8, 4, 4, 4, 12].map((n, i) => hash(`${name}/${i}`).slice(0, n)).join("-")}`;
+      return { id: arn, state: { arn } };
+    }
+    case "aws:cloudwatch/metricAlarm:MetricAlarm":
+      return {
+        id: inputs.name,
+        state: { arn: `arn:aws:cloudwatch:${region}:${account}:alarm:${inputs.name}` },
+      };
+    case "aws:cloudwatch/dashboard:Dashboard":
+      return {
+        id: inputs.dashboardName,
+        state: { dashboardArn: `arn:aws:cloudwatch::${account}:dashboard/${inputs.dashboardName}` },
+      };
+    case "aws:apigatewayv2/domainName:DomainName":
+      return {
+        id: inputs.domainName,
+        state: {
+          arn: `arn:aws:apigateway:${region}::/domainnames/${inputs.domainName}`,
+          domainNameConfiguration: {
+            ...inputs.domainNameConfiguration,
+            // What AWS answers for a REGIONAL domain in us-east-1.
+            targetDomainName: `d-${shortId(inputs.domainName, 10)}.execute-api.${region}.amazonaws.com`,
+            hostedZoneId: "Z1UJRXOUMOOFQ8",
+          },
+        },
+      };
+    case "aws:apigatewayv2/apiMapping:ApiMapping":
+      return { id: shortId(`${type}/${name}`, 6), state: {} };
+    case "aws:route53/record:Record":
+      return { id: `${inputs.zoneId}_${inputs.name}_${inputs.type}`, state: { fqdn: inputs.name } };
     case "aws:apigatewayv2/api:Api": {
       const apiId = shortId(name, 10);
       return {
@@ -131,10 +194,10 @@ const calls: Record<string, Record<string, unknown>> = {
 function awsMocks() {
   const resources: MockedResource[] = [];
   const mocks: pulumi.runtime.Mocks = {
-    newResource({ type, name, inputs }) {
+    newResource({ type, name, inputs, provider }) {
       const { id, state } = mockState(type, name, inputs);
       const full = { ...inputs, ...state };
-      resources.push({ type, name, id, inputs, state: full });
+      resources.push({ type, name, id, inputs, state: full, provider });
       return { id, state: full };
     },
     call({ token }) {
@@ -152,7 +215,13 @@ function resolve<T>(output: pulumi.Input<T>): Promise<T> {
 }
 
 /** The index.ts stack outputs. */
-type StackOutputs = { url: string; wscat: string; tableName: string; managementEndpoint: string };
+type StackOutputs = {
+  url: string;
+  wscat: string;
+  tableName: string;
+  managementEndpoint: string;
+  dashboardUrl: string;
+};
 
 /**
  * Runs the Pulumi program (index.ts) under mocks, as stack `stack` with the given
@@ -179,6 +248,7 @@ export async function runProgram(stack: string, config: Record<string, string> =
     wscat: await resolve(program.wscat),
     tableName: await resolve(program.tableName),
     managementEndpoint: await resolve(program.managementEndpoint),
+    dashboardUrl: await resolve(program.dashboardUrl),
   };
   // Lambdas register once their code is serialized: let every registration finish, as the program's end does.
   await pulumi.runtime.disconnect();

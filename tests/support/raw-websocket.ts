@@ -4,7 +4,14 @@ import { connect as tcpConnect, type Socket } from "node:net";
 /** A frame as it crossed the wire, payload included. */
 export type RawFrame = { fin: boolean; opcode: number; payload: Buffer };
 
-export const opcodes = { continuation: 0x0, text: 0x1, binary: 0x2, close: 0x8 } as const;
+export const opcodes = {
+  continuation: 0x0,
+  text: 0x1,
+  binary: 0x2,
+  close: 0x8,
+  ping: 0x9,
+  pong: 0xa,
+} as const;
 
 /** One client frame (RFC 6455 §5.2), masked as a client must. */
 export function encodeFrame(opcode: number, payload: Buffer, fin = true): Buffer {

@@ -1,0 +1,27 @@
+/** A stage's default route throttling, as Pulumi sets it: steady requests per second and burst. */
+export type Throttling = { rateLimit: number; burstLimit: number };
+
+/**
+ * API Gateway's throttle: a token bucket that holds `burstLimit` tokens and
+ * refills at `rateLimit` per second; a request that finds it empty is throttled.
+ * Returns whether a request arriving now may go through (and takes its token).
+ *
+ * @example
+ * const admit = createTokenBucket({ rateLimit: 50, burstLimit: 100 });
+ * admit(); // true for the first 100 requests at once, then 50 a second
+ */
+export function createTokenBucket(
+  { rateLimit, burstLimit }: Throttling,
+  now: () => number = () => performance.now(),
+): () => boolean {
+  let tokens = burstLimit;
+  let refilledAt = now();
+  return () => {
+    const time = now();
+    tokens = Math.min(burstLimit, tokens + ((time - refilledAt) / 1000) * rateLimit);
+    refilledAt = time;
+    if (tokens < 1) return false;
+    tokens -= 1;
+    return true;
+  };
+}

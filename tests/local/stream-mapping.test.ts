@@ -1,0 +1,180 @@
+import {
+  BatchWriteItemCommand,
+  DeleteItemCommand,
+  PutItemCommand,
+  UpdateItemCommand,
+} from "@aws-sdk/client-dynamodb";
+import { ReceiveMessageCommand, type SQSClient } from "@aws-sdk/client-sqs";
+import type { DynamoDBBatchResponse, DynamoDBRecord } from "aws-lambda";
+import { normalizeStreamRecord } from "../../handlers/stream-records";
+import { tableDefinition } from "../../model/table";
+import {
+  createRoomcastQueues,
+  createSqsClient,
+  startSqsServer,
+  type SqsServer,
+} from "../../local/sqs-server";
+import {
+  startStreamMapping,
+  type StreamMapping,
+  type StreamMappingOptions,
+} from "../../local/stream-mapping";
+import { streamTable } from "../support/stream-table";
+
+let table: Awaited<ReturnType<typeof streamTable>>;
+let sqs: SqsServer;
+let sqsClient: SQSClient;
+const mappings: StreamMapping[] = [];
+
+beforeAll(async () => {
+  table = await streamTable();
+  sqs = await startSqsServer();
+  sqsClient = createSqsClient(sqs.endpoint);
+});
+
+afterEach(async () => {
+  await Promise.all(mappings.splice(0).map((mapping) => mapping.stop()));
+});
+
+afterAll(async () => {
+  await table.drop();
+  sqsClient.destroy();
+  await sqs.stop();
+});
+
+async function map(options: Partial<StreamMappingOptions> & Pick<StreamMappingOptions, "handler">) {
+  const mapping = await startStreamMapping({
+    dynamodb: table.client,
+    tableName: table.tableName,
+    pollMs: 50,
+    retryBackoffMs: 20,
+    ...options,
+  });
+  mappings.push(mapping);
+  return mapping;
+}
+
+const key = (pk: string, sk = "item") => ({ pk: { S: pk }, sk: { S: sk } });
+const put = (pk: string, extra: Record<string, { S: string } | { N: string }> = {}) =>
+  table.client.send(new PutItemCommand({ TableName: table.tableName, Item: { ...key(pk), ...extra } }));
+const pkOf = (record: DynamoDBRecord) => record.dynamodb?.Keys?.pk?.S;
+
+test("inserts, modifies and removes arrive in order as a real DynamoDBStreamEvent", async () => {
+  const seen: DynamoDBRecord[] = [];
+  const mapping = await map({ handler: async (event) => void seen.push(...event.Records) });
+  const started = Date.now();
+  await put("order-a", { v: { S: "1" } });
+  await table.client.send(
+    new UpdateItemCommand({
+      TableName: table.tableName,
+      Key: key("order-a"),
+      UpdateExpression: "SET v = :v",
+      ExpressionAttributeValues: { ":v": { S: "2" } },
+    }),
+  );
+  await table.client.send(new DeleteItemCommand({ TableName: table.tableName, Key: key("order-a") }));
+  await mapping.idle();
+  console.log(`stream: 3 writes seen ${Date.now() - started} ms after the first (pollMs 50)`);
+  expect(seen.map((r) => r.eventName)).toEqual(["INSERT", "MODIFY", "REMOVE"]);
+  expect(seen[0]).toMatchObject({
+    eventSource: "aws:dynamodb",
+    eventSourceARN: mapping.streamArn,
+    awsRegion: "us-east-1",
+    dynamodb: { Keys: key("order-a"), NewImage: { v: { S: "1" } }, StreamViewType: "NEW_AND_OLD_IMAGES" },
+  });
+  expect(seen[1].dynamodb).toMatchObject({ OldImage: { v: { S: "1" } }, NewImage: { v: { S: "2" } } });
+  expect(seen[0].dynamodb?.ApproximateCreationDateTime).toEqual(expect.any(Number));
+  expect(seen.map((r) => normalizeStreamRecord(r).kind)).toEqual(["insert", "modify", "remove"]);
+});
+
+test("a thrown handler gets the whole batch again", async () => {
+  const attempts: string[][] = [];
+  const mapping = await map({
+    handler: async (event) => {
+      attempts.push(event.Records.map((r) => pkOf(r)!));
+      if (attempts.length === 1) throw new Error("worker crashed");
+    },
+  });
+  await put("throw-1");
+  await put("throw-2");
+  await mapping.idle();
+  const all = attempts.flat();
+  expect(all.filter((pk) => pk === "throw-1")).toHaveLength(2);
+  expect(attempts[1][0]).toBe("throw-1");
+  expect(mapping.stats.failedInvocations).toBe(1);
+});
+
+test("a reported itemIdentifier resumes at that record, not before", async () => {
+  const attempts: string[][] = [];
+  const mapping = await map({
+    handler: async (event): Promise<DynamoDBBatchResponse> => {
+      attempts.push(event.Records.map((r) => pkOf(r)!));
+      const third = event.Records[2];
+      if (attempts.length === 1 && third)
+        return { batchItemFailures: [{ itemIdentifier: third.dynamodb!.SequenceNumber! }] };
+      return { batchItemFailures: [] };
+    },
+  });
+  // One request, so all five records are in the stream before the next GetRecords.
+  await table.client.send(
+    new BatchWriteItemCommand({
+      RequestItems: {
+        [table.tableName]: [1, 2, 3, 4, 5].map((i) => ({ PutRequest: { Item: key(`resume-${i}`) } })),
+      },
+    }),
+  );
+  await mapping.idle();
+  expect(attempts[0]).toHaveLength(5);
+  expect(attempts[1]).toEqual(attempts[0].slice(2));
+  expect(attempts).toHaveLength(2);
+  expect(mapping.stats).toMatchObject({ processedRecords: 5, failedInvocations: 1 });
+});
+
+test("a batch out of retries goes to the stream DLQ and the shard moves on", async () => {
+  const queues = await createRoomcastQueues(sqsClient, "stream-t");
+  const delivered: string[] = [];
+  const mapping = await map({
+    maximumRetryAttempts: 2,
+    batchSize: 1,
+    onFailure: { client: sqsClient, queueUrl: queues.streamDeadLetter.url },
+    handler: async (event) => {
+      for (const record of event.Records) {
+        if (pkOf(record) === "poison") throw new Error("cannot handle");
+        delivered.push(pkOf(record)!);
+      }
+    },
+  });
+  await put("poison");
+  await put("after-poison");
+  await mapping.idle();
+  expect(delivered).toEqual(["after-poison"]);
+  expect(mapping.stats).toMatchObject({ discardedBatches: 1, invocations: 4 }); // 1 + 2 retries + next
+  const { Messages = [] } = await sqsClient.send(
+    new ReceiveMessageCommand({ QueueUrl: queues.streamDeadLetter.url, MaxNumberOfMessages: 10 }),
+  );
+  expect(Messages).toHaveLength(1);
+  expect(JSON.parse(Messages[0].Body!)).toMatchObject({
+    requestContext: { condition: "RetryAttemptsExhausted", approximateInvokeCount: 3 },
+    DDBStreamBatchInfo: { batchSize: 1, streamArn: mapping.streamArn, shardId: expect.any(String) },
+  });
+});
+
+test("DynamoDB Local's own TTL delete is seen and normalized as a TTL removal", async () => {
+  const seen: DynamoDBRecord[] = [];
+  const mapping = await map({ handler: async (event) => void seen.push(...event.Records) });
+  const expiredAt = Math.floor(Date.now() / 1000) - 1;
+  await put("expiring", { [tableDefinition.ttlAttribute]: { N: String(expiredAt) } });
+  const started = Date.now();
+  while (!seen.some((r) => r.eventName !== "INSERT") && Date.now() - started < 15_000)
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  console.log(`stream: DynamoDB Local's TTL delete seen ${Date.now() - started} ms after the put`);
+  await mapping.idle();
+  const deletion = seen.find((r) => r.eventName !== "INSERT")!;
+  expect(deletion.eventName).toBe("UNKNOWN_TO_SDK_VERSION");
+  expect(deletion.userIdentity).toBeUndefined();
+  expect(normalizeStreamRecord(deletion)).toMatchObject({
+    kind: "remove",
+    ttl: true,
+    oldImage: { pk: "expiring", [tableDefinition.ttlAttribute]: expiredAt },
+  });
+});
