@@ -1,5 +1,15 @@
+import { randomBytes } from "node:crypto";
 import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { QueryCommand } from "@aws-sdk/lib-dynamodb";
+import { readConfig } from "../../handlers/config";
+import type { Deps } from "../../handlers/deps";
+import { createLogger } from "../../handlers/log";
+import { createMetrics } from "../../handlers/metrics";
+import { createProtocol } from "../../handlers/protocol";
+import { streamWorker } from "../../handlers/stream-worker";
+import { startStreamMapping } from "../../local/stream-mapping";
+import { roomDirectoryShards } from "../../model/entities/room";
+import type { ChatStore } from "../../model/store";
 import type { FreshTable } from "../support/table";
 
 /** A settable clock for `createChatStore(service, { now })`, in milliseconds. */
@@ -96,4 +106,75 @@ export async function rawPartition(t: FreshTable, pk: string) {
 /** A connection id in API Gateway's style: 16 characters, often ending in `=`. */
 export function connectionId(seed: string | number): string {
   return `C${String(seed).padStart(14, "0")}=`.slice(-16);
+}
+
+/** A random connection id in API Gateway's style (16 characters of base64): spread over every slice. */
+export function randomConnectionId(): string {
+  return randomBytes(12).toString("base64");
+}
+
+/** The raw items of the room directory: every `rooms#<shard>` partition. */
+export async function directoryItems(t: FreshTable) {
+  const shards = await Promise.all(
+    Array.from({ length: roomDirectoryShards }, (_, shard) => rawPartition(t, `rooms#${shard}`)),
+  );
+  return shards.flat();
+}
+
+/**
+ * The real stream worker on the table's real stream (DynamoDB Local, through the
+ * local event source mapping): membership changes move the room directory,
+ * removed connections take their memberships along — the only way counts are
+ * written. Deliveries go nowhere (no one listens in a model test). Start it before
+ * the writes it must see: the mapping reads from the stream's end (LATEST).
+ * `counted` holds what each batch's `applyRoomChanges` returned.
+ */
+export async function startStreamWorker(t: FreshTable, store: ChatStore) {
+  const counted: Map<string, number>[] = [];
+  const errors: unknown[] = [];
+  const config = readConfig({ TABLE_NAME: t.tableName, MANAGEMENT_ENDPOINT: "http://127.0.0.1:9" });
+  const deps: Deps = {
+    config,
+    store: {
+      ...store,
+      async applyRoomChanges(changes) {
+        const counts = await store.applyRoomChanges(changes);
+        counted.push(counts);
+        return counts;
+      },
+    },
+    delivery: { broadcast: async (ids) => ({ delivered: ids.length, gone: [], failed: [] }) },
+    protocol: createProtocol(config),
+    log: createLogger({ service: "model-tests" }, (line) => {
+      if (line.includes('"level":"error"')) errors.push(line);
+    }),
+    metrics: createMetrics({ namespace: "roomcast", service: "roomcast", write: () => {} }),
+  };
+  const mapping = await startStreamMapping({
+    dynamodb: t.client,
+    tableName: t.tableName,
+    pollMs: 50,
+    handler: (event) => streamWorker.handle(event, deps),
+    onError: (error) => errors.push(error),
+  });
+  return {
+    mapping,
+    counted,
+    errors,
+    /** The highest count any batch left `room` at. */
+    peak: (room: string) => Math.max(0, ...counted.map((c) => c.get(room) ?? 0)),
+    /** Waits until the stream is read to its end (every write so far is counted). */
+    settled: () => mapping.idle(30_000),
+    stop: () => mapping.stop(),
+  };
+}
+
+/** Polls `check` every 100 ms until it returns true; false after `timeoutMs`. */
+export async function eventually(check: () => Promise<boolean>, timeoutMs: number): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    if (await check()) return true;
+    if (Date.now() > deadline) return false;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
 }

@@ -19,7 +19,7 @@ async function postMany(room: string, count: number, label = "m") {
       room,
       from: "alice",
       connectionId: "hist-conn-00001=",
-      sender: "hist-conn-00001=",
+      session: "connection:hist-conn-00001=",
       text: `${label}${i}`,
     });
     ids.push(message.id);
@@ -82,7 +82,7 @@ describe("history (access pattern 3: newest first, with a cursor)", () => {
         room: "h-burst",
         from: "b",
         connectionId: "c",
-        sender: "c",
+        session: "connection:c",
         text: `b${i}`,
       });
       ids.push(message.id);
@@ -107,8 +107,8 @@ describe("history (access pattern 3: newest first, with a cursor)", () => {
     await store.connect({ connectionId: "hist-member-001=", name: "mem", defaultRoom: "h-a" });
     const a = await store.history("h-a", { limit: 50 });
     expect(a.messages.map((m) => m.text)).toEqual(["a2", "a1", "a0"]);
-    expect((await rawPartition(t, "room#h-a#messages")).every((i) => i.__edb_e__ === "message")).toBe(true);
-    expect((await rawPartition(t, "room#h-a#members")).every((i) => i.__edb_e__ === "membership")).toBe(true);
+    expect((await rawPartition(t, "room#h-a#messages")).every((i) => i.e === "message")).toBe(true);
+    expect((await rawPartition(t, "h-a")).map((i) => i.e)).toEqual(["membership"]);
   });
 
   it("reads ignore expired messages (retention) even before DynamoDB deletes them", async () => {
@@ -116,7 +116,13 @@ describe("history (access pattern 3: newest first, with a cursor)", () => {
     const retained = createChatStore(t.service, { now: retentionClock.now, messageTtlSeconds: 1000 });
     for (let i = 0; i < 30; i++) {
       retentionClock.advance(10_000); // one message every 10 s
-      await retained.post({ room: "h-ttl", from: "r", connectionId: "c", sender: "c", text: `t${i}` });
+      await retained.post({
+        room: "h-ttl",
+        from: "r",
+        connectionId: "c",
+        session: "connection:c",
+        text: `t${i}`,
+      });
     }
     expect((await retained.history("h-ttl", { limit: 100 })).messages).toHaveLength(30);
 
@@ -139,6 +145,6 @@ describe("history (access pattern 3: newest first, with a cursor)", () => {
   it("messages without retention carry no expiry", async () => {
     await postMany("h-forever", 1);
     const [item] = await rawPartition(t, "room#h-forever#messages");
-    expect(item.expiresAt).toBeUndefined();
+    expect(item.ttl).toBeUndefined();
   });
 });

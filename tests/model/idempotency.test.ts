@@ -11,10 +11,24 @@ beforeAll(async () => {
 });
 afterAll(() => t.drop());
 
-const post = (room: string, sender: string, clientId: string | undefined, text = "hello", s = store) =>
-  s.post({ room, from: sender, connectionId: `${sender}-conn`, sender, text, clientId });
+type Sender = { session: string; from?: string; connectionId?: string };
 
-describe("message idempotency (clientId)", () => {
+const post = (
+  room: string,
+  sender: Sender | string,
+  clientId: string | undefined,
+  text = "hello",
+  s = store,
+) => {
+  const {
+    session,
+    from = "someone",
+    connectionId = "conn-0000000001=",
+  } = typeof sender === "string" ? { session: `session:${sender}` } : sender;
+  return s.post({ room, from, connectionId, session, text, clientId });
+};
+
+describe("message idempotency (clientId, per client session)", () => {
   it("a repeated clientId stores one message and returns the first", async () => {
     const first = await post("i-room", "alice", "cid-1", "hello");
     clock.advance(500);
@@ -42,6 +56,41 @@ describe("message idempotency (clientId)", () => {
     expect(await rawPartition(t, "room#i-race#messages")).toHaveLength(1);
   });
 
+  it("a guest's resend after a reconnect (new connection id, new display name, same session) is stored once", async () => {
+    const before = await post(
+      "i-reconnect",
+      { session: "session:guest-tab-1", from: "guest-4711", connectionId: "first-conn-0001=" },
+      "cid-7",
+    );
+    const after = await post(
+      "i-reconnect",
+      { session: "session:guest-tab-1", from: "guest-0815", connectionId: "second-conn-001=" },
+      "cid-7",
+    );
+    expect(after).toEqual({ message: before.message, duplicate: true });
+    expect(await rawPartition(t, "room#i-reconnect#messages")).toHaveLength(1);
+  });
+
+  it("two sessions with the same display name and the same clientId are two messages", async () => {
+    const a = await post(
+      "i-names",
+      { session: "user:sub-1", from: "sam", connectionId: "sam-conn-00001=" },
+      "1",
+    );
+    const b = await post(
+      "i-names",
+      { session: "user:sub-2", from: "sam", connectionId: "sam-conn-00002=" },
+      "1",
+    );
+    expect(a.duplicate || b.duplicate).toBe(false);
+    expect(a.message.id).not.toBe(b.message.id);
+    expect((await rawPartition(t, "room#i-names#messages")).map((m) => m.connectionId).sort()).toEqual([
+      "sam-conn-00001=",
+      "sam-conn-00002=",
+    ]);
+    expect(await rawPartition(t, "room#i-names#clientids")).toHaveLength(2);
+  });
+
   it("the same clientId in two rooms is two messages", async () => {
     const a = await post("i-one", "carol", "cid-shared");
     const b = await post("i-two", "carol", "cid-shared");
@@ -50,18 +99,9 @@ describe("message idempotency (clientId)", () => {
     expect(await rawPartition(t, "room#i-two#messages")).toHaveLength(1);
   });
 
-  it("the same clientId from two senders is two messages", async () => {
-    const a = await post("i-senders", "dave", "cid-1");
-    const b = await post("i-senders", "erin", "cid-1");
-    expect(a.duplicate || b.duplicate).toBe(false);
-    expect(a.message.id).not.toBe(b.message.id);
-    expect(await rawPartition(t, "room#i-senders#messages")).toHaveLength(2);
-    expect(await rawPartition(t, "room#i-senders#clientids")).toHaveLength(2);
-  });
-
-  it("sender ids are case-sensitive", async () => {
-    await post("i-case", "abcD=", "cid-1");
-    const lower = await post("i-case", "abcd=", "cid-1");
+  it("session ids are case-sensitive", async () => {
+    await post("i-case", "connection:abcD=", "cid-1");
+    const lower = await post("i-case", "connection:abcd=", "cid-1");
     expect(lower.duplicate).toBe(false);
     expect(await rawPartition(t, "room#i-case#messages")).toHaveLength(2);
   });

@@ -1,3 +1,4 @@
+import fc from "fast-check";
 import { createChatStore } from "../../model/store";
 import { freshTable, type FreshTable } from "../support/table";
 import { testClock } from "./helpers";
@@ -38,4 +39,32 @@ describe("per-connection message rate limit", () => {
     expect(await store.consumeRate("no-such-conn-01=", 5, 10)).toBe(false);
     expect(await store.getConnection("no-such-conn-01=")).toBeUndefined();
   });
+
+  it("is exact under concurrency: n concurrent messages at the start of a window, exactly min(n, limit) pass", async () => {
+    const clock = testClock(Date.UTC(2030, 0, 1, 0, 0, 0));
+    const store = createChatStore(t.service, { now: clock.now });
+    let run = 0;
+    await fc.assert(
+      fc.asyncProperty(
+        fc.integer({ min: 1, max: 30 }),
+        fc.integer({ min: 1, max: 20 }),
+        fc.boolean(),
+        async (n, limit, usedBefore) => {
+          const id = `rate-prop-${String(run++).padStart(5, "0")}=`;
+          await store.connect({ connectionId: id, name: "p", defaultRoom: "lobby" });
+          if (usedBefore) {
+            // A window used up earlier: the new window must still open exactly once.
+            for (let i = 0; i < limit; i++) await store.consumeRate(id, limit, 10);
+          }
+          clock.advance(10_000); // the start of a fresh window
+          const results = await Promise.all(
+            Array.from({ length: n }, () => store.consumeRate(id, limit, 10)),
+          );
+          expect(results.filter(Boolean)).toHaveLength(Math.min(n, limit));
+          expect((await store.getConnection(id))?.rateCount).toBe(Math.min(n, limit));
+        },
+      ),
+      { seed: 1212, numRuns: 20 },
+    );
+  }, 120_000);
 });

@@ -1,18 +1,29 @@
-import { createChatStore, type ChatStore } from "../../model/store";
+import { roomShard, createChatStore, type ChatStore, type RoomChange } from "../../model/store";
+import { roomDirectoryShards } from "../../model/entities/room";
 import { freshTable, type FreshTable } from "../support/table";
-import { recordCommands, testClock } from "./helpers";
+import { connectionId, directoryItems, rawPartition, recordCommands, startStreamWorker } from "./helpers";
 
 let t: FreshTable;
 let store: ChatStore;
+let worker: Awaited<ReturnType<typeof startStreamWorker>>;
 beforeAll(async () => {
   t = await freshTable("model-rooms");
   store = createChatStore(t.service);
+  worker = await startStreamWorker(t, store);
 });
-afterAll(() => t.drop());
+afterAll(async () => {
+  await worker.stop();
+  await t.drop();
+});
+afterEach(() => expect(worker.errors).toEqual([]));
 
-const counts = async () => Object.fromEntries((await store.listRooms()).map((r) => [r.room, r.members]));
+/** The counts once the stream worker has read every write so far. */
+const counts = async () => {
+  await worker.settled();
+  return Object.fromEntries((await store.listRooms()).map((r) => [r.room, r.members]));
+};
 
-describe("room list with member counts (access pattern 4)", () => {
+describe("room list with member counts (access pattern 4), counted from the stream", () => {
   it("is empty on an empty table", async () => {
     expect(await store.listRooms()).toEqual([]);
   });
@@ -28,7 +39,7 @@ describe("room list with member counts (access pattern 4)", () => {
     expect(await counts()).toEqual({ lobby: 2, games: 2, music: 1 });
 
     // Idempotent join does not count twice.
-    await store.join(a, "games");
+    expect(await store.join(a, "games")).toBe("already-member");
     expect(await counts()).toEqual({ lobby: 2, games: 2, music: 1 });
 
     await store.leave(a.connectionId, "music");
@@ -47,17 +58,14 @@ describe("room list with member counts (access pattern 4)", () => {
 
     await store.disconnect(b.connectionId);
     await store.disconnect(c.connectionId);
-    expect(await store.listRooms()).toEqual([]);
+    expect(await counts()).toEqual({});
+    expect(await directoryItems(t)).toEqual([]);
   });
 
   it("concurrent joins and leaves keep an exact count", async () => {
     const conns = await Promise.all(
       Array.from({ length: 20 }, (_, i) =>
-        store.connect({
-          connectionId: `conc-${String(i).padStart(10, "0")}=`,
-          name: `n${i}`,
-          defaultRoom: "home",
-        }),
+        store.connect({ connectionId: connectionId(`conc${i}`), name: `n${i}`, defaultRoom: "home" }),
       ),
     );
     await Promise.all(conns.map((c) => store.join(c, "busy")));
@@ -65,35 +73,122 @@ describe("room list with member counts (access pattern 4)", () => {
     await Promise.all(conns.slice(0, 7).map((c) => store.leave(c.connectionId, "busy")));
     expect((await counts()).busy).toBe(13);
     expect(await store.membersOf("busy")).toHaveLength(13);
+    await Promise.all(conns.map((c) => store.disconnect(c.connectionId)));
+    expect(await counts()).toEqual({});
   });
 
-  it("is one Query on the rooms partition", async () => {
+  it("a connection removed without $disconnect (a 410) takes its memberships and counts along", async () => {
+    // removeGone deletes the record; the stream worker deletes the memberships it listed.
+    const gone = await store.connect({ connectionId: "gone-410-00001=", name: "g", defaultRoom: "g-one" });
+    await store.join(gone, "g-two");
+    await store.connect({ connectionId: "stays-410-0001=", name: "s", defaultRoom: "g-two" });
+    expect(await counts()).toMatchObject({ "g-one": 1, "g-two": 2 });
+    expect(await store.removeGone("g-one", [gone.connectionId], 0)).toEqual({ removed: 1, kept: 0 });
+    const after = await counts();
+    expect(after["g-one"]).toBeUndefined();
+    expect(after["g-two"]).toBe(1);
+    await store.disconnect("stays-410-0001=");
+    expect(await counts()).toEqual({});
+  });
+
+  it("300 throwaway rooms that empty leave no directory item, and listRooms reads only what it returns", async () => {
+    const ids = Array.from({ length: 300 }, (_, i) => connectionId(`throw${i}`));
+    for (let i = 0; i < ids.length; i += 50) {
+      await Promise.all(
+        ids
+          .slice(i, i + 50)
+          .map((id, j) =>
+            store.connect({ connectionId: id, name: `t${i + j}`, defaultRoom: `throwaway-${i + j}` }),
+          ),
+      );
+    }
+    await store.connect({ connectionId: "keeper-0000001=", name: "k", defaultRoom: "kept" });
+    expect(Object.keys(await counts())).toHaveLength(301);
+    for (let i = 0; i < ids.length; i += 50)
+      await Promise.all(ids.slice(i, i + 50).map((id) => store.disconnect(id)));
+
+    expect(await counts()).toEqual({ kept: 1 });
+    const directory = await directoryItems(t);
+    expect(directory).toHaveLength(1);
+    expect(directory[0]).toMatchObject({ pk: `rooms#${roomShard("kept")}`, sk: "room#kept", members: 1 });
+
+    const recorder = recordCommands(t.client, { consumedCapacity: true });
+    expect(await store.listRooms()).toEqual([{ room: "kept", members: 1 }]);
+    recorder.stop();
+    const queries = recorder.of("QueryCommand");
+    expect(recorder.names()).toEqual(Array(roomDirectoryShards).fill("QueryCommand"));
+    expect(queries.reduce((sum, q) => sum + (q.count ?? 0), 0)).toBe(1);
+    const rcu = queries.reduce((sum, q) => sum + (q.consumedCapacity ?? 0), 0);
+    console.log(
+      `listRooms after 300 throwaway rooms emptied: ${directory.length} directory item(s), ` +
+        `${queries.length} Query (one per shard), ${rcu} RCU`,
+    );
+    await store.disconnect("keeper-0000001=");
+    expect(await counts()).toEqual({});
+  }, 120_000);
+
+  it("is one Query per directory shard", async () => {
     const recorder = recordCommands(t.client);
     await store.listRooms();
     recorder.stop();
-    expect(recorder.names()).toEqual(["QueryCommand"]);
-    expect(Object.values(recorder.calls[0].input.ExpressionAttributeValues as object)).toContain("rooms");
+    expect(recorder.names()).toEqual(Array(roomDirectoryShards).fill("QueryCommand"));
+    const values = recorder.calls.flatMap((c) => Object.values(c.input.ExpressionAttributeValues as object));
+    expect(values.filter((v) => String(v).startsWith("rooms#")).sort()).toEqual(
+      Array.from({ length: roomDirectoryShards }, (_, s) => `rooms#${s}`),
+    );
   });
 });
 
-describe("counts heal when a connection expires without $disconnect", () => {
-  it("the member lookup removes expired memberships and the count follows", async () => {
-    const clock = testClock();
-    const early = createChatStore(t.service, { now: clock.now, connectionTtlSeconds: 60 });
-    await early.connect({ connectionId: "heal-gone-0001=", name: "gone", defaultRoom: "healing" });
-    await early.connect({ connectionId: "heal-live-0001=", name: "live", defaultRoom: "healing" });
-    // Only the first one's items expire: the second reconnects later with a fresh TTL.
-    clock.advance(120_000);
-    const later = createChatStore(t.service, { now: clock.now, connectionTtlSeconds: 60 });
-    await later.disconnect("heal-live-0001=");
-    await later.connect({ connectionId: "heal-live-0002=", name: "live", defaultRoom: "healing" });
-    const before = (await later.listRooms()).find((r) => r.room === "healing");
-    expect(before?.members).toBe(2); // the expired one still counted: DynamoDB has not deleted it
+describe("applyRoomChanges: the directory's only writer", () => {
+  const change = (room: string, delta: number, sequenceNumber: string): RoomChange => ({
+    room,
+    delta,
+    sequenceNumber,
+  });
 
-    const members = await later.membersOf("healing");
-    expect(members.map((m) => m.name)).toEqual(["live"]);
-    const after = (await later.listRooms()).find((r) => r.room === "healing");
-    expect(after?.members).toBe(1);
-    expect(await later.roomsOf("heal-gone-0001=")).toEqual([]);
+  it("a retried stream batch counts once", async () => {
+    const batch = [change("retry-room", 1, "100"), change("retry-room", 1, "200"), change("other", 1, "300")];
+    expect(await store.applyRoomChanges(batch)).toEqual(
+      new Map([
+        ["retry-room", 2],
+        ["other", 1],
+      ]),
+    );
+    // The same batch handed over again (Lambda retries a batch whose invocation failed).
+    expect(await store.applyRoomChanges(batch)).toEqual(
+      new Map([
+        ["retry-room", 2],
+        ["other", 1],
+      ]),
+    );
+    // A retry from the middle (ReportBatchItemFailures) counts only what is new.
+    expect(
+      (await store.applyRoomChanges([batch[1], change("retry-room", -1, "1000")])).get("retry-room"),
+    ).toBe(1);
+    expect(Object.fromEntries((await store.listRooms()).map((r) => [r.room, r.members]))).toMatchObject({
+      "retry-room": 1,
+      other: 1,
+    });
+    const [entry] = await rawPartition(t, `rooms#${roomShard("retry-room")}`).then((items) =>
+      items.filter((i) => i.sk === "room#retry-room"),
+    );
+    // Sequence numbers compare as numbers: "1000" is after "200".
+    expect(entry).toMatchObject({ members: 1, lastSeq: "1000" });
+  });
+
+  it("deletes the entry when the count reaches 0", async () => {
+    await store.applyRoomChanges([change("to-empty", 1, "10"), change("to-empty", 1, "11")]);
+    expect(await store.roomInfo("to-empty")).toEqual({ members: 2, queued: false });
+    expect(
+      (await store.applyRoomChanges([change("to-empty", -1, "12"), change("to-empty", -1, "13")])).get(
+        "to-empty",
+      ),
+    ).toBe(0);
+    expect(await store.roomInfo("to-empty")).toBeUndefined();
+    expect((await directoryItems(t)).filter((i) => i.sk === "room#to-empty")).toEqual([]);
+    for (const room of ["retry-room", "other"]) {
+      const { members } = (await store.roomInfo(room))!;
+      await store.applyRoomChanges([change(room, -members, "99999")]);
+    }
   });
 });
