@@ -37,13 +37,14 @@ function changed(before: Item[], after: Item[]): Item[] {
 
 /** The partitions a frame from mallory may legitimately write: its own and its rooms'. */
 function allowedPartition(pk: string, rooms: Set<string>): boolean {
-  if (pk === `conn#${mallory.connectionId}` || pk === "rooms") return true;
-  const match = /^room#([A-Za-z0-9_-]{1,64})#(members|messages|clientids)$/.exec(pk);
+  if (pk === `conn#${mallory.connectionId}` || /^rooms#\d+$/.test(pk)) return true;
+  if (rooms.has(pk)) return true; // a room's member partition is the bare room name
+  const match = /^room#([A-Za-z0-9_-]{1,64})#(messages|clientids)$/.exec(pk);
   return !!match && rooms.has(match[1]);
 }
 
 async function roomsOfMallory(): Promise<Set<string>> {
-  return new Set(await chat.deps.store.roomsOf(mallory.connectionId));
+  return new Set((await chat.deps.store.getConnection(mallory.connectionId))?.rooms ?? []);
 }
 
 /**

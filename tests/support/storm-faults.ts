@@ -6,13 +6,14 @@ export const faultyTexts = {
   beforeStore: "fault: before the store",
   /** The store writes the message, then throws. */
   afterStore: "fault: after the store",
-  /** The fan-out posts to half the recipients, then throws. */
+  /** The fan-out posts to half the recipients, then crashes, once per message. */
   midDelivery: "fault: in the middle of the fan-out",
 } as const;
 
 /** For `startLocalStack({ overrideDeps })`: the real store and delivery, failing on the faulty texts only. */
 export function injectFaults(deps: Deps): Partial<Deps> {
   const { store, delivery } = deps;
+  const crashed = new Set<string>();
   return {
     store: {
       ...store,
@@ -25,17 +26,15 @@ export function injectFaults(deps: Deps): Partial<Deps> {
     },
     delivery: {
       ...delivery,
-      async broadcast(endpoint, connectionIds, frame, log) {
-        if ((frame as { text?: string }).text !== faultyTexts.midDelivery) {
-          return delivery.broadcast(endpoint, connectionIds, frame, log);
+      async broadcast(connectionIds, json, options) {
+        if (!json.includes(faultyTexts.midDelivery)) return delivery.broadcast(connectionIds, json, options);
+        // The first hand-over posts to half the room and crashes; the stream hands the message over again.
+        if (!crashed.has(json)) {
+          crashed.add(json);
+          await delivery.broadcast(connectionIds.slice(0, Math.ceil(connectionIds.length / 2)), json, options);
+          throw new Error("injected fault in the middle of the fan-out");
         }
-        await delivery.broadcast(
-          endpoint,
-          connectionIds.slice(0, Math.ceil(connectionIds.length / 2)),
-          frame,
-          log,
-        );
-        throw new Error("injected fault in the middle of the fan-out");
+        return delivery.broadcast(connectionIds, json, options);
       },
     },
   };

@@ -1,7 +1,7 @@
 import { setTimeout as delay } from "node:timers/promises";
 import { ScanCommand } from "@aws-sdk/lib-dynamodb";
 import { createDocumentClient, createDynamoClient } from "../../model/client";
-import { createChatService } from "../../model/service";
+import { createChatService, entityIdentifiers } from "../../model/service";
 import { createChatStore, type Message } from "../../model/store";
 
 /** The store over a running stack's table, to compare what clients saw with what is stored. */
@@ -43,7 +43,7 @@ export function openStackTable(stack: { dynamodbEndpoint: string; tableName: str
             TableName: stack.tableName,
             ConsistentRead: true,
             FilterExpression: "#entity = :entity",
-            ExpressionAttributeNames: { "#entity": "__edb_e__" },
+            ExpressionAttributeNames: { "#entity": entityIdentifiers.entity },
             ExpressionAttributeValues: { ":entity": entity },
             ExclusiveStartKey,
           }),
@@ -52,6 +52,11 @@ export function openStackTable(stack: { dynamodbEndpoint: string; tableName: str
         ExclusiveStartKey = page.LastEvaluatedKey;
       } while (ExclusiveStartKey);
       return items;
+    },
+
+    /** Memberships of one connection, in any room (a Scan again: nothing else could find an orphan). */
+    async membershipsOf(connectionId: string): Promise<Record<string, unknown>[]> {
+      return (await this.itemsOf("membership")).filter((item) => item.sk === connectionId);
     },
 
     close: () => client.destroy(),
