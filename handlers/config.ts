@@ -77,7 +77,8 @@ export const configEnv = {
   messageTtlSeconds: "MESSAGE_TTL_SECONDS",
 } as const satisfies Record<keyof ChatConfig, string>;
 
-type EndpointSettings = "tableName" | "dynamodbEndpoint" | "managementEndpoint" | "fanoutQueueUrl" | "sqsEndpoint";
+type EndpointSettings =
+  "tableName" | "dynamodbEndpoint" | "managementEndpoint" | "fanoutQueueUrl" | "sqsEndpoint";
 
 export const defaultConfig: Omit<ChatConfig, EndpointSettings> = {
   maxMessageLength: 4096,

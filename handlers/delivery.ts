@@ -10,7 +10,11 @@ export interface Delivery {
    * Posts a frame (its JSON) to each connection, at most `concurrency` at a time and,
    * when `paced`, no faster than `postsPerSecond`; never throws for a recipient.
    */
-  broadcast(connectionIds: readonly string[], json: string, options?: { paced?: boolean }): Promise<DeliveryReport>;
+  broadcast(
+    connectionIds: readonly string[],
+    json: string,
+    options?: { paced?: boolean },
+  ): Promise<DeliveryReport>;
 }
 
 export type DeliveryOptions = {

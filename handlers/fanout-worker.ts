@@ -21,7 +21,9 @@ export const fanoutWorker: Worker<SQSEvent, SQSBatchResponse> = {
         await runJob(record.body, deps);
       } catch (error) {
         deps.log.error("fan-out job failed", { messageId: record.messageId, error });
-        return { batchItemFailures: event.Records.slice(index).map((r) => ({ itemIdentifier: r.messageId })) };
+        return {
+          batchItemFailures: event.Records.slice(index).map((r) => ({ itemIdentifier: r.messageId })),
+        };
       }
     }
     return { batchItemFailures: [] };

@@ -59,7 +59,8 @@ export async function fanOutMessage(deps: Deps, message: Message): Promise<void>
 
 async function queueFanout(deps: Deps, message: Message, json: string, storedAt: number) {
   const { fanoutQueue } = deps;
-  if (!fanoutQueue) throw new Error("FANOUT_QUEUE_URL is not set: rooms above inlineFanoutMax need the queue");
+  if (!fanoutQueue)
+    throw new Error("FANOUT_QUEUE_URL is not set: rooms above inlineFanoutMax need the queue");
   await deps.store.markQueued(message.room);
   const slices = deps.config.fanoutSlices;
   const jobs: FanoutJob[] = sliceRanges(slices).map(({ slice }) => ({

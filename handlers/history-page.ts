@@ -22,6 +22,6 @@ export async function historyPage(
   const newestFirst = page.messages.map(frames.message);
   const count = fitting(newestFirst, (items) => build(items, cursorPlaceholder));
   const shown = newestFirst.slice(0, count);
-  const next = count < newestFirst.length ? shown[count - 1]?.id ?? null : page.next;
+  const next = count < newestFirst.length ? (shown[count - 1]?.id ?? null) : page.next;
   return { messages: shown.reverse(), next };
 }

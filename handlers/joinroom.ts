@@ -20,7 +20,13 @@ export const joinRoomRoute = actionRoute("joinroom", async ({ room }, event, dep
   if (outcome === "no-connection")
     throw new Error(`connection ${connection.connectionId} vanished while joining`);
   const members = await memberCount(deps, room);
-  const envelope = (history: unknown[], next: string | null) => ({ type: "joined", room, members, history, next });
+  const envelope = (history: unknown[], next: string | null) => ({
+    type: "joined",
+    room,
+    members,
+    history,
+    next,
+  });
   const page = await historyPage(deps, room, { limit: deps.config.historyPageOnJoin }, envelope);
   return envelope(page.messages, page.next);
 });

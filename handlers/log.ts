@@ -44,7 +44,9 @@ export function createLogger(
   });
   // Powertools prints through its own console; every line goes to `write` instead.
   const line = (text: string) => write(text);
-  Object.assign(root, { console: { log: line, info: line, warn: line, error: line, debug: line, trace: line } });
+  Object.assign(root, {
+    console: { log: line, info: line, warn: line, error: line, debug: line, trace: line },
+  });
   return wrap(root, fields);
 }
 

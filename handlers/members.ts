@@ -19,7 +19,9 @@ export const membersRoute = actionRoute("members", async ({ room, after }, event
   const candidates = more ? names.length - 1 : names.length;
   const count = fitting(names.slice(0, candidates), (page) => envelope(page, "x".repeat(15)));
   const firstNotShown = count < members.length ? members[count].connectionId : undefined;
-  const next = firstNotShown ? cursorBetween(members[count - 1]?.connectionId ?? after ?? "", firstNotShown) : null;
+  const next = firstNotShown
+    ? cursorBetween(members[count - 1]?.connectionId ?? after ?? "", firstNotShown)
+    : null;
   return envelope(names.slice(0, count), next);
 });
 

@@ -87,7 +87,8 @@ export function createMetrics(options: MetricsOptions): Metrics {
       counts.clear();
       while (emf.hasStoredMetrics() || latencies.size > 0) {
         for (const [name, values] of latencies) {
-          for (const value of values.splice(0, valuesPerLine)) emf.addMetric(name, MetricUnit.Milliseconds, value);
+          for (const value of values.splice(0, valuesPerLine))
+            emf.addMetric(name, MetricUnit.Milliseconds, value);
           if (values.length === 0) latencies.delete(name);
         }
         write(JSON.stringify(emf.serializeMetrics()));

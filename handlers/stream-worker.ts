@@ -39,7 +39,12 @@ export const streamWorker: Worker<DynamoDBStreamEvent, DynamoDBBatchResponse> = 
   },
 };
 
-async function handleRecord(record: DynamoDBRecord, deps: Deps, changes: RoomChange[], presence: PresenceEvent[]) {
+async function handleRecord(
+  record: DynamoDBRecord,
+  deps: Deps,
+  changes: RoomChange[],
+  presence: PresenceEvent[],
+) {
   const change = normalizeStreamRecord(record);
   const image = change.kind === "remove" ? change.oldImage : change.newImage;
   // aws-lambda's AttributeValue and the SDK's describe the same JSON.

@@ -8,5 +8,11 @@ export { fanoutWorker, streamWorker };
 export type { Worker } from "./worker";
 
 // SCRATCH STUB (infra helper's copy only).
-Object.assign(streamWorker, { permissions: { table: ["GetItem", "Query", "PutItem", "UpdateItem", "DeleteItem", "BatchWriteItem"], post: true, queue: true } });
+Object.assign(streamWorker, {
+  permissions: {
+    table: ["GetItem", "Query", "PutItem", "UpdateItem", "DeleteItem", "BatchWriteItem"],
+    post: true,
+    queue: true,
+  },
+});
 Object.assign(fanoutWorker, { permissions: { table: ["Query", "DeleteItem", "UpdateItem"], post: true } });

@@ -3,7 +3,14 @@ import { ReceiveMessageCommand, type ReceiveMessageCommandOutput } from "@aws-sd
 import type { Deps } from "../handlers/deps";
 import type { Worker } from "../handlers/worker";
 import { createDynamoClient } from "../model/client";
-import { createRoomcastQueues, createSqsClient, startSqsServer, type QueueOverrides, type RoomcastQueues, type SqsServer } from "./sqs-server";
+import {
+  createRoomcastQueues,
+  createSqsClient,
+  startSqsServer,
+  type QueueOverrides,
+  type RoomcastQueues,
+  type SqsServer,
+} from "./sqs-server";
 import { startSqsMapping, type SqsMapping } from "./sqs-mapping";
 import { startStreamMapping, type StreamMapping } from "./stream-mapping";
 

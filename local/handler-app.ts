@@ -24,7 +24,8 @@ export function loadApp(env: NodeJS.ProcessEnv, overrides: Partial<Deps> = {}): 
   const { routes } = require("../handlers/routes") as typeof import("../handlers/routes");
   const { createDeps } = require("../handlers/deps") as typeof import("../handlers/deps");
   const { invoke } = require("../handlers/invoke") as typeof import("../handlers/invoke");
-  const { streamWorker, fanoutWorker } = require("../handlers/workers") as typeof import("../handlers/workers");
+  const { streamWorker, fanoutWorker } =
+    require("../handlers/workers") as typeof import("../handlers/workers");
   /* eslint-enable @typescript-eslint/no-require-imports */
   return {
     routes,

@@ -159,7 +159,10 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
           queues: options.queues,
           streamPollMs: options.streamPollMs,
           fanoutMaxConcurrency: settings.fanoutMaxConcurrency,
-          onError: (error) => (options.logger ?? createLogger({ service: "local-aws" })).error("event source mapping", { error }),
+          onError: (error) =>
+            (options.logger ?? createLogger({ service: "local-aws" })).error("event source mapping", {
+              error,
+            }),
         }),
       (p) => `fan-out queue and dead-letter queues at ${p.sqsEndpoint}`,
     ));

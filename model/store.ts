@@ -51,7 +51,11 @@ export interface ChatStore {
   /** Pattern 1: live members of a room (or of one slice of it), every page. */
   membersOf(room: string, options?: { slice?: SliceRange; consistent?: boolean }): Promise<Membership[]>;
   /** Live members from the sort key `from` on, in key order, reading at most `limit` items. */
-  membersFrom(room: string, from: string | undefined, limit: number): Promise<{ members: Membership[]; more: boolean }>;
+  membersFrom(
+    room: string,
+    from: string | undefined,
+    limit: number,
+  ): Promise<{ members: Membership[]; more: boolean }>;
   /** The room's directory entry: its member count and fan-out path; undefined for an empty room. */
   roomInfo(room: string): Promise<RoomInfo | undefined>;
   /** Pattern 4: rooms with at least one member. */
@@ -80,7 +84,11 @@ export interface ChatStore {
    * Removes connections a post found gone (410), in bulk; connections younger than
    * `graceSeconds` are kept (API Gateway answers 410 until `$connect` returns).
    */
-  removeGone(room: string, connectionIds: readonly string[], graceSeconds: number): Promise<{ removed: number; kept: number }>;
+  removeGone(
+    room: string,
+    connectionIds: readonly string[],
+    graceSeconds: number,
+  ): Promise<{ removed: number; kept: number }>;
   /** Applies membership changes to the room directory, once each; returns the new counts. */
   applyRoomChanges(changes: readonly RoomChange[]): Promise<Map<string, number>>;
   /** From now until the room empties, its fan-out goes through the queue. */
@@ -238,11 +246,16 @@ export function createChatStore(service: ChatService, options: StoreOptions = {}
       if (fresh.length === 0) return entry?.members ?? 0;
       const members = Math.max(0, (entry?.members ?? 0) + fresh.reduce((sum, c) => sum + c.delta, 0));
       const lastSeq = fresh[fresh.length - 1].sequenceNumber;
-      const unchanged = (a: { lastSeq: unknown }, op: { notExists: (x: unknown) => string; eq: (x: unknown, v: unknown) => string }) =>
-        entry?.lastSeq ? op.eq(a.lastSeq, entry.lastSeq) : op.notExists(a.lastSeq);
+      const unchanged = (
+        a: { lastSeq: unknown },
+        op: { notExists: (x: unknown) => string; eq: (x: unknown, v: unknown) => string },
+      ) => (entry?.lastSeq ? op.eq(a.lastSeq, entry.lastSeq) : op.notExists(a.lastSeq));
       try {
         if (members === 0) {
-          await room.delete(key).where((a, op) => unchanged(a, op)).go();
+          await room
+            .delete(key)
+            .where((a, op) => unchanged(a, op))
+            .go();
         } else {
           await room
             .upsert({ ...key, members, lastSeq })
@@ -290,9 +303,8 @@ export function createChatStore(service: ChatService, options: StoreOptions = {}
     async membersOf(roomName, { slice, consistent = false } = {}) {
       // No filter expression: it would cost the same reads; expired members are skipped here.
       const query = membership.query.byRoom({ room: roomName });
-      const { data } = await (slice
-        ? query.between({ connectionId: slice.from }, { connectionId: slice.to })
-        : query
+      const { data } = await (
+        slice ? query.between({ connectionId: slice.from }, { connectionId: slice.to }) : query
       ).go({ pages: "all", consistent });
       return data.filter(live);
     },
@@ -455,7 +467,9 @@ async function retryConflicts<T extends { canceled: boolean; data: unknown }>(
       (result.data as { code?: string }[]).some((reason) => reason.code === "TransactionConflict");
     if (!conflicted) return result;
     if (attempt >= attempts) {
-      throw new Error(`transaction still conflicting after ${attempts} attempts: ${JSON.stringify(result.data)}`);
+      throw new Error(
+        `transaction still conflicting after ${attempts} attempts: ${JSON.stringify(result.data)}`,
+      );
     }
     await new Promise((resolve) => setTimeout(resolve, Math.random() * 10 * 2 ** attempt));
   }

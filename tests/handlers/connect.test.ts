@@ -71,7 +71,9 @@ describe("$connect", () => {
     chat.api.clearRecords();
 
     const frank = wsClient();
-    expect(await chat.run(frank.connectEvent({ name: "frank", room: "presence" }))).toEqual({ statusCode: 200 });
+    expect(await chat.run(frank.connectEvent({ name: "frank", room: "presence" }))).toEqual({
+      statusCode: 200,
+    });
     // The handshake posts nothing: the stream worker announces the join afterwards.
     expect(chat.api.posts).toEqual([]);
     await chat.settle();
@@ -101,7 +103,9 @@ describe("$connect", () => {
     const late = wsClient();
     expect(await chat.run(late.connectEvent({ name: "late", room: "big" }))).toEqual({ statusCode: 200 });
     expect(chat.api.posts.length).toBe(posted);
-    const added = (await chat.items()).filter((item) => !before.some((b) => b.pk === item.pk && b.sk === item.sk));
+    const added = (await chat.items()).filter(
+      (item) => !before.some((b) => b.pk === item.pk && b.sk === item.sk),
+    );
     expect(added.map((item) => [item.pk, item.sk])).toEqual([
       ["big", late.connectionId],
       [`conn#${late.connectionId}`, "connection"],

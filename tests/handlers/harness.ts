@@ -32,7 +32,8 @@ export async function startChat(env: Partial<Record<keyof typeof configEnv, stri
     queues: { visibilityTimeoutSeconds: 1, maxReceiveCount: 3 },
     streamPollMs: 20,
     fanoutMaxConcurrency: 4,
-    onError: (error) => logLines.push(JSON.stringify({ level: "error", msg: "event source mapping", error: String(error) })),
+    onError: (error) =>
+      logLines.push(JSON.stringify({ level: "error", msg: "event source mapping", error: String(error) })),
   });
   const settings: Record<string, string> = {
     [configEnv.tableName]: table.tableName,
@@ -46,7 +47,11 @@ export async function startChat(env: Partial<Record<keyof typeof configEnv, stri
   const metricLines: string[] = [];
   const deps = createDeps(settings, {
     log: createLogger({ service: "roomcast" }, (line) => logLines.push(line)),
-    metrics: createMetrics({ namespace: "roomcast", service: "roomcast", write: (line) => metricLines.push(line) }),
+    metrics: createMetrics({
+      namespace: "roomcast",
+      service: "roomcast",
+      write: (line) => metricLines.push(line),
+    }),
   });
   await events.start(() => ({ deps, stream: streamWorker, fanout: fanoutWorker }));
 

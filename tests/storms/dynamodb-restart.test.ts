@@ -107,8 +107,12 @@ it("answers INTERNAL during the outage, keeps every connection, and loses no ack
   // (AWS keeps a stream's records for 24 hours): pushes of messages acked just before the outage may
   // be missing; those messages stay in history, and every message acked after the restart arrives.
   const unpushed = new Set(report.missing.map((m) => m.split(" never got ")[1]));
-  const ackedBeforeOutage = new Set(ledger.sends.filter((s) => s.id && s.doneAt! < phases.stopped).map((s) => s.id));
-  console.log(`${unpushed.size} message(s) acked before the outage lost their push with the unread stream records`);
+  const ackedBeforeOutage = new Set(
+    ledger.sends.filter((s) => s.id && s.doneAt! < phases.stopped).map((s) => s.id),
+  );
+  console.log(
+    `${unpushed.size} message(s) acked before the outage lost their push with the unread stream records`,
+  );
   expect([...unpushed].filter((id) => !ackedBeforeOutage.has(id))).toEqual([]);
   expect(problems({ ...report, missing: [] })).toEqual(noProblems);
   expect(rejected.filter((s) => storedTexts.has(s.text))).toEqual([]);

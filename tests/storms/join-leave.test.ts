@@ -145,7 +145,9 @@ async function expectOnlyOpenConnectionsRecorded(open: StormClient[]) {
   const memberships = await table.itemsOf("membership");
   expect(namesOf(connections as { name: string }[])).toEqual(namesOf(open));
   // Raw membership items: the room is the partition key, the connection id the sort key, `n` the name.
-  expect(memberships.map((m) => `${m.pk}/${m.n}`).sort()).toEqual(open.map((c) => `${c.home}/${c.name}`).sort());
+  expect(memberships.map((m) => `${m.pk}/${m.n}`).sort()).toEqual(
+    open.map((c) => `${c.home}/${c.name}`).sort(),
+  );
   const recorded = new Set(connections.map((c) => c.connectionId as string));
   expect(memberships.filter((m) => !recorded.has(m.sk as string))).toEqual([]);
   const management = managementClient(stack.httpUrl);

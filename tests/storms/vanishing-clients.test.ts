@@ -111,7 +111,7 @@ it("removes records of connections gone without a $disconnect at the first broad
   }
   // Counts follow the stream: read them once it has caught up.
   const counts = async () => {
-    await stack.settled();
+    await storm.stack.settled();
     return Object.fromEntries((await table.store.listRooms()).map((r) => [r.room, r.members]));
   };
   expect(await counts()).toMatchObject({
@@ -122,7 +122,7 @@ it("removes records of connections gone without a $disconnect at the first broad
   const first = await sender.send(room);
   expect(first.id).toBeDefined();
   // Once the fan-out and its bulk cleanup have run, the stale ghosts are gone from every room.
-  await stack.settled();
+  await storm.stack.settled();
   const youngNames = young.map((_, i) => `young-${i}`);
   expect(await namesIn(room)).toEqual([...steadyNames(), ...youngNames].sort());
   expect(await namesIn(otherRoom)).toEqual(steadyNames());

@@ -31,7 +31,11 @@ export function injectFaults(deps: Deps): Partial<Deps> {
         // The first hand-over posts to half the room and crashes; the stream hands the message over again.
         if (!crashed.has(json)) {
           crashed.add(json);
-          await delivery.broadcast(connectionIds.slice(0, Math.ceil(connectionIds.length / 2)), json, options);
+          await delivery.broadcast(
+            connectionIds.slice(0, Math.ceil(connectionIds.length / 2)),
+            json,
+            options,
+          );
           throw new Error("injected fault in the middle of the fan-out");
         }
         return delivery.broadcast(connectionIds, json, options);

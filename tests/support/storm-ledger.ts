@@ -79,7 +79,12 @@ export function createLedger() {
     for (const send of sends) {
       if (!send.id) continue;
       for (const stay of stays) {
-        if (stay.room === send.room && stay.client !== send.sender && stay.from < send.sentAt && lastAck < stay.to)
+        if (
+          stay.room === send.room &&
+          stay.client !== send.sender &&
+          stay.from < send.sentAt &&
+          lastAck < stay.to
+        )
           expected.add(pair(stay.client, send.id));
       }
     }
@@ -128,7 +133,8 @@ export function createLedger() {
         for (const [id, count] of byId) {
           report.deliveriesTotal += count;
           const text = stored.find((m) => m.id === id)?.text ?? "";
-          if (count > 1 && !repeatsAllowed.includes(text)) report.duplicates.push(`${client} got ${id} ${count} times`);
+          if (count > 1 && !repeatsAllowed.includes(text))
+            report.duplicates.push(`${client} got ${id} ${count} times`);
           if (!storedIds.has(id)) report.phantom.push(`${client} got ${id}, which is not stored`);
           if (senderOf.get(id) === client) report.echoed.push(`${client} got its own ${id}`);
         }
