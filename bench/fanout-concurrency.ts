@@ -6,12 +6,10 @@
  *
  * The loopback Management API runs in a child process with a fixed delay per call
  * (the round trip to API Gateway), so this process's CPU time is the sender's
- * alone: the real SDK client signing, serializing and parsing every post.
+ * alone: roomcast's transport (handlers/transport.ts) signing and sending every post.
  */
-import { createDelivery } from "../handlers/delivery";
-import { createLogger } from "../handlers/log";
-import { localAws } from "../model/client";
 import { startManagementApiProcess } from "./lib/management-api-process";
+import { roomcastDelivery } from "./lib/posters";
 import { median } from "./lib/stats";
 
 const concurrencies = [1, 8, 16, 32, 64, 128];
@@ -21,15 +19,14 @@ async function main(latencyMs: number, members: number) {
   const api = startManagementApiProcess(latencyMs);
   const endpoint = await api.url;
   const recipients = Array.from({ length: members }, (_, i) => `conn-${String(i).padStart(10, "0")}=`);
-  const frame = {
+  const json = JSON.stringify({
     type: "message",
     room: "lobby",
     id: "01JZ0000000000000000000000",
     from: "bench",
     text: "x".repeat(100),
     sentAt: new Date().toISOString(),
-  };
-  const log = createLogger({ bench: "fanout" });
+  });
 
   console.log(
     `broadcast to ${members} members, ${latencyMs} ms per PostToConnection, median of ${runsEach} warm runs\n`,
@@ -41,21 +38,22 @@ async function main(latencyMs: number, members: number) {
     "----------: | -----------: | -------: | ------: | ----------: | -----------: | -------------:",
   );
   for (const concurrency of concurrencies) {
-    const delivery = createDelivery({ concurrency, maxAttempts: 3, clientConfig: localAws });
-    // Warm-up: open the client's keep-alive sockets, as in a warm Lambda container.
-    await delivery.broadcast(endpoint, recipients.slice(0, concurrency * 2), frame, log);
+    const { delivery, destroy } = roomcastDelivery(endpoint, concurrency);
+    // Warm-up: open the transport's keep-alive sockets, as in a warm Lambda container.
+    await delivery.broadcast(recipients.slice(0, concurrency * 2), json);
     const walls: number[] = [];
     const cpus: number[] = [];
     await api.clear();
     for (let run = 0; run < runsEach; run++) {
       const cpu = process.cpuUsage();
       const started = performance.now();
-      const report = await delivery.broadcast(endpoint, recipients, frame, log);
+      const report = await delivery.broadcast(recipients, json);
       walls.push(performance.now() - started);
       const used = process.cpuUsage(cpu);
       cpus.push((used.user + used.system) / 1000);
       if (report.delivered !== members) throw new Error(`delivered ${report.delivered} of ${members}`);
     }
+    destroy();
     const wall = median(walls);
     const cpu = median(cpus);
     const ideal = Math.ceil(members / concurrency) * latencyMs;

@@ -10,7 +10,7 @@ import { localAws } from "../model/client";
 import { createDocumentClient, createDynamoClient } from "../model/client";
 import { ensureTable } from "../model/create-table";
 import { createChatService } from "../model/service";
-import { createChatStore } from "../model/store";
+import { createChatStore, roomShard } from "../model/store";
 import { awsStyleId } from "../local/events";
 import { tutorialConnections } from "./baselines/tutorial";
 import type { Benchmark } from "./lib/benchmark";
@@ -81,7 +81,10 @@ export const recipientLookup: Benchmark = {
             .Item;
         });
         if (r === 0) targetSizes = members.map(itemSizeBytes);
-        roomcastItems.push(...members, room.put({ room: name, members: membersPerRoom }).params().Item);
+        roomcastItems.push(
+          ...members,
+          room.put({ shard: roomShard(name), room: name, members: membersPerRoom }).params().Item,
+        );
         for (let i = 0; i < messagesPerRoom; i++) {
           roomcastItems.push(
             message
@@ -233,7 +236,7 @@ export const recipientLookup: Benchmark = {
           ? [
               `Where roomcast is not ahead: with a single room (R = ${smallest.rooms}) the Scan is cheaper ` +
                 `(${smallest.scan.units} vs ${smallest.query.units} RCU), because the tutorial's items hold just ` +
-                `\`{connectionId}\` while a membership also carries the room and GSI keys, the name shown to the ` +
+                `\`{connectionId}\` while a membership also carries the room key, the name shown to the ` +
                 `room and its TTL (${avgSize.toFixed(0)} bytes). The Scan costs more from R = ` +
                 `${count(crossover?.rooms ?? NaN)} on.`,
             ]

@@ -9,6 +9,7 @@ import { join } from "node:path";
 import { startDynamoDbLocal, type DynamoDbLocal } from "../local/dynamodb-local";
 import { coldStart } from "./cold-start";
 import { fanoutLatency } from "./fanout-latency";
+import { fanoutScale } from "./fanout-scale";
 import type { Benchmark, BenchReport } from "./lib/benchmark";
 import { markdownTable } from "./lib/markdown";
 import { createProgress } from "./lib/progress";
@@ -16,7 +17,14 @@ import { recipientLookup } from "./recipient-lookup";
 import { throughput } from "./throughput";
 import { transportCpu } from "./transport-cpu";
 
-const benchmarks: Benchmark[] = [recipientLookup, fanoutLatency, coldStart, throughput, transportCpu];
+const benchmarks: Benchmark[] = [
+  recipientLookup,
+  fanoutLatency,
+  coldStart,
+  throughput,
+  transportCpu,
+  fanoutScale,
+];
 
 const usage = `usage: npm run bench -- [--quick] [--only <name>[,<name>]] [--latency <ms>]
   --quick      smaller sizes and fewer trials (about 2 minutes)

@@ -1,3 +1,4 @@
+import type { FunctionPermissions } from "../infra/policies";
 import type { Deps } from "./deps";
 import { reply } from "./invoke";
 import type { Action, ActionFields } from "./protocol";
@@ -9,12 +10,14 @@ import type { Route, WebSocketEvent } from "./route";
  */
 export function actionRoute<A extends Action>(
   action: A,
+  permissions: FunctionPermissions,
   // Not `handle`: Pulumi's function serialization takes that for the method's own name below and leaves it uncaptured.
   handleFields: (fields: ActionFields<A>, event: WebSocketEvent, deps: Deps) => Promise<unknown>,
 ): Route {
   return {
     key: action,
     name: action,
+    permissions,
     routeResponse: true,
     async handle(event, deps) {
       const { fields } = deps.protocol.parseFrame(event.body);

@@ -20,6 +20,7 @@ export const connectRoute: Route = {
   key: "$connect",
   name: "connect",
   routeResponse: false,
+  permissions: { table: ["PutItem"], post: false },
   async handle(event, deps) {
     const query = deps.protocol.parseConnect(event.queryStringParameters ?? {});
     const identity = authorizedIdentity(event.requestContext);

@@ -9,6 +9,7 @@ export const defaultRoute: Route = {
   key: "$default",
   name: "default",
   routeResponse: true,
+  permissions: { table: [], post: false },
   async handle(event, deps) {
     const { action } = deps.protocol.parseFrame(event.body);
     // A known action reaches $default only if its route is missing from the API.

@@ -10,6 +10,7 @@ export const disconnectRoute: Route = {
   key: "$disconnect",
   name: "disconnect",
   routeResponse: false,
+  permissions: { table: ["DeleteItem", "BatchWriteItem"], post: false },
   async handle(event, deps) {
     await deps.store.disconnect(event.requestContext.connectionId);
     return { statusCode: 200 };

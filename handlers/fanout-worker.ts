@@ -15,6 +15,7 @@ import type { Worker } from "./worker";
  */
 export const fanoutWorker: Worker<SQSEvent, SQSBatchResponse> = {
   name: "fanout",
+  permissions: { table: ["Query", "DeleteItem", "BatchWriteItem"], post: true },
   async handle(event, deps) {
     for (const [index, record] of event.Records.entries()) {
       try {

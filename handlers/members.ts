@@ -10,20 +10,29 @@ const membersPerRead = 2000;
  * (for `after`) is the start of the first connection id not shown — just long
  * enough to sort after the last one shown, never a whole id.
  */
-export const membersRoute = actionRoute("members", async ({ room, after }, event, deps) => {
-  await requireMember(deps, room, event.requestContext.connectionId);
-  const { members, more } = await deps.store.membersFrom(room, after, membersPerRead);
-  const names = members.map(({ name }) => ({ name }));
-  const envelope = (page: unknown[], next: string | null) => ({ type: "members", room, members: page, next });
-  // When the read stopped short of the room's end, its last member is where the next page starts.
-  const candidates = more ? names.length - 1 : names.length;
-  const count = fitting(names.slice(0, candidates), (page) => envelope(page, "x".repeat(15)));
-  const firstNotShown = count < members.length ? members[count].connectionId : undefined;
-  const next = firstNotShown
-    ? cursorBetween(members[count - 1]?.connectionId ?? after ?? "", firstNotShown)
-    : null;
-  return envelope(names.slice(0, count), next);
-});
+export const membersRoute = actionRoute(
+  "members",
+  { table: ["GetItem", "Query"], post: false },
+  async ({ room, after }, event, deps) => {
+    await requireMember(deps, room, event.requestContext.connectionId);
+    const { members, more } = await deps.store.membersFrom(room, after, membersPerRead);
+    const names = members.map(({ name }) => ({ name }));
+    const envelope = (page: unknown[], next: string | null) => ({
+      type: "members",
+      room,
+      members: page,
+      next,
+    });
+    // When the read stopped short of the room's end, its last member is where the next page starts.
+    const candidates = more ? names.length - 1 : names.length;
+    const count = fitting(names.slice(0, candidates), (page) => envelope(page, "x".repeat(15)));
+    const firstNotShown = count < members.length ? members[count].connectionId : undefined;
+    const next = firstNotShown
+      ? cursorBetween(members[count - 1]?.connectionId ?? after ?? "", firstNotShown)
+      : null;
+    return envelope(names.slice(0, count), next);
+  },
+);
 
 /** The shortest start of `next` that sorts after `last`: where the following page begins. */
 function cursorBetween(last: string, next: string): string {

@@ -1,4 +1,5 @@
 import type { APIGatewayProxyWebsocketEventV2 } from "aws-lambda";
+import type { FunctionPermissions } from "../infra/policies";
 import type { Deps } from "./deps";
 
 /**
@@ -33,5 +34,7 @@ export type Route = {
   routeResponse: boolean;
   /** Lambda name suffix; route keys like `$connect` are not valid in names. */
   name: string;
+  /** What the handler does, which is all its Lambda's policy allows. */
+  permissions: FunctionPermissions;
   handle(event: WebSocketEvent, deps: Deps): Promise<RouteResult>;
 };

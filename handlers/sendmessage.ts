@@ -10,34 +10,38 @@ import type { Deps } from "./deps";
  * other member of the room, at least once. A repeated `clientId` from the same
  * client session is acknowledged again with the first message's id, stored once.
  */
-export const sendMessageRoute = actionRoute("sendmessage", async (fields, event, deps) => {
-  const { connectionId, requestTimeEpoch } = event.requestContext;
-  // The connection record holds the default room and the session that scopes a clientId.
-  const connection =
-    fields.room === undefined || fields.clientId !== undefined
-      ? await requireConnection(deps, connectionId)
-      : undefined;
-  const room = fields.room ?? connection!.defaultRoom;
-  const member = await requireMember(deps, room, connectionId);
-  await enforceRateLimit(deps, connectionId);
-  const { message } = await deps.store.post({
-    room,
-    from: member.name,
-    connectionId,
-    session: sessionOf(connection, connectionId),
-    text: fields.message,
-    clientId: fields.clientId,
-  });
-  deps.metrics.count("MessagesStored");
-  deps.metrics.milliseconds("AckLatency", Date.now() - requestTimeEpoch);
-  return {
-    type: "ack",
-    room,
-    id: message.id,
-    ...(fields.clientId ? { clientId: fields.clientId } : {}),
-    sentAt: message.sentAt,
-  };
-});
+export const sendMessageRoute = actionRoute(
+  "sendmessage",
+  { table: ["GetItem", "UpdateItem", "PutItem"], post: false },
+  async (fields, event, deps) => {
+    const { connectionId, requestTimeEpoch } = event.requestContext;
+    // The connection record holds the default room and the session that scopes a clientId.
+    const connection =
+      fields.room === undefined || fields.clientId !== undefined
+        ? await requireConnection(deps, connectionId)
+        : undefined;
+    const room = fields.room ?? connection!.defaultRoom;
+    const member = await requireMember(deps, room, connectionId);
+    await enforceRateLimit(deps, connectionId);
+    const { message } = await deps.store.post({
+      room,
+      from: member.name,
+      connectionId,
+      session: sessionOf(connection, connectionId),
+      text: fields.message,
+      clientId: fields.clientId,
+    });
+    deps.metrics.count("MessagesStored");
+    deps.metrics.milliseconds("AckLatency", Date.now() - requestTimeEpoch);
+    return {
+      type: "ack",
+      room,
+      id: message.id,
+      ...(fields.clientId ? { clientId: fields.clientId } : {}),
+      sentAt: message.sentAt,
+    };
+  },
+);
 
 /**
  * Whose `clientId`s these are: the token's subject, else the session id the client

@@ -17,6 +17,11 @@ import type { Worker } from "./worker";
  */
 export const streamWorker: Worker<DynamoDBStreamEvent, DynamoDBBatchResponse> = {
   name: "stream",
+  permissions: {
+    table: ["GetItem", "Query", "UpdateItem", "DeleteItem", "BatchWriteItem"],
+    post: true,
+    queue: true,
+  },
   async handle(event, deps) {
     const changes: RoomChange[] = [];
     const presence: PresenceEvent[] = [];

@@ -1,3 +1,4 @@
+import type { FunctionPermissions } from "../infra/policies";
 import type { Deps } from "./deps";
 
 /**
@@ -7,5 +8,7 @@ import type { Deps } from "./deps";
 export type Worker<E, R> = {
   /** Lambda name suffix. */
   name: string;
+  /** What the worker does, which is all its Lambda's policy allows. */
+  permissions: FunctionPermissions;
   handle(event: E, deps: Deps): Promise<R>;
 };

@@ -22,7 +22,6 @@ import {
 } from "@aws-sdk/client-apigatewaymanagementapi";
 import { CreateTableCommand, waitUntilTableExists, type DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { DeleteCommand, PutCommand, ScanCommand } from "@aws-sdk/lib-dynamodb";
-import { managementEndpoint } from "../../handlers/broadcast";
 import type { Route } from "../../handlers/route";
 import { createDocumentClient } from "../../model/client";
 
@@ -93,11 +92,12 @@ export function tutorialSendMessageRoute(
     key,
     name: key,
     routeResponse: false,
+    permissions: { table: ["Query"], post: true },
     async handle(event, deps) {
       const recipients = await connections.scanConnectionIds();
       const { data = "" } = JSON.parse(event.body ?? "{}") as { data?: string };
       const client = new ApiGatewayManagementApiClient({
-        endpoint: managementEndpoint(event, deps),
+        endpoint: deps.config.managementEndpoint,
         ...clientConfig,
       });
       const post = async (connectionId: string) => {

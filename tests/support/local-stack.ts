@@ -54,6 +54,7 @@ export async function startRecordingGateway(options: Partial<GatewayOptions> = {
     key,
     name: key.replace("$", ""),
     routeResponse,
+    permissions: { table: [], post: false },
     async handle(event, deps) {
       record(event);
       return handle(event, deps);
