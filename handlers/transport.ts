@@ -126,6 +126,8 @@ export function createTransport(options: TransportOptions): Transport {
     );
     return new Promise((resolve) => {
       let settled = false;
+      // Declared before `settle` uses it: Pulumi's closure serializer refuses a later `const`.
+      let timer: NodeJS.Timeout | undefined;
       const settle = (result: Attempt) => {
         if (settled) return;
         settled = true;
@@ -158,7 +160,7 @@ export function createTransport(options: TransportOptions): Transport {
         },
       );
       // A hung PostToConnection would hold the socket and the fan-out: give up on the attempt.
-      const timer = setTimeout(() => {
+      timer = setTimeout(() => {
         const error = new Error(`no answer within ${options.timeoutMs} ms`);
         error.name = "TimeoutError";
         settle({ error });

@@ -1,19 +1,43 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { configEnv } from "../handlers/config";
+import { workerFactory } from "../handlers/lambda";
+import { metricsStackEnv } from "../handlers/metrics";
 import { routes } from "../handlers/routes";
+import { fanoutWorker, streamWorker } from "../handlers/workers";
 import { keyAttributes, tableDefinition } from "../model/table";
 import { accessLogFormat } from "./access-log";
+import { ChatAlarms } from "./alarms";
 import { createApiGatewayLogsRole } from "./api-gateway-logs-role";
 import { ChatRoute } from "./chat-route";
-import { ConnectAuthorizer } from "./connect-authorizer";
+import { ChatWorker } from "./chat-worker";
 import { settingsEnvironment, type StackConfig } from "./config";
+import { ConnectAuthorizer } from "./connect-authorizer";
+import { ChatDomain } from "./custom-domain";
+import { createDashboard } from "./dashboard";
+import { FanoutQueues } from "./fanout-queues";
+import type { FunctionPermissions, FunctionResources } from "./policies";
+
+/** model/table.ts, read for what infrastructure needs: indexes and a stream are optional there. */
+type TableShape = {
+  partitionKey: string;
+  sortKey: string;
+  ttlAttribute: string;
+  globalIndexes?: readonly { name: string; partitionKey: string; sortKey: string }[];
+  stream?: { viewType: "NEW_IMAGE" | "OLD_IMAGE" | "NEW_AND_OLD_IMAGES" | "KEYS_ONLY" };
+};
 
 /**
- * roomcast on AWS: the table, the WebSocket API, its stage with throttling and
- * access logs, a {@link ChatRoute} (Lambda, integration, route, permission) for
- * every route of the route table and, when the stack has an `authSecret`, the
- * {@link ConnectAuthorizer} that `$connect` then requires.
+ * roomcast on AWS, step by step:
+ * 1. the table (with its stream) from model/table.ts;
+ * 2. the WebSocket API and its stage, with throttling and access logs (and API
+ *    Gateway's account-wide logs role, unless a stack opts out);
+ * 3. the fan-out queues and their dead-letter queues ({@link FanoutQueues});
+ * 4. with an `authSecret`, the {@link ConnectAuthorizer} `$connect` requires;
+ * 5. a {@link ChatRoute} per route and a {@link ChatWorker} per worker, each with
+ *    the policy its handler declares;
+ * 6. with a `domainName`, the {@link ChatDomain} the `url` then follows;
+ * 7. the {@link ChatAlarms} and a CloudWatch dashboard.
  *
  * @example
  * const chat = new ChatApi("roomcast", readStackConfig());
@@ -23,42 +47,126 @@ export class ChatApi extends pulumi.ComponentResource {
   readonly table: aws.dynamodb.Table;
   readonly api: aws.apigatewayv2.Api;
   readonly stage: aws.apigatewayv2.Stage;
+  readonly queues: FanoutQueues;
   readonly routes: ChatRoute[];
+  readonly workers: { stream: ChatWorker<unknown, unknown>; fanout: ChatWorker<unknown, unknown> };
   /** Only on a stack with an `authSecret`. */
   readonly authorizer?: ConnectAuthorizer;
-  /** `wss://{apiId}.execute-api.{region}.amazonaws.com/{stage}`, for clients. */
+  /** Only on a stack with a `domainName`. */
+  readonly domain?: ChatDomain;
+  readonly alarms: ChatAlarms;
+  /** `wss://{apiId}.execute-api.{region}.amazonaws.com/{stage}`, or `wss://{domainName}`, for clients. */
   readonly url: pulumi.Output<string>;
-  /** `https://{apiId}.execute-api.{region}.amazonaws.com/{stage}`, for PostToConnection. */
+  /** `https://{apiId}.execute-api.{region}.amazonaws.com/{stage}`, for PostToConnection, whatever the domain. */
   readonly managementEndpoint: pulumi.Output<string>;
+  readonly dashboardUrl: pulumi.Output<string>;
 
   constructor(name: string, args: StackConfig, opts: pulumi.ComponentResourceOptions = {}) {
     super("roomcast:index:ChatApi", name, {}, opts);
     const asChild = { parent: this };
-    const namePrefix = `${name}-${pulumi.getStack()}`;
+    const stack = pulumi.getStack();
+    const namePrefix = `${name}-${stack}`;
+    const tableShape: TableShape = tableDefinition;
+    const indexNames = (tableShape.globalIndexes ?? []).map((index) => index.name);
 
     const table = createTable();
     const api = createApi();
     const accessLogGroup = createAccessLogGroup();
     const logsRole = args.apiGatewayLogsRole ? createApiGatewayLogsRole(name, asChild) : undefined;
     const stage = createStage();
+    const stageUrl = pulumi.interpolate`${api.apiEndpoint}/${stage.name}`;
+    const managementEndpoint = stageUrl.apply((url) => url.replace(/^wss:/, "https:"));
+    const queues = new FanoutQueues(
+      `${name}-queues`,
+      {
+        namePrefix,
+        fanoutTimeoutSeconds: args.functions.fanout.timeoutSeconds,
+        maxReceiveCount: args.fanout.maxReceiveCount,
+      },
+      asChild,
+    );
+    const environment = functionEnvironment();
+    const resources: Omit<FunctionResources, "logGroupArn"> = {
+      tableArn: table.arn,
+      indexNames,
+      apiExecutionArn: api.executionArn,
+      stage: args.stage,
+      fanoutQueueArn: queues.jobs.arn,
+      tracing: args.functions.tracing,
+    };
     const authorizer = args.authSecret ? createAuthorizer(args.authSecret) : undefined;
     const chatRoutes = createRoutes();
+    const workers = createWorkers();
+    const domain = args.domain ? new ChatDomain(name, { ...args.domain, api, stage }, asChild) : undefined;
+    const watched = [
+      ...(authorizer ? [{ name: "authorizer", fn: authorizer.function, size: args.functions.routes }] : []),
+      ...chatRoutes.map((route, i) => ({
+        name: routes[i].name,
+        fn: route.function,
+        size: args.functions.routes,
+      })),
+      { name: "stream", fn: workers.stream.function, size: args.functions.stream },
+      { name: "fanout", fn: workers.fanout.function, size: args.functions.fanout },
+    ];
+    const deadLetterQueues = [
+      { name: "fanout-dlq", queueName: queues.jobsDeadLetters.name },
+      { name: "stream-dlq", queueName: queues.streamDeadLetters.name },
+    ];
+    const alarms = new ChatAlarms(
+      name,
+      {
+        namePrefix,
+        stack,
+        functions: watched.map((w) => ({
+          name: w.name,
+          functionName: w.fn.name,
+          timeoutSeconds: w.size.timeoutSeconds,
+        })),
+        apiId: api.id,
+        stage: args.stage,
+        tableName: table.name,
+        deadLetterQueues,
+        alarmEmail: args.alarmEmail,
+      },
+      asChild,
+    );
+    const { url: dashboardUrl } = createDashboard(
+      `${name}-dashboard`,
+      {
+        namePrefix,
+        stack,
+        functionNames: watched.map((w) => w.fn.name),
+        apiId: api.id,
+        stage: args.stage,
+        tableName: table.name,
+        fanoutQueueName: queues.jobs.name,
+        deadLetterQueueNames: deadLetterQueues.map((queue) => queue.queueName),
+        alarmArns: alarms.alarms.map((alarm) => alarm.arn),
+      },
+      asChild,
+    );
 
     this.table = table;
     this.api = api;
     this.stage = stage;
+    this.queues = queues;
     this.routes = chatRoutes;
+    this.workers = workers;
     this.authorizer = authorizer;
-    this.url = pulumi.interpolate`${api.apiEndpoint}/${stage.name}`;
-    this.managementEndpoint = this.url.apply((url) => url.replace(/^wss:/, "https:"));
+    this.domain = domain;
+    this.alarms = alarms;
+    this.url = domain ? domain.url : stageUrl;
+    this.managementEndpoint = managementEndpoint;
+    this.dashboardUrl = dashboardUrl;
     this.registerOutputs({
       url: this.url,
-      managementEndpoint: this.managementEndpoint,
+      managementEndpoint,
       tableName: table.name,
+      dashboardUrl,
     });
 
     function createTable() {
-      const def = tableDefinition;
+      const def = tableShape;
       return new aws.dynamodb.Table(
         `${name}-table`,
         {
@@ -66,7 +174,7 @@ export class ChatApi extends pulumi.ComponentResource {
           attributes: keyAttributes().map((attribute) => ({ name: attribute, type: "S" })),
           hashKey: def.partitionKey,
           rangeKey: def.sortKey,
-          globalSecondaryIndexes: def.globalIndexes.map((index) => ({
+          globalSecondaryIndexes: def.globalIndexes?.map((index) => ({
             name: index.name,
             keySchemas: [
               { attributeName: index.partitionKey, keyType: "HASH" },
@@ -75,6 +183,8 @@ export class ChatApi extends pulumi.ComponentResource {
             projectionType: "ALL",
           })),
           ttl: { attributeName: def.ttlAttribute, enabled: true },
+          streamEnabled: def.stream !== undefined,
+          streamViewType: def.stream?.viewType,
           pointInTimeRecovery: { enabled: args.table.pointInTimeRecovery },
           deletionProtectionEnabled: args.table.deletionProtection,
         },
@@ -115,6 +225,18 @@ export class ChatApi extends pulumi.ComponentResource {
       );
     }
 
+    /** Every function's variables: the table, this stage's own management endpoint, the queue, the settings. */
+    function functionEnvironment() {
+      return {
+        [configEnv.tableName]: table.name,
+        // Never derived from requestContext.domainName, which a custom domain changes.
+        [configEnv.managementEndpoint]: managementEndpoint,
+        [configEnv.fanoutQueueUrl]: queues.jobs.url,
+        [metricsStackEnv]: stack,
+        ...settingsEnvironment(args.handlers),
+      };
+    }
+
     function createAuthorizer(secret: pulumi.Output<string>) {
       return new ConnectAuthorizer(
         `${name}-authorizer`,
@@ -122,30 +244,29 @@ export class ChatApi extends pulumi.ComponentResource {
           api,
           namePrefix,
           secret,
-          memorySize: args.functions.memorySize,
-          timeoutSeconds: args.functions.timeoutSeconds,
+          ...args.functions.routes,
           logRetentionDays: args.logRetentionDays,
+          reservedConcurrency: args.functions.reservedConcurrency.authorizer,
+          tracing: args.functions.tracing,
         },
         asChild,
       );
     }
 
     function createRoutes() {
-      const environment = { [configEnv.tableName]: table.name, ...settingsEnvironment(args.handlers) };
       return routes.map(
         (route) =>
           new ChatRoute(
             `${name}-${route.name}`,
             {
-              route,
+              route: declared(route),
               api,
-              stage: args.stage,
-              table,
+              resources,
               namePrefix,
               environment,
-              memorySize: args.functions.memorySize,
-              timeoutSeconds: args.functions.timeoutSeconds,
+              ...args.functions.routes,
               logRetentionDays: args.logRetentionDays,
+              reservedConcurrency: args.functions.reservedConcurrency[route.name],
               // A WebSocket API runs authorizers on the handshake only: later frames are trusted.
               authorizerId: route.key === "$connect" ? authorizer?.authorizer.id : undefined,
             },
@@ -153,5 +274,51 @@ export class ChatApi extends pulumi.ComponentResource {
           ),
       );
     }
+
+    function createWorkers() {
+      const common = { namePrefix, environment, logRetentionDays: args.logRetentionDays, resources };
+      const stream = new ChatWorker(
+        `${name}-stream`,
+        {
+          ...common,
+          name: streamWorker.name,
+          callbackFactory: workerFactory(streamWorker),
+          permissions: declared(streamWorker).permissions,
+          size: args.functions.stream,
+          reservedConcurrency: args.functions.reservedConcurrency[streamWorker.name],
+          source: {
+            kind: "stream",
+            streamArn: table.streamArn,
+            onFailureQueueArn: queues.streamDeadLetters.arn,
+            ...args.stream,
+          },
+        },
+        asChild,
+      );
+      const fanout = new ChatWorker(
+        `${name}-fanout`,
+        {
+          ...common,
+          name: fanoutWorker.name,
+          callbackFactory: workerFactory(fanoutWorker),
+          permissions: declared(fanoutWorker).permissions,
+          size: args.functions.fanout,
+          reservedConcurrency: args.functions.reservedConcurrency[fanoutWorker.name],
+          source: {
+            kind: "queue",
+            queueArn: queues.jobs.arn,
+            maximumConcurrency: args.fanout.maxConcurrency,
+          },
+        },
+        asChild,
+      );
+      return { stream, fanout } as ChatApi["workers"];
+    }
   }
+}
+
+/** A route or worker must declare what its handler does: its policy is built from nothing else. */
+function declared<T extends { name: string; permissions?: FunctionPermissions }>(handler: T) {
+  if (!handler.permissions) throw new pulumi.RunError(`${handler.name} declares no permissions`);
+  return handler as T & { permissions: FunctionPermissions };
 }

@@ -2,15 +2,15 @@ import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { lambdaFactory } from "../handlers/lambda";
 import type { Route, RouteResult, WebSocketEvent } from "../handlers/route";
-import { tableDefinition } from "../model/table";
 import { createLambdaFunction } from "./function";
-import { routeFunctionPolicy } from "./policies";
+import { functionPolicy, type FunctionPermissions, type FunctionResources } from "./policies";
 
 export type ChatRouteArgs = {
-  route: Route;
+  /** A route of handlers/routes.ts, with the permissions its handler declares. */
+  route: Route & { permissions: FunctionPermissions };
   api: aws.apigatewayv2.Api;
-  stage: string;
-  table: aws.dynamodb.Table;
+  /** The ARNs its policy names: only those its declared permissions need end up in it. */
+  resources: Omit<FunctionResources, "logGroupArn">;
   /** Physical names start with it, e.g. `roomcast-dev` -> Lambda `roomcast-dev-sendmessage`. */
   namePrefix: string;
   /** The Lambda's environment: TABLE_NAME and the handler settings. */
@@ -18,6 +18,7 @@ export type ChatRouteArgs = {
   memorySize: number;
   timeoutSeconds: number;
   logRetentionDays: number;
+  reservedConcurrency?: number;
   /** A CUSTOM (Lambda) authorizer for this route; on a WebSocket API only `$connect` uses one. */
   authorizerId?: pulumi.Input<string>;
 };
@@ -30,7 +31,7 @@ export type ChatRouteArgs = {
  * this API to invoke it.
  *
  * @example
- * new ChatRoute("roomcast-sendmessage", { route: routeFor("sendmessage"), api, stage: "dev", table, ... });
+ * new ChatRoute("roomcast-sendmessage", { route: routeFor("sendmessage"), api, resources, ... });
  */
 export class ChatRoute extends pulumi.ComponentResource {
   readonly logGroup: aws.cloudwatch.LogGroup;
@@ -69,18 +70,14 @@ export class ChatRoute extends pulumi.ComponentResource {
           functionName,
           // Builds the clients at cold start; the factory's code is what gets serialized.
           callbackFactory: lambdaFactory(route),
-          policy: (logGroupArn) =>
-            routeFunctionPolicy({
-              tableArn: args.table.arn,
-              indexNames: tableDefinition.globalIndexes.map((index) => index.name),
-              apiExecutionArn: api.executionArn,
-              stage: args.stage,
-              logGroupArn,
-            }),
+          // Only what this route's handler declares it does.
+          policy: (logGroupArn) => functionPolicy(route.permissions, { ...args.resources, logGroupArn }),
           environment: args.environment,
           memorySize: args.memorySize,
           timeoutSeconds: args.timeoutSeconds,
           logRetentionDays: args.logRetentionDays,
+          reservedConcurrency: args.reservedConcurrency,
+          tracing: args.resources.tracing,
         },
         asChild,
       );

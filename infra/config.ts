@@ -4,19 +4,47 @@ import { configEnv, defaultConfig, readConfig } from "../handlers/config";
 /** The handler settings a stack may override: every number of handlers/config.ts. */
 export type HandlerSettings = typeof defaultConfig;
 
+/** Memory and timeout of one Lambda. */
+export type FunctionSize = { memorySize: number; timeoutSeconds: number };
+
+/** An API Gateway custom domain for the `wss://` URL; handlers keep posting to the execute-api endpoint. */
+export type CustomDomain = {
+  /** e.g. `chat.example.com`. */
+  domainName: string;
+  /** An ACM certificate for it, in the stack's region (a REGIONAL endpoint). */
+  certificateArn: string;
+  /** With a Route 53 zone, the program writes the alias record; without, point your DNS yourself. */
+  hostedZoneId?: string;
+};
+
 /** Everything `Pulumi.<stack>.yaml` can set, with the defaults applied. */
 export type StackConfig = {
   /** API Gateway stage, the last segment of the URL. */
   stage: string;
-  functions: { memorySize: number; timeoutSeconds: number };
+  functions: {
+    /** Every route function and the authorizer. */
+    routes: FunctionSize;
+    /** The DynamoDB stream worker. */
+    stream: FunctionSize;
+    /** The SQS fan-out worker. */
+    fanout: FunctionSize;
+    /** Reserved concurrency by function name suffix (`sendmessage`, `stream`, `fanout`, ...); unset: none. */
+    reservedConcurrency: Record<string, number>;
+    /** X-Ray active tracing on every function. */
+    tracing: boolean;
+  };
+  /** The stream worker's event source mapping. */
+  stream: { maximumRetryAttempts: number; parallelizationFactor: number };
+  /** The fan-out queue and its event source mapping. */
+  fanout: { maxConcurrency: number; maxReceiveCount: number };
   /** Retention of every log group: the functions' and the access log. */
   logRetentionDays: number;
   /** Stage-wide default route throttling (requests per second, and burst). */
   throttling: { rateLimit: number; burstLimit: number };
   table: { pointInTimeRecovery: boolean; deletionProtection: boolean };
   /**
-   * Sets API Gateway's account-wide CloudWatch Logs role for this region; access
-   * logs need one, and an account that never had one must let one stack set it.
+   * Sets API Gateway's account-wide CloudWatch Logs role for this region, which
+   * access logs need (on by default, so a fresh account's first `pulumi up` works).
    */
   apiGatewayLogsRole: boolean;
   /**
@@ -24,18 +52,32 @@ export type StackConfig = {
    * Unset: connections are anonymous and no authorizer is created.
    */
   authSecret?: pulumi.Output<string>;
+  /** Subscribed to the alarm topic (SNS asks the address to confirm). */
+  alarmEmail?: string;
+  domain?: CustomDomain;
+  /** Tags on every resource, beside `roomcast:project` and `roomcast:stack`. */
+  tags: Record<string, string>;
   handlers: HandlerSettings;
 };
 
 /** Defaults of the infrastructure settings, keyed by their config key. */
 export const infraDefaults = {
+  // Set by measurement in bench (issue 11); placeholders until then.
   memorySize: 256,
+  streamMemorySize: 256,
+  fanoutMemorySize: 1024,
   // API Gateway stops waiting for an integration after 29 s.
   timeoutSeconds: 29,
+  streamTimeoutSeconds: 60,
+  fanoutTimeoutSeconds: 60,
+  fanoutMaxReceiveCount: 5,
+  streamMaximumRetryAttempts: 10,
+  streamParallelizationFactor: 1,
   logRetentionDays: 14,
   throttlingRateLimit: 50,
   throttlingBurstLimit: 100,
-  apiGatewayLogsRole: false,
+  apiGatewayLogsRole: true,
+  tracing: false,
 };
 
 /** HS256 wants a key at least as long as its 256-bit hash (RFC 7518, 3.2). */
@@ -50,30 +92,69 @@ export const authSecretMinLength = 32;
  * readStackConfig().throttling.rateLimit; // 200
  */
 export function readStackConfig(config = new pulumi.Config(), stack = pulumi.getStack()): StackConfig {
-  const count = (key: string, fallback: number) => config.getNumber(key, { min: 0 }) ?? fallback;
+  const count = (key: string, fallback: number, range: { min?: number; max?: number } = {}) =>
+    config.getNumber(key, { min: 0, ...range }) ?? fallback;
   const protectedByDefault = stack !== "dev";
   const handlers = Object.fromEntries(
     Object.entries(defaultConfig).map(([key, fallback]) => [key, count(key, fallback)]),
   ) as HandlerSettings;
   // Fail `pulumi preview` rather than the first cold start: parse them as the Lambdas will.
-  readConfig({ ...settingsEnvironment(handlers), [configEnv.tableName]: "deploy-time-check" });
+  readConfig({
+    ...settingsEnvironment(handlers),
+    // Known only once the API exists; the handlers' other checks need something there.
+    [configEnv.tableName]: "deploy-time-check",
+    [configEnv.managementEndpoint]: "https://deploy-time-check",
+  });
+  // An SQS event source mapping's MaximumConcurrency is 2..1,000.
+  if (handlers.fanoutMaxConcurrency < 2 || handlers.fanoutMaxConcurrency > 1000) {
+    throw new pulumi.RunError(`${config.name}:fanoutMaxConcurrency must be between 2 and 1000`);
+  }
+  const d = infraDefaults;
   return {
     stage: config.get("stage") ?? stack,
     functions: {
-      memorySize: count("memorySize", infraDefaults.memorySize),
-      timeoutSeconds: count("timeoutSeconds", infraDefaults.timeoutSeconds),
+      routes: {
+        memorySize: count("memorySize", d.memorySize),
+        timeoutSeconds: count("timeoutSeconds", d.timeoutSeconds),
+      },
+      stream: {
+        memorySize: count("streamMemorySize", d.streamMemorySize),
+        timeoutSeconds: count("streamTimeoutSeconds", d.streamTimeoutSeconds),
+      },
+      fanout: {
+        memorySize: count("fanoutMemorySize", d.fanoutMemorySize),
+        // SQS allows a visibility timeout of 12 h at most: 6 x this.
+        timeoutSeconds: count("fanoutTimeoutSeconds", d.fanoutTimeoutSeconds, { max: 900 }),
+      },
+      reservedConcurrency: config.getObject<Record<string, number>>("reservedConcurrency") ?? {},
+      tracing: config.getBoolean("tracing") ?? d.tracing,
     },
-    logRetentionDays: count("logRetentionDays", infraDefaults.logRetentionDays),
+    stream: {
+      // -1 (retry until the record expires) is Lambda's default; roomcast wants a bound.
+      maximumRetryAttempts: count("streamMaximumRetryAttempts", d.streamMaximumRetryAttempts, { max: 10000 }),
+      parallelizationFactor: count("streamParallelizationFactor", d.streamParallelizationFactor, {
+        min: 1,
+        max: 10,
+      }),
+    },
+    fanout: {
+      maxConcurrency: handlers.fanoutMaxConcurrency,
+      maxReceiveCount: count("fanoutMaxReceiveCount", d.fanoutMaxReceiveCount, { min: 1, max: 1000 }),
+    },
+    logRetentionDays: count("logRetentionDays", d.logRetentionDays),
     throttling: {
-      rateLimit: count("throttlingRateLimit", infraDefaults.throttlingRateLimit),
-      burstLimit: count("throttlingBurstLimit", infraDefaults.throttlingBurstLimit),
+      rateLimit: count("throttlingRateLimit", d.throttlingRateLimit),
+      burstLimit: count("throttlingBurstLimit", d.throttlingBurstLimit),
     },
     table: {
       pointInTimeRecovery: config.getBoolean("pointInTimeRecovery") ?? protectedByDefault,
       deletionProtection: config.getBoolean("deletionProtection") ?? protectedByDefault,
     },
-    apiGatewayLogsRole: config.getBoolean("apiGatewayLogsRole") ?? infraDefaults.apiGatewayLogsRole,
+    apiGatewayLogsRole: config.getBoolean("apiGatewayLogsRole") ?? d.apiGatewayLogsRole,
     authSecret: readAuthSecret(config),
+    alarmEmail: config.get("alarmEmail"),
+    domain: readDomain(config),
+    tags: config.getObject<Record<string, string>>("tags") ?? {},
     handlers,
   };
 }
@@ -91,6 +172,15 @@ function readAuthSecret(config: pulumi.Config): pulumi.Output<string> | undefine
         `pulumi config set --secret authSecret "$(openssl rand -base64 32)"`,
     );
   }
+}
+
+/** `domainName` and `certificateArn` go together; `hostedZoneId` is optional. */
+function readDomain(config: pulumi.Config): CustomDomain | undefined {
+  const domainName = config.get("domainName");
+  if (!domainName) return undefined;
+  const certificateArn = config.get("certificateArn");
+  if (!certificateArn) throw new pulumi.RunError(`${config.name}:domainName needs a certificateArn`);
+  return { domainName, certificateArn, hostedZoneId: config.get("hostedZoneId") };
 }
 
 /** The handler settings as the environment variables handlers/config.ts reads. */

@@ -14,6 +14,8 @@ export type ConnectAuthorizerArgs = {
   memorySize: number;
   timeoutSeconds: number;
   logRetentionDays: number;
+  reservedConcurrency?: number;
+  tracing: boolean;
 };
 
 /**
@@ -58,12 +60,14 @@ export class ConnectAuthorizer extends pulumi.ComponentResource {
           // Reads the secret once per cold start.
           callbackFactory: authorizerFactory(),
           // It verifies a signature and nothing else: no table, no execute-api.
-          policy: ownLogGroupPolicy,
+          policy: (logGroupArn) => ownLogGroupPolicy(logGroupArn, args.tracing),
           // The only variable, and still a secret Output: the function's state is encrypted.
           environment: { [authSecretEnv]: args.secret },
           memorySize: args.memorySize,
           timeoutSeconds: args.timeoutSeconds,
           logRetentionDays: args.logRetentionDays,
+          reservedConcurrency: args.reservedConcurrency,
+          tracing: args.tracing,
         },
         asChild,
       );

@@ -13,6 +13,10 @@ export type LambdaFunctionArgs<E, R> = {
   memorySize: number;
   timeoutSeconds: number;
   logRetentionDays: number;
+  /** Concurrent executions kept for (and capped to) this function; unset: the account's shared pool. */
+  reservedConcurrency?: number;
+  /** X-Ray active tracing (the policy must then allow the X-Ray upload). */
+  tracing: boolean;
 };
 
 export type LambdaFunction<E, R> = {
@@ -34,7 +38,7 @@ export type LambdaFunction<E, R> = {
  *   callbackFactory: lambdaFactory(route),
  *   policy: (logGroupArn) => ownLogGroupPolicy(logGroupArn),
  *   environment: { TABLE_NAME: table.name },
- *   memorySize: 256, timeoutSeconds: 29, logRetentionDays: 14,
+ *   memorySize: 256, timeoutSeconds: 29, logRetentionDays: 14, tracing: false,
  * }, { parent: this });
  */
 export function createLambdaFunction<E, R>(
@@ -63,6 +67,8 @@ export function createLambdaFunction<E, R>(
       timeout: args.timeoutSeconds,
       environment: { variables: args.environment },
       loggingConfig: { logFormat: "JSON", logGroup: logGroup.name },
+      reservedConcurrentExecutions: args.reservedConcurrency,
+      tracingConfig: args.tracing ? { mode: "Active" } : undefined,
     },
     { ...opts, dependsOn: [policy] },
   );

@@ -2,6 +2,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { routes } from "../../handlers/routes";
+import { workers } from "../../handlers/workers";
 import { unpackArchive } from "../support/pulumi-archive";
 import {
   connectionId,
@@ -12,6 +13,8 @@ import {
 } from "../support/pulumi-lambda";
 import { runProgram, type MockedResource } from "../support/pulumi-mocks";
 import { freshTable, type FreshTable } from "../support/table";
+import { startStreamMapping, type StreamMapping } from "../../local/stream-mapping";
+import type { DynamoDBBatchResponse } from "aws-lambda";
 
 /**
  * The Lambdas exactly as `pulumi up` would upload them: each CallbackFunction's
@@ -22,11 +25,17 @@ const pkg = JSON.parse(readFileSync(join(__dirname, "../../package.json"), "utf8
   dependencies: Record<string, string>;
   devDependencies: Record<string, string>;
 };
+/** npm marks `dev: true` what only devDependencies need; a devDependency some production package also needs is not. */
+const lock = JSON.parse(readFileSync(join(__dirname, "../../package-lock.json"), "utf8")) as {
+  packages: Record<string, { dev?: boolean }>;
+};
+const devOnly = Object.keys(pkg.devDependencies).filter((name) => lock.packages[`node_modules/${name}`]?.dev);
 
 type Unpacked = { fn: MockedResource; dir: string; entries: string[] };
 const unpacked = new Map<string, Unpacked>();
 let workDir: string;
 let table: FreshTable;
+let stream: StreamMapping | undefined;
 let management: Awaited<ReturnType<typeof startManagementEndpoint>>;
 
 beforeAll(async () => {
@@ -39,10 +48,28 @@ beforeAll(async () => {
     const dir = join(workDir, route.name);
     unpacked.set(route.key, { fn, dir, entries: await unpackArchive(fn.inputs.code, dir) });
   }
+  for (const worker of workers) {
+    const fn = run
+      .ofType("aws:lambda/function:Function")
+      .find((f) => f.inputs.name === `roomcast-dev-${worker.name}`)!;
+    const dir = join(workDir, worker.name);
+    unpacked.set(worker.name, { fn, dir, entries: await unpackArchive(fn.inputs.code, dir) });
+  }
   [table, management] = await Promise.all([freshTable("roomcast-lambda"), startManagementEndpoint()]);
+  // The table's stream feeds the packaged stream worker, as its event source mapping does on AWS.
+  stream = await startStreamMapping({
+    dynamodb: table.client,
+    tableName: table.tableName,
+    pollMs: 50,
+    handler: async (event) => {
+      const { result } = await invoke("stream", event);
+      return result as DynamoDBBatchResponse;
+    },
+  });
 }, 180_000);
 
 afterAll(async () => {
+  await stream?.stop();
   rmSync(workDir, { recursive: true, force: true });
   await Promise.all([table?.drop(), management?.close()]);
 }, 60_000);
@@ -53,30 +80,40 @@ function invoke(routeKey: string, event?: unknown) {
   return runLambda(dir, localLambdaEnv(fn, table, management.url), event);
 }
 
-describe.each(routes.map((route) => route.key))("the %s archive", (routeKey) => {
-  // check 1: `__index.js` plus the production dependencies, never a devDependency.
-  it("holds __index.js and the production dependencies only", () => {
-    const { dir, entries } = unpacked.get(routeKey)!;
-    expect(entries).toContain("__index.js");
-    for (const entry of entries.filter((e) => e !== "__index.js")) expect(entry).toMatch(/^node_modules\//);
-    for (const dependency of Object.keys(pkg.dependencies))
-      expect(existsSync(join(dir, "node_modules", dependency))).toBe(true);
-    for (const dev of [...Object.keys(pkg.devDependencies), "jest", "ts-jest", "typescript", "@pulumi"]) {
-      expect(existsSync(join(dir, "node_modules", dev))).toBe(false);
-    }
-  });
+describe.each([...routes.map((route) => route.key), ...workers.map((worker) => worker.name)])(
+  "the %s archive",
+  (routeKey) => {
+    // check 1: `__index.js` plus the production dependencies, never a devDependency.
+    it("holds __index.js and the production dependencies only", () => {
+      const { dir, entries } = unpacked.get(routeKey)!;
+      expect(entries).toContain("__index.js");
+      for (const entry of entries.filter((e) => e !== "__index.js")) expect(entry).toMatch(/^node_modules\//);
+      for (const dependency of Object.keys(pkg.dependencies))
+        expect(existsSync(join(dir, "node_modules", dependency))).toBe(true);
+      for (const dev of [...devOnly, "jest", "ts-jest", "typescript", "@pulumi"]) {
+        expect(existsSync(join(dir, "node_modules", dev))).toBe(false);
+      }
+    });
 
-  // check 2: it loads in a fresh Node 22 (running the factory: the cold start) from the archive alone.
-  it("loads in a fresh Node 22 with every module from the archive", async () => {
-    const { dir } = unpacked.get(routeKey)!;
-    const loaded = await invoke(routeKey);
-    expect(loaded.error).toBeUndefined();
-    expect(loaded.node).toMatch(/^22\./);
-    expect(loaded.handlerType).toBe("function");
-    expect(loaded.modules.filter((file) => !file.startsWith(`${dir}/`))).toEqual([]);
-    expect(loaded.modules).toContain(join(dir, "node_modules/electrodb/index.js"));
-  });
-});
+    // check 2: it loads in a fresh Node 22 (running the factory: the cold start) from the archive alone.
+    it("loads in a fresh Node 22 with every module from the archive", async () => {
+      const { dir } = unpacked.get(routeKey)!;
+      const loaded = await invoke(routeKey);
+      expect(loaded.error).toBeUndefined();
+      expect(loaded.node).toMatch(/^22\./);
+      expect(loaded.handlerType).toBe("function");
+      expect(loaded.modules.filter((file) => !file.startsWith(`${dir}/`))).toEqual([]);
+      expect(loaded.modules).toContain(join(dir, "node_modules/electrodb/index.js"));
+      // Powertools' Logger and Metrics, built at cold start, from the archive's own copy.
+      expect(loaded.modules).toContain(
+        join(dir, "node_modules/@aws-lambda-powertools/logger/lib/cjs/index.js"),
+      );
+      expect(loaded.modules).toContain(
+        join(dir, "node_modules/@aws-lambda-powertools/metrics/lib/cjs/index.js"),
+      );
+    });
+  },
+);
 
 describe("the serialized handlers, invoked", () => {
   const alice = connectionId();
@@ -101,18 +138,19 @@ describe("the serialized handlers, invoked", () => {
     );
   });
 
-  // check 4: a second connection's join is pushed to the first through the Management API.
-  it("$connect of a second user pushes a presence frame to the first", async () => {
+  // check 4: a second connection's join reaches the first through the packaged stream worker.
+  it("$connect of a second user: the stream worker pushes a presence frame to the first", async () => {
     const { result } = await invoke("$connect", websocketEvent("$connect", bob, { query: { name: "bob" } }));
     expect(result).toEqual({ statusCode: 200 });
+    await stream!.idle();
     expect(management.posts).toContainEqual({
       connectionId: alice,
       frame: { type: "presence", room: "lobby", event: "join", name: "bob" },
     });
   });
 
-  // check 5: the tutorial's frame: acknowledged, stored, delivered to the other member.
-  it("sendmessage acks, stores the message and delivers it to the room", async () => {
+  // check 5: the tutorial's frame: acknowledged once stored, then delivered by the stream worker.
+  it("sendmessage acks, stores the message, and the stream worker delivers it to the room", async () => {
     const body = JSON.stringify({ action: "sendmessage", message: "hello" });
     const { result } = await invoke("sendmessage", websocketEvent("sendmessage", alice, { body }));
     expect(result!.statusCode).toBe(200);
@@ -127,6 +165,7 @@ describe("the serialized handlers, invoked", () => {
     expect(stored.data).toEqual([
       expect.objectContaining({ id: ack.id, text: "hello", from: "alice", room: "lobby" }),
     ]);
+    await stream!.idle();
     expect(management.posts).toContainEqual({
       connectionId: bob,
       frame: { type: "message", room: "lobby", id: ack.id, from: "alice", text: "hello", sentAt: ack.sentAt },
@@ -164,7 +203,9 @@ describe("the serialized handlers, invoked", () => {
       type: "members",
       room: "lobby",
       members: expect.arrayContaining([{ name: "alice" }, { name: "bob" }]),
+      next: null,
     });
+    await stream!.idle();
     expect(await send("listrooms")).toEqual({
       type: "rooms",
       rooms: expect.arrayContaining([

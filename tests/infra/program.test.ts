@@ -1,5 +1,7 @@
 import { configEnv, defaultConfig } from "../../handlers/config";
+import { metricsStackEnv } from "../../handlers/metrics";
 import { routes } from "../../handlers/routes";
+import type { FunctionPermissions } from "../../infra/policies";
 import { keyAttributes, tableDefinition } from "../../model/table";
 import { account, region, runProgram, type ProgramRun } from "../support/pulumi-mocks";
 
@@ -113,13 +115,20 @@ describe("Lambda functions", () => {
         loggingConfig: { logFormat: "JSON", logGroup: `/aws/lambda/${fn.inputs.name}` },
       });
       expect(run.ofType(T.logGroup).map((g) => g.inputs.name)).toContain(fn.inputs.loggingConfig.logGroup);
+      // Off by default: no X-Ray, the account's shared concurrency pool.
+      expect(fn.inputs.tracingConfig).toBeUndefined();
+      expect(fn.inputs.reservedConcurrentExecutions).toBeUndefined();
     }
   });
 
-  // check 6: the table name and every handler setting, under the names handlers/config.ts reads.
-  it("get TABLE_NAME and every handler setting in their environment", () => {
+  // check 6: the variables handlers/config.ts reads, the same for every function.
+  it("get TABLE_NAME, the stage's own management endpoint, the queue and every handler setting", () => {
     const expected = {
       [configEnv.tableName]: table().state.name,
+      // The stage's execute-api endpoint, never one derived from a request (issue 13.7).
+      [configEnv.managementEndpoint]: `https://${api().id}.execute-api.${region}.amazonaws.com/dev`,
+      [configEnv.fanoutQueueUrl]: `https://sqs.${region}.amazonaws.com/${account}/roomcast-dev-fanout.fifo`,
+      [metricsStackEnv]: "dev",
       ...Object.fromEntries(
         Object.entries(defaultConfig).map(([key, value]) => [
           configEnv[key as keyof typeof defaultConfig],
@@ -133,25 +142,39 @@ describe("Lambda functions", () => {
 
 describe("IAM", () => {
   const tableArn = () => table().state.arn;
-  const expectedStatements = (logGroupArn: string) => [
-    {
-      Sid: "ChatTable",
-      Effect: "Allow",
-      Action: [
-        "dynamodb:GetItem",
-        "dynamodb:Query",
-        "dynamodb:PutItem",
-        "dynamodb:UpdateItem",
-        "dynamodb:DeleteItem",
-      ],
-      Resource: [tableArn(), `${tableArn()}/index/gsi1`],
-    },
-    {
-      Sid: "PostToConnections",
-      Effect: "Allow",
-      Action: ["execute-api:ManageConnections"],
-      Resource: `arn:aws:execute-api:${region}:${account}:${api().id}/dev/POST/@connections/*`,
-    },
+  /** The statements a route's declared permissions should become, and nothing more. */
+  const expectedStatements = (permissions: FunctionPermissions, logGroupArn: string) => [
+    ...(permissions.table.length > 0
+      ? [
+          {
+            Sid: "ChatTable",
+            Effect: "Allow",
+            Action: permissions.table.map((action) => `dynamodb:${action}`),
+            // model/table.ts has no index: no `/index/...` resource.
+            Resource: [tableArn()],
+          },
+        ]
+      : []),
+    ...(permissions.post
+      ? [
+          {
+            Sid: "PostToConnections",
+            Effect: "Allow",
+            Action: ["execute-api:ManageConnections"],
+            Resource: `arn:aws:execute-api:${region}:${account}:${api().id}/dev/POST/@connections/*`,
+          },
+        ]
+      : []),
+    ...(permissions.queue
+      ? [
+          {
+            Sid: "SendFanoutJobs",
+            Effect: "Allow",
+            Action: ["sqs:SendMessage"],
+            Resource: `arn:aws:sqs:${region}:${account}:roomcast-dev-fanout.fifo`,
+          },
+        ]
+      : []),
     {
       Sid: "OwnLogGroup",
       Effect: "Allow",
@@ -159,10 +182,11 @@ describe("IAM", () => {
       Resource: `${logGroupArn}:*`,
     },
   ];
+  const declared = (key: string) =>
+    (routes.find((r) => r.key === key) as unknown as { permissions: FunctionPermissions }).permissions;
 
-  // check 7: a role per function, assumable by Lambda only, with exactly the least-privilege statements.
-  it("gives each function its own role with exactly the actions the handlers use", () => {
-    expect(run.ofType(T.role)).toHaveLength(routes.length);
+  // check 7: a role per function, assumable by Lambda only, with exactly the statements its route declares.
+  it("gives each route function its own role with exactly the permissions its handler declares", () => {
     for (const route of routes) {
       const { fn, role, policies } = wiring(route.key);
       expect(JSON.parse(role.inputs.assumeRolePolicy).Statement).toEqual([
@@ -173,14 +197,37 @@ describe("IAM", () => {
         .ofType(T.logGroup)
         .find((g) => g.inputs.name === fn.inputs.loggingConfig.logGroup)!;
       expect(JSON.parse(policies[0].inputs.policy).Statement).toEqual(
-        expectedStatements(ownLogGroup.state.arn),
+        expectedStatements(declared(route.key), ownLogGroup.state.arn),
       );
+    }
+    const lambdaRoles = run
+      .ofType(T.role)
+      .filter(
+        (r) =>
+          JSON.parse(r.inputs.assumeRolePolicy).Statement[0].Principal.Service === "lambda.amazonaws.com",
+      );
+    expect(lambdaRoles).toHaveLength(routes.length + 2);
+  });
+
+  // check 8: the read-only routes may neither write the table nor post to anyone.
+  it("lets history, members, listrooms and $default neither write nor post", () => {
+    const writes = ["PutItem", "UpdateItem", "DeleteItem", "BatchWriteItem"].map((a) => `dynamodb:${a}`);
+    for (const key of ["history", "members", "listrooms", "$default"]) {
+      const statements = JSON.parse(wiring(key).policies[0].inputs.policy).Statement;
+      const actions = statements.flatMap((s: { Action: string[] }) => s.Action);
+      expect(actions.filter((action: string) => writes.includes(action))).toEqual([]);
+      expect(actions).not.toContain("execute-api:ManageConnections");
+      expect(actions).not.toContain("sqs:SendMessage");
     }
   });
 
-  // check 8: nothing broad: no `*` resource or action, no managed policy attached.
+  // check 9: nothing broad: no `*` resource (but the account-wide API Gateway logs role's own log groups), no managed policy.
   it("grants no `*` resource, no wildcard action and attaches no managed policy", () => {
-    const statements = run.ofType(T.rolePolicy).flatMap((p) => JSON.parse(p.inputs.policy).Statement);
+    const logsRole = run.named(T.role, "roomcast-apigateway-logs");
+    const statements = run
+      .ofType(T.rolePolicy)
+      .filter((p) => p.inputs.role !== logsRole.id)
+      .flatMap((p) => JSON.parse(p.inputs.policy).Statement);
     for (const statement of statements) {
       for (const resource of [statement.Resource].flat())
         expect(resource).toMatch(/^arn:aws:[a-z-]+:us-east-1:123456789012:[^*]/);
@@ -190,15 +237,25 @@ describe("IAM", () => {
     for (const role of run.ofType(T.role)) expect(role.inputs.managedPolicyArns).toBeUndefined();
   });
 
-  // check 9: API Gateway's account-wide logging role is left alone unless a stack opts in.
-  it("leaves API Gateway's account settings alone by default", () => {
-    expect(run.ofType("aws:apigateway/account:Account")).toEqual([]);
+  // check 10: a fresh account's first `pulumi up` works: API Gateway's logs role is set by default, kept on destroy.
+  it("sets API Gateway's account-wide logs role by default, scoped to this account and region", () => {
+    const [accountSettings] = run.ofType("aws:apigateway/account:Account");
+    const role = run.named(T.role, "roomcast-apigateway-logs");
+    const policy = run.named(T.rolePolicy, "roomcast-apigateway-logs");
+    expect(accountSettings.inputs.cloudwatchRoleArn).toBe(role.state.arn);
+    expect(JSON.parse(role.inputs.assumeRolePolicy).Statement[0].Principal).toEqual({
+      Service: "apigateway.amazonaws.com",
+    });
+    expect(policy.inputs.role).toBe(role.id);
+    const [statement] = JSON.parse(policy.inputs.policy).Statement;
+    expect(statement.Resource).toBe(`arn:aws:logs:${region}:${account}:*`);
+    expect(statement.Action).toContain("logs:PutLogEvents");
   });
 });
 
 describe("DynamoDB table", () => {
-  // check 10: keys, index and TTL come from model/table.ts.
-  it("has the keys, indexes and TTL of tableDefinition, on demand", () => {
+  // check 11: keys, indexes (none), TTL and stream come from model/table.ts.
+  it("has the keys, TTL and stream of tableDefinition, on demand, and no index", () => {
     const def = tableDefinition;
     expect(table().inputs).toMatchObject({
       billingMode: "PAY_PER_REQUEST",
@@ -207,19 +264,14 @@ describe("DynamoDB table", () => {
       ttl: { attributeName: def.ttlAttribute, enabled: true },
     });
     expect(table().inputs.attributes).toEqual(keyAttributes().map((name) => ({ name, type: "S" })));
-    expect(table().inputs.globalSecondaryIndexes).toEqual(
-      def.globalIndexes.map((index) => ({
-        name: index.name,
-        keySchemas: [
-          { attributeName: index.partitionKey, keyType: "HASH" },
-          { attributeName: index.sortKey, keyType: "RANGE" },
-        ],
-        projectionType: "ALL",
-      })),
-    );
+    expect(def.globalIndexes).toEqual([]);
+    expect(table().inputs.globalSecondaryIndexes ?? []).toEqual([]);
+    // The outbox the stream worker reads.
+    expect(table().inputs).toMatchObject({ streamEnabled: true, streamViewType: "NEW_AND_OLD_IMAGES" });
+    expect(def.stream.viewType).toBe("NEW_AND_OLD_IMAGES");
   });
 
-  // check 11: dev is throwaway: no point-in-time recovery, no deletion protection.
+  // check 12: dev is throwaway: no point-in-time recovery, no deletion protection.
   it("has no point-in-time recovery or deletion protection on the dev stack", () => {
     expect(table().inputs.pointInTimeRecovery).toEqual({ enabled: false });
     expect(table().inputs.deletionProtectionEnabled).toBe(false);
@@ -227,7 +279,7 @@ describe("DynamoDB table", () => {
 });
 
 describe("stage and logs", () => {
-  // check 12: the stage is named after the stack, deploys itself, throttles and logs access as JSON.
+  // check 13: the stage is named after the stack, deploys itself, throttles and logs access as JSON.
   it("is an auto-deployed stage named after the stack with default throttling and JSON access logs", () => {
     const [stage] = run.ofType(T.stage);
     const accessLog = run
@@ -248,17 +300,17 @@ describe("stage and logs", () => {
     });
   });
 
-  // check 13: every log group (functions and access log) keeps 14 days by default.
+  // check 14: every log group (routes, workers and access log) keeps 14 days by default.
   it("keeps every log group for the default 14 days", () => {
     const groups = run.ofType(T.logGroup);
-    expect(groups).toHaveLength(routes.length + 1);
+    expect(groups).toHaveLength(routes.length + 2 + 1);
     for (const group of groups) expect(group.inputs.retentionInDays).toBe(14);
   });
 });
 
 describe("stack outputs", () => {
-  // check 14: what a user pastes into wscat, and what the Management API is reached at.
-  it("are the wss:// URL, a wscat command, the table name and the management endpoint", () => {
+  // check 15: what a user pastes into wscat, where the Management API is reached, and the dashboard.
+  it("are the wss:// URL, a wscat command, the table name, the management endpoint and the dashboard", () => {
     const apiId = api().id;
     expect(apiId).toMatch(/^[a-z0-9]{10}$/);
     expect(run.outputs).toEqual({
@@ -266,12 +318,13 @@ describe("stack outputs", () => {
       wscat: `wscat -c wss://${apiId}.execute-api.${region}.amazonaws.com/dev`,
       tableName: table().state.name,
       managementEndpoint: `https://${apiId}.execute-api.${region}.amazonaws.com/dev`,
+      dashboardUrl: `https://${region}.console.aws.amazon.com/cloudwatch/home?region=${region}#dashboards/dashboard/roomcast-dev`,
     });
   });
 });
 
 describe("authentication", () => {
-  // check 15: without an authSecret, connections are anonymous: no authorizer and nothing behind one.
+  // check 16: without an authSecret, connections are anonymous: no authorizer and nothing behind one.
   it("has no authorizer and leaves $connect open on a stack without authSecret", () => {
     expect(run.ofType("aws:apigatewayv2/authorizer:Authorizer")).toEqual([]);
     expect(run.ofType(T.fn).map((f) => f.inputs.name)).not.toContain("roomcast-dev-authorizer");

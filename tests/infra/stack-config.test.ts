@@ -15,9 +15,20 @@ const prodConfig = {
   throttlingRateLimit: "200",
   throttlingBurstLimit: "400",
   pointInTimeRecovery: "false",
-  apiGatewayLogsRole: "true",
+  // The account's logs role is managed elsewhere.
+  apiGatewayLogsRole: "false",
   maxMessageLength: "1000",
   fanoutConcurrency: "8",
+  streamMemorySize: "512",
+  fanoutMemorySize: "2048",
+  fanoutTimeoutSeconds: "120",
+  fanoutMaxConcurrency: "40",
+  fanoutMaxReceiveCount: "3",
+  streamMaximumRetryAttempts: "4",
+  streamParallelizationFactor: "2",
+  // A custom domain whose DNS lives outside Route 53.
+  domainName: "chat.example.org",
+  certificateArn: "arn:aws:acm:us-east-1:123456789012:certificate/5d1c7e0a-93b2-4f7e-a1c6-7b2e9d4f0a18",
 };
 
 let run: ProgramRun;
@@ -36,10 +47,14 @@ it("throttles the stage and keeps every log group as configured", () => {
   expect(groups.map((g) => g.inputs.retentionInDays)).toEqual(groups.map(() => 90));
 });
 
-// check 2: function size and the overridden handler settings reach every Lambda.
+// check 2: function sizes and the overridden handler settings reach every Lambda.
 it("sizes the functions and overrides handler settings from config", () => {
+  const sizes: Record<string, object> = {
+    "roomcast-prod-stream": { memorySize: 512, timeout: 60 },
+    "roomcast-prod-fanout": { memorySize: 2048, timeout: 120 },
+  };
   for (const fn of run.ofType("aws:lambda/function:Function")) {
-    expect(fn.inputs).toMatchObject({ memorySize: 512, timeout: 10 });
+    expect(fn.inputs).toMatchObject(sizes[fn.inputs.name] ?? { memorySize: 512, timeout: 10 });
     expect(fn.inputs.environment.variables).toMatchObject({
       MAX_MESSAGE_LENGTH: "1000",
       FANOUT_CONCURRENCY: "8",
@@ -48,17 +63,18 @@ it("sizes the functions and overrides handler settings from config", () => {
   }
 });
 
-// check 3: the configured stage scopes posting to connections, and the URL.
-it("scopes ManageConnections and the URL to the configured stage", () => {
+// check 3: the configured stage scopes posting to connections and the management endpoint.
+it("scopes ManageConnections and the management endpoint to the configured stage", () => {
   const resources = run
     .ofType("aws:iam/rolePolicy:RolePolicy")
     .flatMap((p) => JSON.parse(p.inputs.policy).Statement)
     .filter((s) => s.Sid === "PostToConnections")
     .map((s) => s.Resource);
-  expect(resources).toEqual(
-    routes.map(() => `arn:aws:execute-api:${region}:${account}:${apiId()}/v1/POST/@connections/*`),
-  );
-  expect(run.outputs.url).toBe(`wss://${apiId()}.execute-api.${region}.amazonaws.com/v1`);
+  expect(resources.length).toBeGreaterThan(0);
+  for (const resource of resources)
+    expect(resource).toBe(`arn:aws:execute-api:${region}:${account}:${apiId()}/v1/POST/@connections/*`);
+  expect(run.outputs.managementEndpoint).toBe(`https://${apiId()}.execute-api.${region}.amazonaws.com/v1`);
+  expect(routes.length).toBeGreaterThan(0);
 });
 
 // check 4: outside dev the table is protected by default; an explicit setting wins.
@@ -68,22 +84,37 @@ it("protects the prod table from deletion by default and honours an explicit PIT
   expect(table.inputs.pointInTimeRecovery).toEqual({ enabled: false });
 });
 
-// check 5: opting in sets API Gateway's logging role, scoped to this account and region, kept on destroy.
-it("sets API Gateway's account logging role when asked, without a `*` resource", () => {
-  const [accountSettings] = run.ofType("aws:apigateway/account:Account");
-  const role = run.named("aws:iam/role:Role", "roomcast-apigateway-logs");
-  const policy = run.named("aws:iam/rolePolicy:RolePolicy", "roomcast-apigateway-logs");
-  expect(accountSettings.inputs.cloudwatchRoleArn).toBe(role.state.arn);
-  expect(JSON.parse(role.inputs.assumeRolePolicy).Statement[0].Principal).toEqual({
-    Service: "apigateway.amazonaws.com",
-  });
-  expect(policy.inputs.role).toBe(role.id);
-  const [statement] = JSON.parse(policy.inputs.policy).Statement;
-  expect(statement.Resource).toBe(`arn:aws:logs:${region}:${account}:*`);
-  expect(statement.Action).toContain("logs:PutLogEvents");
+// check 5: opting out leaves API Gateway's account settings alone.
+it("leaves API Gateway's account-wide logs role alone when apiGatewayLogsRole is false", () => {
+  expect(run.ofType("aws:apigateway/account:Account")).toEqual([]);
+  expect(run.ofType("aws:iam/role:Role").map((r) => r.name)).not.toContain("roomcast-apigateway-logs");
 });
 
-// check 6: with nothing set, only the `dev` stack goes without PITR and deletion protection.
+// check 6: the fan-out tier follows its settings.
+it("sizes the queue and both mappings from config", () => {
+  const [jobs] = run
+    .ofType("aws:sqs/queue:Queue")
+    .filter((q) => q.inputs.name === "roomcast-prod-fanout.fifo");
+  expect(jobs.inputs.visibilityTimeoutSeconds).toBe(6 * 120);
+  expect(JSON.parse(jobs.inputs.redrivePolicy).maxReceiveCount).toBe(3);
+  const mappings = run.ofType("aws:lambda/eventSourceMapping:EventSourceMapping").map((m) => m.inputs);
+  expect(mappings).toContainEqual(
+    expect.objectContaining({ maximumRetryAttempts: 4, parallelizationFactor: 2 }),
+  );
+  expect(mappings).toContainEqual(expect.objectContaining({ scalingConfig: { maximumConcurrency: 40 } }));
+});
+
+// check 7: a custom domain without a hosted zone: domain name and mapping, no DNS record; the URL follows.
+it("creates the custom domain without a DNS record when no hosted zone is given", () => {
+  expect(run.ofType("aws:apigatewayv2/domainName:DomainName").map((d) => d.inputs.domainName)).toEqual([
+    "chat.example.org",
+  ]);
+  expect(run.ofType("aws:apigatewayv2/apiMapping:ApiMapping")).toHaveLength(1);
+  expect(run.ofType("aws:route53/record:Record")).toEqual([]);
+  expect(run.outputs.url).toBe("wss://chat.example.org");
+});
+
+// check 8: with nothing set, only the `dev` stack goes without PITR and deletion protection.
 it("protects every table but dev's by default", () => {
   pulumi.runtime.setAllConfig({});
   const defaults = (stack: string) => readStackConfig(new pulumi.Config("roomcast"), stack).table;
@@ -91,7 +122,20 @@ it("protects every table but dev's by default", () => {
   expect(defaults("staging")).toEqual({ pointInTimeRecovery: true, deletionProtection: true });
 });
 
-// check 7: a malformed handler setting fails the deployment, not the first cold start.
+// check 9: settings AWS would refuse fail `pulumi preview`: a fan-out concurrency under 2, a domain without certificate.
+it("rejects a fanoutMaxConcurrency outside 2..1000 and a domainName without certificateArn", () => {
+  pulumi.runtime.setAllConfig({ "roomcast:fanoutMaxConcurrency": "1" });
+  expect(() => readStackConfig(new pulumi.Config("roomcast"), "prod")).toThrow(
+    "roomcast:fanoutMaxConcurrency must be between 2 and 1000",
+  );
+  pulumi.runtime.setAllConfig({ "roomcast:domainName": "chat.example.org" });
+  expect(() => readStackConfig(new pulumi.Config("roomcast"), "prod")).toThrow(
+    "roomcast:domainName needs a certificateArn",
+  );
+  pulumi.runtime.setAllConfig({});
+});
+
+// check 10: a malformed handler setting fails the deployment, not the first cold start.
 it("rejects a handler setting the Lambdas could not parse", () => {
   pulumi.runtime.setAllConfig({ "roomcast:historyPageMax": "2.5" });
   expect(() => readStackConfig(new pulumi.Config("roomcast"), "prod")).toThrow(
@@ -99,7 +143,7 @@ it("rejects a handler setting the Lambdas could not parse", () => {
   );
 });
 
-// check 8: Pulumi.dev.yaml lists every setting, each at the default the code would use anyway.
+// check 11: Pulumi.dev.yaml lists every setting, each at the default the code would use anyway.
 it("Pulumi.dev.yaml sets every setting, each at its dev default", () => {
   const yaml = readFileSync(join(__dirname, "../../Pulumi.dev.yaml"), "utf8");
   const settings = Object.fromEntries(
@@ -108,14 +152,14 @@ it("Pulumi.dev.yaml sets every setting, each at its dev default", () => {
       value,
     ]),
   );
-  const expectedKeys = [
+  const expectedKeys = new Set([
     ...Object.keys(defaultConfig),
     ...Object.keys(infraDefaults),
     "stage",
     "pointInTimeRecovery",
     "deletionProtection",
-  ];
-  expect(Object.keys(settings).sort()).toEqual(expectedKeys.map((key) => `roomcast:${key}`).sort());
+  ]);
+  expect(Object.keys(settings).sort()).toEqual([...expectedKeys].map((key) => `roomcast:${key}`).sort());
   pulumi.runtime.setAllConfig(settings);
   const fromFile = readStackConfig(new pulumi.Config("roomcast"), "dev");
   pulumi.runtime.setAllConfig({});
