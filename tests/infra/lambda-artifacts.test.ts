@@ -63,7 +63,7 @@ beforeAll(async () => {
     pollMs: 50,
     handler: async (event) => {
       const { result } = await invoke("stream", event);
-      return result as DynamoDBBatchResponse;
+      return result as unknown as DynamoDBBatchResponse;
     },
   });
 }, 180_000);
