@@ -310,8 +310,22 @@ function append(roomName, node) {
   if (follow) scrollToEnd();
 }
 
-function messageItem({ from, text, sentAt }, own = false) {
+/**
+ * Puts a message where its id sorts (ids are ULIDs: they sort by time). Delivery is at
+ * least once and not always in page order: a push can be older than the newest shown (a
+ * retried fan-out, a message stored just before a join), and history arrives later still.
+ */
+function place(room, roomName, item) {
+  const later = [...room.log.querySelectorAll(".message[data-id]")].find(
+    (m) => m.dataset.id > item.dataset.id,
+  );
+  if (later) later.before(item);
+  else append(roomName, item);
+}
+
+function messageItem({ id, from, text, sentAt }, own = false) {
   const item = el("li", own ? "message own" : "message");
+  if (id) item.dataset.id = id;
   const meta = el("div", "meta");
   meta.append(el("span", "from", from));
   const time = el("time", "time", formatTime(sentAt));
@@ -361,8 +375,9 @@ const handlers = {
 
   message(message) {
     const room = state.rooms.get(message.room);
-    if (!room || !remember(room, message.id)) return;
-    append(message.room, messageItem(message));
+    if (!room) return;
+    if (!remember(room, message.id)) return;
+    place(room, message.room, messageItem(message));
     if (message.room !== state.active) {
       room.unread += 1;
       renderRoomList();
@@ -382,6 +397,7 @@ const handlers = {
     if (!pending || pending.clientId !== clientId) return;
     const room = state.rooms.get(pending.room);
     if (room) remember(room, id);
+    pending.element.dataset.id = id;
     pending.element.classList.remove("pending", "resending");
     const time = pending.element.querySelector("time");
     time.dateTime = sentAt;
@@ -398,7 +414,7 @@ const handlers = {
     const older = messages.filter((m) => remember(room, m.id)).map((m) => messageItem(m));
     // Keep the reader's place: the log grows above what they are looking at.
     const fromEnd = ui.logs.scrollHeight - ui.logs.scrollTop;
-    room.log.prepend(...older);
+    for (const item of older) place(room, name, item);
     if (name === state.active) ui.logs.scrollTop = ui.logs.scrollHeight - fromEnd;
     updateRoomHeader();
   },

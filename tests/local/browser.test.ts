@@ -335,4 +335,32 @@ describe("web client and the frames AWS sends", () => {
     await ivan.context().close();
     await jane.context().close();
   });
+
+  it("puts a message that arrives late (a retried fan-out) where its id sorts", async () => {
+    // The first message is held back until the second has been shown, as after a retried fan-out.
+    let held: ((message: string | Buffer) => void) | undefined;
+    const kim = await openChat("kim", "late", (ws) => {
+      const server = ws.connectToServer();
+      let first: string | Buffer | undefined;
+      server.onMessage((message) => {
+        const frame = parse(message);
+        if (frame.type === "message" && frame.text === "first" && !first) {
+          first = message;
+          held = () => ws.send(first!);
+          return;
+        }
+        ws.send(message);
+      });
+    });
+    const lee = await openChat("lee", "late");
+    await say(lee, "first");
+    await say(lee, "second");
+    await delivered(kim, "late", "second").waitFor();
+    expect(held).toBeDefined();
+    held!("");
+    await delivered(kim, "late", "first").waitFor();
+    expect(await log(kim, "late").locator(".message .text").allTextContents()).toEqual(["first", "second"]);
+    await kim.context().close();
+    await lee.context().close();
+  });
 });
