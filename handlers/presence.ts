@@ -26,8 +26,16 @@ export async function announcePresence(
     }
     try {
       const members = await deps.store.membersOf(room);
-      for (const e of roomEvents) {
-        const recipients = members.map((m) => m.connectionId).filter((id) => id !== e.connectionId);
+      for (const [index, e] of roomEvents.entries()) {
+        // Who joined later in this batch did not see this event happen: they are not told.
+        const laterJoiners = new Set(
+          roomEvents
+            .slice(index + 1)
+            .flatMap((later) => (later.event === "join" ? [later.connectionId] : [])),
+        );
+        const recipients = members
+          .map((m) => m.connectionId)
+          .filter((id) => id !== e.connectionId && !laterJoiners.has(id));
         await deliver(deps, room, recipients, JSON.stringify(frames.presence(room, e.event, e.name)));
       }
     } catch (error) {

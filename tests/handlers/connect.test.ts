@@ -85,6 +85,20 @@ describe("$connect", () => {
     expect(chat.api.posts).toHaveLength(2);
   });
 
+  test("a newcomer is not told of a join that happened before its own", async () => {
+    const first = wsClient();
+    const second = wsClient();
+    // Back to back: the stream worker usually sees both joins in one batch.
+    await chat.run(first.connectEvent({ name: "first", room: "order" }));
+    await chat.run(second.connectEvent({ name: "second", room: "order" }));
+    await chat.settle();
+
+    expect(chat.api.framesTo(first.connectionId)).toEqual([
+      { type: "presence", room: "order", event: "join", name: "second" },
+    ]);
+    expect(chat.api.framesTo(second.connectionId)).toEqual([]);
+  });
+
   test("connection ids are case-sensitive", async () => {
     const upper = await chat.connect({ name: "upper", room: "casing" }, { connectionId: "AbCdEfGhIjKlMnO=" });
     const lower = await chat.connect({ name: "lower", room: "casing" }, { connectionId: "abcdefghijklmno=" });
