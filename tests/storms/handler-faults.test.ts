@@ -15,9 +15,9 @@ let storm: StormStack;
 
 beforeAll(async () => {
   storm = await startStormStack({ overrideDeps: injectFaults });
-});
+}, 60_000);
 
-afterAll(() => storm?.stop());
+afterAll(() => storm?.stop(), 60_000);
 
 it("a fault before the store rejects the message; after it, the stored message reaches everyone at least once", async () => {
   const { stack, table } = storm;

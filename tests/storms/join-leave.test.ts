@@ -24,9 +24,9 @@ let storm: StormStack;
 
 beforeAll(async () => {
   storm = await startStormStack();
-});
+}, 60_000);
 
-afterAll(() => storm?.stop());
+afterAll(() => storm?.stop(), 60_000);
 
 it("loses no stored message and delivers none twice while 300 clients join, leave and vanish", async () => {
   const { stack, table } = storm;

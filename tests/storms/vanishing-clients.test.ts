@@ -29,9 +29,9 @@ beforeAll(async () => {
   );
   [sender] = steady;
   for (const client of steady) await client.join(otherRoom);
-});
+}, 60_000);
 
-afterAll(() => storm?.stop());
+afterAll(() => storm?.stop(), 60_000);
 
 const namesIn = async (name: string) => (await storm.table.store.membersOf(name)).map((m) => m.name).sort();
 const steadyNames = () => steady.map((c) => c.name).sort();
@@ -92,7 +92,7 @@ it("cleans up clients that dropped their TCP connection, while messages flow, lo
   expect(problems(report)).toEqual(noProblems);
   expect(report.acked).toBe(report.sent);
   expect(report.stored).toBe(report.acked);
-});
+}, 90_000);
 
 it("removes records of connections gone without a $disconnect at the first broadcast (410), and delivers to the rest", async () => {
   const { table } = storm;
@@ -147,4 +147,4 @@ it("removes records of connections gone without a $disconnect at the first broad
   expect(problems(report)).toEqual(noProblems);
   expect(report.acked).toBe(report.sent);
   expect(report.stored).toBe(report.acked);
-});
+}, 90_000);
