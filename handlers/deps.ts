@@ -28,6 +28,8 @@ export type Deps = {
 export function createDeps(env: NodeJS.ProcessEnv = process.env, overrides: Partial<Deps> = {}): Deps {
   const config = readConfig(env);
   const log = overrides.log ?? createLogger({ service: "roomcast" });
+  // Built before the transport, which counts throttled posts into it.
+  const metrics = overrides.metrics ?? createMetrics({ namespace: "roomcast", service: "roomcast" });
   // A local endpoint means DynamoDB Local and the local gateway: use the fixed local keys.
   const local = config.dynamodbEndpoint ? localAws : undefined;
   const doc = createDocumentClient(createDynamoClient(config.dynamodbEndpoint));
@@ -44,6 +46,7 @@ export function createDeps(env: NodeJS.ProcessEnv = process.env, overrides: Part
     timeoutMs: config.postTimeoutMs,
     maxSockets: config.fanoutConcurrency,
     onFailure: (recipient, error) => log.warn("post failed", { recipient, error }),
+    onThrottled: () => metrics.count("ThrottledPosts"),
   });
   return {
     config,
@@ -62,7 +65,7 @@ export function createDeps(env: NodeJS.ProcessEnv = process.env, overrides: Part
           url: config.fanoutQueueUrl,
         }
       : undefined,
-    metrics: createMetrics({ namespace: "roomcast", service: "roomcast" }),
+    metrics,
     ...overrides,
   };
 }

@@ -31,6 +31,8 @@ export type TransportOptions = {
   maxSockets: number;
   /** Told of every post that ends "failed", with the last error. */
   onFailure?: (connectionId: string, error: unknown) => void;
+  /** Told of every attempt answered 429 or LimitExceededException, even if a retry then delivers (ThrottledPosts). */
+  onThrottled?: (connectionId: string) => void;
   /** Full-jitter exponential backoff: before retry n, a random wait below min(capMs, baseMs × 2^(n-1)). */
   backoff?: { baseMs: number; capMs: number };
 };
@@ -71,6 +73,9 @@ const errorTypeOf = (res: IncomingMessage) => {
   const header = res.headers["x-amzn-errortype"];
   return typeof header === "string" ? header.split(":")[0] : undefined;
 };
+
+const throttled = (attempt: Attempt) =>
+  "status" in attempt && (attempt.status === 429 || attempt.errorType === "LimitExceededException");
 
 const worthRetrying = (attempt: Attempt) =>
   "error" in attempt ||
@@ -127,6 +132,7 @@ export function createTransport(options: TransportOptions): Transport {
     return new Promise((resolve) => {
       let settled = false;
       // Declared before `settle` uses it: Pulumi's closure serializer refuses a later `const`.
+      // eslint-disable-next-line prefer-const -- assigned once below, after the request exists
       let timer: NodeJS.Timeout | undefined;
       const settle = (result: Attempt) => {
         if (settled) return;
@@ -199,6 +205,14 @@ export function createTransport(options: TransportOptions): Transport {
     return "failed";
   }
 
+  function reportThrottled(connectionId: string) {
+    try {
+      options.onThrottled?.(connectionId);
+    } catch {
+      // Nor a metrics hook.
+    }
+  }
+
   return {
     async post(connectionId, data) {
       try {
@@ -207,6 +221,7 @@ export function createTransport(options: TransportOptions): Transport {
           const result = await attempt(path, data);
           if ("status" in result && result.status >= 200 && result.status < 300) return "delivered";
           if ("status" in result && result.status === 410) return "gone";
+          if (throttled(result)) reportThrottled(connectionId);
           if (!worthRetrying(result) || n >= maxAttempts) {
             return reportFailure(connectionId, failure(connectionId, result, n));
           }

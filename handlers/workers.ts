@@ -6,13 +6,3 @@ export const workers = [streamWorker, fanoutWorker] as const;
 
 export { fanoutWorker, streamWorker };
 export type { Worker } from "./worker";
-
-// SCRATCH STUB (infra helper's copy only).
-Object.assign(streamWorker, {
-  permissions: {
-    table: ["GetItem", "Query", "PutItem", "UpdateItem", "DeleteItem", "BatchWriteItem"],
-    post: true,
-    queue: true,
-  },
-});
-Object.assign(fanoutWorker, { permissions: { table: ["Query", "DeleteItem", "UpdateItem"], post: true } });

@@ -71,9 +71,16 @@ export async function createEventPipeline(options: EventPipelineOptions): Promis
         pollMs: options.streamPollMs,
         handler: (event) => {
           const { deps, stream: worker } = app();
-          return worker.handle(event, deps);
+          return flushing(deps, () => worker.handle(event, deps));
         },
         onFailure: { client: sqs, queueUrl: queues.streamDeadLetter.url },
+        // On AWS the mapping sends these and the alarm watches the queue; here our code does, so it also counts them.
+        onDeadLetter: (records) => {
+          const { deps } = app();
+          deps.log.error("stream batch sent to the dead-letter queue", { records });
+          deps.metrics.count("DeadLetters", records);
+          deps.metrics.flush();
+        },
         onError: options.onError,
       });
       fanout = startSqsMapping({
@@ -83,7 +90,7 @@ export async function createEventPipeline(options: EventPipelineOptions): Promis
         maximumConcurrency: options.fanoutMaxConcurrency,
         handler: (event) => {
           const { deps, fanout: worker } = app();
-          return worker.handle(event, deps);
+          return flushing(deps, () => worker.handle(event, deps));
         },
         onError: options.onError,
       });
@@ -105,4 +112,13 @@ export async function createEventPipeline(options: EventPipelineOptions): Promis
       await server?.stop();
     },
   };
+}
+
+/** Runs a worker batch and publishes its metrics after, as Lambda's entry (handlers/lambda.ts) does. */
+async function flushing<R>(deps: Deps, batch: () => Promise<R>): Promise<R> {
+  try {
+    return await batch();
+  } finally {
+    deps.metrics.flush();
+  }
 }

@@ -5,12 +5,14 @@ import type { Deps } from "../handlers/deps";
 import type { Route } from "../handlers/route";
 import { authorize } from "../handlers/authorizer";
 import { createLogger, type Logger } from "../handlers/log";
+import { createMetrics } from "../handlers/metrics";
 import { createDynamoClient } from "../model/client";
 import { ensureTable } from "../model/create-table";
 import type { Authorize } from "./authorizer";
 import { startDynamoDbLocal, type DynamoDbLocal } from "./dynamodb-local";
 import { createEventPipeline, type EventPipeline } from "./event-pipeline";
 import { startGateway } from "./gateway";
+import { startTtlEmulation, type TtlEmulation } from "./ttl-emulation";
 import type { GatewaySettings } from "./gateway-settings";
 import { forgetReloadableModules, loadApp, type App } from "./handler-app";
 import type { QueueOverrides, RoomcastQueues } from "./sqs-server";
@@ -47,6 +49,18 @@ export type LocalStackOptions = {
   streamPollMs?: number;
   /** Gateway fidelity settings: throttling, integrationTimeoutMs, dropDisconnects, managementCredentials. */
   gateway?: GatewaySettings;
+  /**
+   * Expired items stay readable this long, then a sweeper deletes them (local/ttl-emulation.ts),
+   * so the expired-but-present state AWS shows for up to days is exercised. Unset: DynamoDB
+   * Local's own TTL, which deletes them about 10 s after expiry.
+   */
+  ttlDelayMs?: number;
+  /**
+   * Receives the handlers' EMF lines, one a flush: after each route invocation and each
+   * worker batch, as in Lambda (`npm start` sums them with local/metrics-reporter.ts).
+   * Omitted: the lines are dropped.
+   */
+  metrics?: (line: string) => void;
 };
 
 export type LocalStack = {
@@ -109,6 +123,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
   );
   let dynamodb: DynamoDbLocal | undefined;
   let pipeline: EventPipeline | undefined;
+  let ttl: TtlEmulation | undefined;
   try {
     // Absolute: DynamoDB Local runs in its package's folder, where a relative path would land.
     const dataDir = options.dataDir ? resolve(options.dataDir) : null;
@@ -134,7 +149,10 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       async () => {
         const client = createDynamoClient(dynamodbEndpoint);
         try {
-          return await ensureTable(client, tableName);
+          const created = await ensureTable(client, tableName);
+          if (options.ttlDelayMs !== undefined)
+            ttl = await startTtlSweeper(dynamodbEndpoint, tableName, options);
+          return created;
         } finally {
           client.destroy();
         }
@@ -177,11 +195,27 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       // The gateway's own origin; 127.0.0.1 spares the handlers a localhost lookup.
       [configEnv.managementEndpoint]: `http://127.0.0.1:${gateway.port}`,
     };
-    const overrides = options.logger ? { log: options.logger } : {};
+    const overrides = {
+      ...(options.logger && { log: options.logger }),
+      metrics: createMetrics({
+        namespace: "roomcast",
+        service: "roomcast",
+        stack: "local",
+        write: options.metrics ?? (() => {}),
+      }),
+    };
     const load = (): App => {
       const loaded = loadApp(env, overrides);
       return {
         ...loaded,
+        // Lambda's entry publishes after each invocation (handlers/lambda.ts); the gateway calls this.
+        invoke: async (route, event, deps) => {
+          try {
+            return await loaded.invoke(route, event, deps);
+          } finally {
+            deps.metrics.flush();
+          }
+        },
         routes: options.routes?.(loaded.routes) ?? loaded.routes,
         deps: options.overrideDeps ? { ...loaded.deps, ...options.overrideDeps(loaded.deps) } : loaded.deps,
       };
@@ -217,6 +251,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       stop: () =>
         (stopped ??= (async () => {
           await gateway.stop();
+          await ttl?.stop();
           // The $disconnects just written still flow through the stream before DynamoDB Local goes.
           await events.idle(5_000).catch(() => undefined);
           await events.stop();
@@ -225,8 +260,37 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     };
   } catch (error) {
     await gateway.stop();
+    await ttl?.stop();
     await pipeline?.stop();
     await dynamodb?.stop();
+    throw error;
+  }
+}
+
+/** The TTL sweeper on its own client, which it destroys when it stops. */
+async function startTtlSweeper(
+  endpoint: string,
+  tableName: string,
+  options: LocalStackOptions,
+): Promise<TtlEmulation> {
+  const client = createDynamoClient(endpoint);
+  const log = options.logger ?? createLogger({ service: "local-aws" });
+  try {
+    const sweeper = await startTtlEmulation({
+      client,
+      tableName,
+      ttlDelayMs: options.ttlDelayMs,
+      onError: (error) => log.error("ttl emulation", { error }),
+    });
+    return {
+      sweep: sweeper.sweep,
+      async stop() {
+        await sweeper.stop();
+        client.destroy();
+      },
+    };
+  } catch (error) {
+    client.destroy();
     throw error;
   }
 }

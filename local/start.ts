@@ -1,9 +1,11 @@
 import { relative, resolve } from "node:path";
 import { localAuthSecret } from "./auth-secret";
 import { gatewaySettingsFromEnv, type GatewaySettings } from "./gateway-settings";
+import { createLocalMetricsReporter } from "./metrics-reporter";
 import { reloadableDirs } from "./handler-app";
 import { startLocalStack, type LocalStack } from "./stack";
 import { secondsSince } from "./steps";
+import { defaultTtlDelayMs } from "./ttl-emulation";
 import { watchSources } from "./watch";
 
 const usage = `Usage: npm start -- [--in-memory] [--watch] [--auth]
@@ -14,9 +16,20 @@ const usage = `Usage: npm start -- [--in-memory] [--watch] [--auth]
 Environment: PORT (default 3001); ROOMCAST_DATA_DIR (default .data/dynamodb);
   THROTTLING_RATE_LIMIT / THROTTLING_BURST_LIMIT (stage throttling, default as the Pulumi stage: 50 / 100);
   DROP_DISCONNECTS=1 ($disconnect never fires: the fault mode that TTL and 410 cleanup must survive);
+  TTL_DELAY_SECONDS (expired items stay readable this long before deletion, default ${defaultTtlDelayMs / 1000};
+    AWS takes up to days), e.g. DROP_DISCONNECTS=1 CONNECTION_TTL_SECONDS=30 npm start;
   and any handler setting of handlers/config.ts, e.g. RATE_LIMIT_MESSAGES=0 npm start`;
 
 const options = ["--in-memory", "--watch", "--auth", "--help"];
+
+/** TTL_DELAY_SECONDS in milliseconds; unset or empty: {@link defaultTtlDelayMs}. */
+function ttlDelayFromEnv(value: string | undefined): number {
+  if (value === undefined || value === "") return defaultTtlDelayMs;
+  const seconds = Number(value);
+  if (!Number.isFinite(seconds) || seconds < 0)
+    throw new Error(`TTL_DELAY_SECONDS=${value} is not a number of seconds >= 0`);
+  return seconds * 1000;
+}
 
 /** `npm start`: the whole chat on one machine, until Ctrl-C. */
 async function main(args: string[]) {
@@ -32,25 +45,31 @@ async function main(args: string[]) {
   console.log("roomcast local stack");
   const auth = args.includes("--auth");
   let gateway: GatewaySettings;
+  let ttlDelayMs: number;
   try {
     gateway = gatewaySettingsFromEnv(process.env);
+    ttlDelayMs = ttlDelayFromEnv(process.env.TTL_DELAY_SECONDS);
   } catch (error) {
     console.error((error as Error).message);
     process.exitCode = 2;
     return;
   }
   const dataDir = resolve(process.env.ROOMCAST_DATA_DIR || resolve(__dirname, "../.data/dynamodb"));
+  // What CloudWatch would get, summed in a line every 5 s while traffic flows; nothing when idle.
+  const metrics = createLocalMetricsReporter((line) => console.log(line), 5000);
   const stackOptions = {
+    metrics: metrics.emf,
     dataDir: inMemory ? null : dataDir,
     authSecret: auth ? localAuthSecret() : undefined,
     onProgress: (line: string) => console.log(line),
     gateway,
+    ttlDelayMs,
   };
   const starting = startLocalStack(stackOptions);
 
   // Handlers go in before startup ends: Ctrl-C while Java boots must still stop it.
   let stopping: number | undefined;
-  const closeFirst: (() => void)[] = [];
+  const closeFirst: (() => void)[] = [() => metrics.stop()];
   const stop = async (signal: string) => {
     // npm and tsx relay a terminal's Ctrl-C to this process too: repeats within 2 s are that echo.
     if (stopping !== undefined) {
@@ -114,7 +133,9 @@ roomcast is ready in ${secondsSince(started)}
   }
              then type {"action":"sendmessage","message":"hello"}
   Data       ${inMemory ? "in memory (gone when you stop)" : `${relative(process.cwd(), dataDir) || "."} (kept across restarts)`}
-  Throttling ${gateway.throttling!.rateLimit} messages/s, burst ${gateway.throttling!.burstLimit} (THROTTLING_RATE_LIMIT / THROTTLING_BURST_LIMIT)${
+  Metrics    a line every 5 s while traffic flows: what CloudWatch gets on AWS (docs/operations.md)
+  Throttling ${gateway.throttling!.rateLimit} messages/s, burst ${gateway.throttling!.burstLimit} (THROTTLING_RATE_LIMIT / THROTTLING_BURST_LIMIT)
+  Expiry     expired items deleted ${ttlDelayMs / 1000} s after expiry (TTL_DELAY_SECONDS)${
     gateway.dropDisconnects ? "\n  Faults     DROP_DISCONNECTS=1: $disconnect never fires" : ""
   }${watcher ? "\n  Watching   handlers/ and model/ (reload on save)" : ""}
 Ctrl-C stops everything.`);

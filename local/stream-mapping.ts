@@ -31,6 +31,8 @@ export type StreamMappingOptions = {
   retryBackoffMs?: number;
   /** Where a batch that ran out of retries is described, as Lambda's on-failure destination does. */
   onFailure?: { client: SQSClient; queueUrl: string };
+  /** Told of each batch sent to the on-failure destination, with its record count (the DeadLetters metric). */
+  onDeadLetter?: (records: number) => void;
   /** Errors of the mapping itself (stream reads, destination); handler errors are counted. */
   onError?: (error: unknown) => void;
 };
@@ -194,6 +196,7 @@ export async function startStreamMapping(options: StreamMappingOptions): Promise
     await options.onFailure.client.send(
       new SendMessageCommand({ QueueUrl: options.onFailure.queueUrl, MessageBody: JSON.stringify(failure) }),
     );
+    options.onDeadLetter?.(records.length);
   }
 
   /** Runs one batch to completion: success, or retries exhausted. */

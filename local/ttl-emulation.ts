@@ -1,5 +1,6 @@
 import {
   DeleteItemCommand,
+  DescribeTimeToLiveCommand,
   type AttributeValue,
   ScanCommand,
   UpdateTimeToLiveCommand,
@@ -8,12 +9,13 @@ import {
 import { tableDefinition } from "../model/table";
 
 /**
- * Default delay between an item's expiry and its deletion on the local stack. AWS
- * deletes expired items "within a few days"; DynamoDB Local after about 1 s, which
- * hides the expired-but-present state. 10 s keeps that state long enough for a test
- * or a person to act in it, and short enough that cleanup is seen in one session.
+ * Default delay between an item's expiry and its deletion on the local stack (`npm start`).
+ * AWS deletes expired items "within a few days"; DynamoDB Local about 10 s after expiry
+ * (measured 9.9-10.8 s), too short to look at the expired-but-present state by hand.
+ * A minute leaves time to close a tab and see `listrooms` still count it while `members`
+ * no longer lists it, and the cleanup still arrives within the same session.
  */
-export const defaultTtlDelayMs = 10_000;
+export const defaultTtlDelayMs = 60_000;
 
 export type TtlEmulationOptions = {
   client: DynamoDBClient;
@@ -45,12 +47,18 @@ export async function startTtlEmulation(options: TtlEmulationOptions): Promise<T
   const sweepEveryMs = options.sweepEveryMs ?? 1_000;
   const onError = options.onError ?? ((error) => console.error("ttl emulation:", error));
   const attribute = tableDefinition.ttlAttribute;
-  await options.client.send(
-    new UpdateTimeToLiveCommand({
-      TableName: options.tableName,
-      TimeToLiveSpecification: { AttributeName: attribute, Enabled: false },
-    }),
+  // A table kept from an earlier run (`npm start` with its data folder) has it off already.
+  const { TimeToLiveDescription } = await options.client.send(
+    new DescribeTimeToLiveCommand({ TableName: options.tableName }),
   );
+  if (TimeToLiveDescription?.TimeToLiveStatus !== "DISABLED") {
+    await options.client.send(
+      new UpdateTimeToLiveCommand({
+        TableName: options.tableName,
+        TimeToLiveSpecification: { AttributeName: attribute, Enabled: false },
+      }),
+    );
+  }
   const keys = [tableDefinition.partitionKey, tableDefinition.sortKey];
 
   async function sweep(): Promise<number> {

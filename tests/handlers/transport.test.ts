@@ -157,6 +157,24 @@ describe("outcomes", () => {
     }),
   );
 
+  it("tells onThrottled of every attempt answered 429 or LimitExceededException, even when a retry delivers", async () => {
+    const throttled: string[] = [];
+    await withTransport(
+      async ({ transport }) => {
+        api.script("busy", { status: 429, errorType: "TooManyRequestsException" }, { status: 500 });
+        api.script("full", { status: 400, errorType: "LimitExceededException" });
+        api.script("left", { status: 410, errorType: "GoneException" });
+        api.script("down", { status: 503 }, { status: 503 }, { status: 503 });
+        expect(await transport.post("busy", frame)).toBe("delivered");
+        expect(await transport.post("full", frame)).toBe("delivered");
+        expect(await transport.post("left", frame)).toBe("gone");
+        expect(await transport.post("down", frame)).toBe("failed");
+      },
+      { onThrottled: (connectionId) => throttled.push(connectionId) },
+    );
+    expect(throttled).toEqual(["busy", "full"]);
+  });
+
   it("aborts a request that hangs after timeoutMs and retries it", () =>
     withTransport(
       async ({ transport, failures }) => {

@@ -70,6 +70,29 @@ it("starts step by step, prints the URLs and a wscat line, serves the page, and 
     const bob = await connect(`ws://localhost:${port}?name=bob`);
     bob.send({ action: "sendmessage", message: "hello" });
     expect(await alice.next((f) => f.text === "hello")).toMatchObject({ from: "bob", room: "lobby" });
+    for (const text of ["two", "three"]) {
+      alice.send({ action: "sendmessage", message: text });
+      await bob.next((f) => f.text === text);
+    }
+
+    // The metrics the alarms watch, summed from the handlers' EMF lines, printed while traffic flows:
+    // one line, or two if the traffic straddled an interval (then the next 5 s print nothing).
+    expect(output).toContain("Metrics    a line every 5 s while traffic flows");
+    await start.printed("metrics 5s: ");
+    await new Promise((resolve) => setTimeout(resolve, 5500));
+    const lines = start
+      .output()
+      .split("\n")
+      .filter((line) => line.startsWith("metrics 5s: "));
+    const counted = (label: string) =>
+      lines.reduce((sum, line) => sum + Number(new RegExp(`${label} (\\d+)`).exec(line)?.[1] ?? 0), 0);
+    expect(lines.length).toBeLessThanOrEqual(2);
+    expect(counted("stored")).toBe(3);
+    // The 3 messages to the other member, and bob's join announced to alice (and alice's to bob
+    // when the stream hands both joins over in one batch).
+    expect([4, 5]).toContain(counted("delivered"));
+    expect(counted("failed")).toBe(0);
+    expect(lines.join("\n")).toMatch(/ · ack p50 \d+ ms · last delivery p50 \d+ ms$/m);
 
     start.pressCtrlC();
     // npm re-raises the SIGINT it got once its child (ours, which exits 0) is done.

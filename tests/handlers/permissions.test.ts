@@ -1,0 +1,219 @@
+import { AsyncLocalStorage } from "node:async_hooks";
+import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import type { SQSClient } from "@aws-sdk/client-sqs";
+import type { Delivery } from "../../handlers/delivery";
+import { routes } from "../../handlers/routes";
+import { workers } from "../../handlers/workers";
+import type { DynamoAction } from "../../infra/policies";
+import { createDocumentClient, createDynamoClient } from "../../model/client";
+import { createChatService } from "../../model/service";
+import { createChatStore } from "../../model/store";
+import { wsClient } from "../support/events";
+import { startChat, type Chat } from "./harness";
+
+// Least privilege per function, derived from what the handlers really do: every
+// route and worker runs its success paths and main error paths on DynamoDB Local,
+// and the DynamoDB actions, posts and queue sends each one made are compared with
+// the `permissions` it declares (which the Pulumi program turns into its policy).
+
+/** The route or worker whose handler is running: set around each `handle`, read by the recorders. */
+const invoker = new AsyncLocalStorage<string>();
+const functions = [...routes, ...workers];
+
+const invoked = new Set<string>();
+const tableActions = new Map<string, Set<string>>();
+const posted = new Set<string>();
+const queued = new Set<string>();
+
+/** What IAM authorizes a TransactWriteItems by: each contained operation. */
+const transactActions: Record<string, DynamoAction> = {
+  Put: "PutItem",
+  Update: "UpdateItem",
+  Delete: "DeleteItem",
+  ConditionCheck: "ConditionCheckItem",
+};
+
+/** The IAM actions a command needs: its own name, or the operations inside a transaction. */
+function actionsOf(command: string, input: Record<string, unknown>): string[] {
+  const name = command.replace(/Command$/, "");
+  if (name !== "TransactWriteItems") return [name];
+  const items = (input.TransactItems ?? []) as Record<string, unknown>[];
+  return items.flatMap((item) => Object.keys(item).map((op) => transactActions[op] ?? `TransactWrite:${op}`));
+}
+
+/** Who sent it: a command outside any handler (test setup) is charged to "outside". */
+const current = () => invoker.getStore() ?? "outside";
+
+function recordTableCommands(client: DynamoDBClient) {
+  client.middlewareStack.add(
+    (next, context) => async (args) => {
+      const actions = tableActions.get(current()) ?? new Set<string>();
+      for (const action of actionsOf(context.commandName ?? "unknown", args.input as Record<string, unknown>))
+        actions.add(action);
+      tableActions.set(current(), actions);
+      return next(args);
+    },
+    { step: "initialize", name: "permissionRecorder" },
+  );
+}
+
+function recordQueueSends(client: SQSClient) {
+  client.middlewareStack.add(
+    (next, context) => async (args) => {
+      if (context.commandName?.startsWith("SendMessage")) queued.add(current());
+      return next(args);
+    },
+    { step: "initialize", name: "permissionRecorder" },
+  );
+}
+
+/** Each recipient of a broadcast is one POST to the Management API. */
+function recordPosts(delivery: Delivery): Delivery {
+  return {
+    broadcast(connectionIds, json, options) {
+      if (connectionIds.length > 0) posted.add(current());
+      return delivery.broadcast(connectionIds, json, options);
+    },
+  };
+}
+
+let chat: Chat;
+let client: DynamoDBClient;
+
+beforeAll(async () => {
+  chat = await startChat({
+    // Rooms above 2 members go through the queue and the fan-out worker.
+    inlineFanoutMax: "2",
+    fanoutSlices: "2",
+    rateLimitMessages: "3",
+    maxRoomsPerConnection: "3",
+    // Gone connections are removed at once, not kept for a connection still in `$connect`.
+    connectGraceSeconds: "0",
+  });
+  client = createDynamoClient(chat.table.endpoint);
+  recordTableCommands(client);
+  const { config } = chat.deps;
+  // The harness's deps are the ones the workers run with: swap in recording parts before any traffic.
+  Object.assign(chat.deps, {
+    store: createChatStore(createChatService(createDocumentClient(client), chat.table.tableName), {
+      connectionTtlSeconds: config.connectionTtlSeconds,
+      messageTtlSeconds: config.messageTtlSeconds,
+      maxRoomsPerConnection: config.maxRoomsPerConnection,
+    }),
+    delivery: recordPosts(chat.deps.delivery),
+  });
+  recordQueueSends(chat.deps.fanoutQueue!.client);
+  for (const fn of functions) {
+    const handle = fn.handle.bind(fn) as (event: unknown, deps: unknown) => Promise<unknown>;
+    jest.spyOn(fn, "handle").mockImplementation((event: unknown, deps: unknown) => {
+      invoked.add(fn.name);
+      return invoker.run(fn.name, () => handle(event, deps)) as never;
+    });
+  }
+  await runScenarios();
+}, 120_000);
+
+afterAll(async () => {
+  jest.restoreAllMocks();
+  await chat.close();
+  client.destroy();
+});
+
+/** Every route's success paths and main error paths, and what they set off in both workers. */
+async function runScenarios() {
+  // $connect: a handshake, and one refused for its query.
+  const ann = await chat.connect({ name: "ann", room: "garden", session: "s-ann-session-0001" });
+  const ben = await chat.connect({ name: "ben", room: "garden" });
+  const refused = await chat.run(wsClient().connectEvent({ name: "", room: "bad/room" }));
+  expect(refused.statusCode).toBe(400);
+
+  // sendmessage: to the default room (inline fan-out), to a named room, with a clientId and
+  // its repeat, outside a room, over the rate limit, and a frame that is not JSON.
+  expect(await chat.send(ann, { action: "sendmessage", message: "hi" })).toMatchObject({ type: "ack" });
+  expect(
+    await chat.send(ann, { action: "sendmessage", room: "garden", message: "again", clientId: "c1" }),
+  ).toMatchObject({ type: "ack" });
+  expect(await chat.send(ann, { action: "sendmessage", message: "again", clientId: "c1" })).toMatchObject({
+    type: "ack",
+  });
+  expect(await chat.send(ben, { action: "sendmessage", room: "secret", message: "let me in" })).toMatchObject(
+    {
+      code: "NOT_A_MEMBER",
+    },
+  );
+  // (A repeated clientId is not counted against the limit: send until refused.)
+  const replies = [];
+  for (let i = 0; i < 4; i++) replies.push(await chat.send(ann, { action: "sendmessage", message: `m${i}` }));
+  expect(replies.at(-1)).toMatchObject({ code: "RATE_LIMITED" });
+  expect(await chat.send(ben, "{not json")).toMatchObject({ code: "BAD_JSON" });
+
+  // joinroom: joins (announced), a repeat, past the rooms limit, an invalid room.
+  expect(await chat.send(ben, { action: "joinroom", room: "porch" })).toMatchObject({ type: "joined" });
+  expect(await chat.send(ann, { action: "joinroom", room: "porch" })).toMatchObject({ members: 2 });
+  expect(await chat.send(ann, { action: "joinroom", room: "porch" })).toMatchObject({ type: "joined" });
+  expect(await chat.send(ben, { action: "joinroom", room: "attic" })).toMatchObject({ type: "joined" });
+  expect(await chat.send(ben, { action: "joinroom", room: "cellar" })).toMatchObject({ code: "INVALID" });
+  expect(await chat.send(ben, { action: "joinroom", room: "bad/room" })).toMatchObject({ code: "INVALID" });
+
+  // leaveroom: a member leaves (announced), a non-member tries.
+  expect(await chat.send(ben, { action: "leaveroom", room: "attic" })).toMatchObject({ type: "left" });
+  expect(await chat.send(ben, { action: "leaveroom", room: "attic" })).toMatchObject({
+    code: "NOT_A_MEMBER",
+  });
+
+  // listrooms, history (first page, a later one, a non-member), members (a page, a non-member).
+  expect(await chat.send(ben, { action: "listrooms" })).toMatchObject({ type: "rooms" });
+  const page = await chat.send(ann, { action: "history", room: "garden", limit: 1 });
+  expect(page).toMatchObject({ type: "history", next: expect.any(String) });
+  expect(await chat.send(ann, { action: "history", room: "garden", before: page.next })).toMatchObject({
+    type: "history",
+  });
+  expect(await chat.send(ben, { action: "history", room: "attic" })).toMatchObject({ code: "NOT_A_MEMBER" });
+  expect(await chat.send(ann, { action: "members", room: "porch" })).toMatchObject({ type: "members" });
+  expect(await chat.send(ann, { action: "members", room: "attic" })).toMatchObject({ code: "NOT_A_MEMBER" });
+
+  // $default: an action without a route.
+  expect(await chat.send(ann, { action: "dance" })).toMatchObject({ code: "UNKNOWN_ACTION" });
+
+  // A room above INLINE_FANOUT_MAX: jobs on the queue, the fan-out worker posts, one member gone.
+  const hall = [ann, ben];
+  for (const name of ["cy", "di", "ed"]) hall.push(await chat.connect({ name, room: "hall" }));
+  for (const member of [ann, ben]) await chat.send(member, { action: "joinroom", room: "hall" });
+  chat.api.markGone(hall[4].connectionId);
+  const before = chat.api.posts.length;
+  expect(await chat.send(hall[2], { action: "sendmessage", message: "big news" })).toMatchObject({
+    type: "ack",
+  });
+  const news = chat.api.posts.slice(before).filter((p) => (p.frame as { text?: string }).text === "big news");
+  expect(news.map((p) => p.connectionId).sort()).toEqual(
+    [ann, ben, hall[3]].map((c) => c.connectionId).sort(),
+  );
+
+  // A gone member of a small room, found by the stream worker's inline post.
+  chat.api.markGone(ben.connectionId);
+  await chat.send(ann, { action: "sendmessage", room: "porch", message: "ben?" });
+
+  // $disconnect: the stream worker removes the memberships.
+  await chat.disconnect(hall[3]);
+  await chat.disconnect(wsClient());
+}
+
+const recorded = (name: string) => [...(tableActions.get(name) ?? [])].sort();
+
+test("every route and both workers ran", () => {
+  expect([...invoked].sort()).toEqual(functions.map((fn) => fn.name).sort());
+});
+
+describe.each(functions.map((fn) => [fn.name, fn] as const))("%s", (name, fn) => {
+  test("declares exactly the DynamoDB actions its handler sent", () => {
+    expect(recorded(name)).toEqual([...fn.permissions.table].sort());
+  });
+
+  test(`may post ${fn.permissions.post ? "and posted" : "and never posted"}`, () => {
+    expect(posted.has(name)).toBe(fn.permissions.post);
+  });
+
+  test(`may send fan-out jobs only if it sent some`, () => {
+    expect(queued.has(name)).toBe(fn.permissions.queue ?? false);
+  });
+});
