@@ -34,7 +34,7 @@ export const fanoutWorker: Worker<SQSEvent, SQSBatchResponse> = {
 async function runJob(body: string, deps: Deps) {
   const job = parseJob(body);
   const range = sliceRanges(job.slices)[job.slice];
-  const members = await deps.store.membersOf(job.room, { slice: range });
+  const members = await deps.store.membersOf(job.room, { slice: range, tidy: true });
   const recipients = members.map((m) => m.connectionId).filter((id) => id !== job.except);
   const report = await deliver(deps, job.room, recipients, job.frame, { paced: true });
   deps.metrics.milliseconds("TimeToLastDelivery", Date.now() - job.storedAt);

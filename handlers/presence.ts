@@ -25,7 +25,7 @@ export async function announcePresence(
       continue;
     }
     try {
-      const members = await deps.store.membersOf(room);
+      const members = await deps.store.membersOf(room, { tidy: true });
       for (const [index, e] of roomEvents.entries()) {
         // Who joined later in this batch did not see this event happen: they are not told.
         const laterJoiners = new Set(

@@ -48,8 +48,15 @@ export interface ChatStore {
   /** True when the connection was a member and is no longer. */
   leave(connectionId: string, room: string): Promise<boolean>;
   getMembership(room: string, connectionId: string): Promise<Membership | undefined>;
-  /** Pattern 1: live members of a room (or of one slice of it), every page. */
-  membersOf(room: string, options?: { slice?: SliceRange; consistent?: boolean }): Promise<Membership[]>;
+  /**
+   * Pattern 1: live members of a room (or of one slice of it), every page. With `tidy`,
+   * expired memberships met on the way are deleted (if still expired), so a lost
+   * `$disconnect` stops counting long before DynamoDB's TTL gets to it (days on AWS).
+   */
+  membersOf(
+    room: string,
+    options?: { slice?: SliceRange; consistent?: boolean; tidy?: boolean },
+  ): Promise<Membership[]>;
   /** Live members from the sort key `from` on, in key order, reading at most `limit` items. */
   membersFrom(
     room: string,
@@ -209,6 +216,24 @@ export function createChatStore(service: ChatService, options: StoreOptions = {}
     return old ?? undefined;
   }
 
+  /** Deletes memberships that are still expired: a rejoin may have replaced one meanwhile. */
+  async function removeExpired(expired: Membership[]) {
+    const limit = pLimit(16);
+    await Promise.all(
+      expired.map(({ room: roomName, connectionId }) =>
+        limit(() =>
+          membership
+            .delete({ room: roomName, connectionId })
+            .where((a, op) => op.lte(a.expiresAt, nowSeconds()))
+            .go({ response: "none" })
+            .catch((error: unknown) => {
+              if (!isConditionFailure(error)) throw error;
+            }),
+        ),
+      ),
+    );
+  }
+
   async function removeGone(roomName: string, connectionIds: readonly string[], graceSeconds: number) {
     const cutoff = now() - graceSeconds * 1000;
     const limit = pLimit(16);
@@ -300,12 +325,13 @@ export function createChatStore(service: ChatService, options: StoreOptions = {}
     leave,
     getMembership,
 
-    async membersOf(roomName, { slice, consistent = false } = {}) {
+    async membersOf(roomName, { slice, consistent = false, tidy = false } = {}) {
       // No filter expression: it would cost the same reads; expired members are skipped here.
       const query = membership.query.byRoom({ room: roomName });
       const { data } = await (
         slice ? query.between({ connectionId: slice.from }, { connectionId: slice.to }) : query
       ).go({ pages: "all", consistent });
+      if (tidy) await removeExpired(data.filter((m) => !live(m)));
       return data.filter(live);
     },
 

@@ -152,6 +152,29 @@ describe("retries", () => {
 });
 
 describe("gone members met by other broadcasts", () => {
+  test("an expired membership (a lost $disconnect) is removed by the workers' next read of the room, and the count follows", async () => {
+    const [sender, present] = await seed("expiring", 2);
+    const lost = wsClient();
+    // Its connection expired a minute ago; DynamoDB's TTL may take days to delete it on AWS.
+    await chat.table.service.entities.membership
+      .put({
+        room: "expiring",
+        connectionId: lost.connectionId,
+        name: "lost",
+        expiresAt: Math.floor(Date.now() / 1000) - 60,
+      })
+      .go();
+    // Its arrival is counted, and the announcement's read of the room removes it again.
+    await chat.settle();
+    expect(await itemsOf(lost.connectionId)).toEqual([]);
+    expect(await chat.deps.store.listRooms()).toContainEqual({ room: "expiring", members: 2 });
+
+    const ack = await chat.send(sender, { action: "sendmessage", message: "still here?" });
+
+    expect(chat.api.attemptsFor(lost.connectionId)).toBe(0);
+    expect(chat.api.framesTo(present.connectionId)).toContainEqual(expect.objectContaining({ id: ack.id }));
+  });
+
   test("a join's announcement finds the gone and cleans them up", async () => {
     const [stale, present] = await seed("hall", 2);
     chat.api.markGone(stale.connectionId);
