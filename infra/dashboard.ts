@@ -1,5 +1,6 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
+import { countMetrics, latencyMetrics } from "../handlers/metrics";
 
 export type ChatDashboardArgs = {
   /** The dashboard's name: `roomcast-dev`. */
@@ -14,18 +15,9 @@ export type ChatDashboardArgs = {
   alarmArns: pulumi.Input<string>[];
 };
 
-/** The metrics handlers/metrics.ts publishes, with the statistic that reads them. */
-const roomcastCounts = [
-  "MessagesStored",
-  "Deliveries",
-  "GoneConnections",
-  "FailedPosts",
-  "ThrottledPosts",
-  "FanoutJobs",
-  "DeadLetters",
-  "PresenceSuppressed",
-];
-const roomcastLatencies = ["AckLatency", "TimeToLastDelivery"];
+/** The metrics handlers/metrics.ts publishes: the dashboard shows each of them. */
+const roomcastCounts = countMetrics;
+const roomcastLatencies = latencyMetrics;
 
 type Metric = pulumi.Input<string | { stat: string; label?: string }>[];
 
