@@ -147,10 +147,16 @@ describe("web client", () => {
     await say(alice, "only in ops");
     await delivered(alice, "ops", "only in ops").waitFor();
 
-    await alice.getByRole("button", { name: "Refresh" }).click();
+    // Room counts follow the table's stream, a moment behind the join: refresh until they are in.
     const allRooms = alice.locator("#all-rooms");
-    await allRooms.getByRole("button", { name: /^Join #ops/ }).waitFor();
-    await allRooms.getByRole("button", { name: /^Join #dev \(2 members\)/ }).waitFor();
+    const listed = async () =>
+      (await allRooms.getByRole("button", { name: /^Join #ops/ }).count()) > 0 &&
+      (await allRooms.getByRole("button", { name: /^Join #dev \(2 members\)/ }).count()) > 0;
+    for (let attempt = 0; attempt < 40 && !(await listed()); attempt++) {
+      await alice.getByRole("button", { name: "Refresh" }).click();
+      await alice.waitForTimeout(250);
+    }
+    expect(await listed()).toBe(true);
 
     await alice.locator("#room-list").getByRole("button", { name: "#dev" }).click();
     await alice.getByRole("heading", { name: "#dev" }).waitFor();
