@@ -11,8 +11,11 @@ import { connect, type Frame, type TestClient } from "../support/ws-client";
 // broadcast's 410s and TTL can clean up. Expired items stay readable for ttlDelayMs
 // (the local sweeper, DynamoDB Local's own TTL off), as AWS keeps them for up to days.
 const ttlDelayMs = 15_000;
-/** Connections named `lost-*` expire this soon; the rest live the default 2 h 5 min. */
-const shortTtlSeconds = 3;
+/**
+ * Connections named `lost-*` expire this soon; the rest live the default 2 h 5 min. Long
+ * enough that the counts before expiry are read before a worker could tidy an expired member.
+ */
+const shortTtlSeconds = 8;
 /** DynamoDB Local alone deletes expired items 9.9-10.8 s after expiry (measured). */
 const dynamodbLocalTtlMs = 11_000;
 
