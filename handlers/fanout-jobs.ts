@@ -18,6 +18,14 @@ export type FanoutJob = {
   storedAt: number;
 };
 
+/**
+ * Jobs per fan-out invocation (the queue mapping's batch size). One: each invocation posts
+ * one slice at its container's share of the stack's post rate, so a room's slices run in
+ * as many containers as the mapping's maximum concurrency allows. With 10 per batch, a
+ * message's 16 slices ran in 2 invocations, one slice after another (bench: fanout-scale).
+ */
+export const fanoutJobsPerInvocation = 1;
+
 /** SendMessageBatch takes at most 10 entries. */
 const batchSize = 10;
 

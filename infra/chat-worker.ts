@@ -3,6 +3,7 @@ import * as pulumi from "@pulumi/pulumi";
 import type { FunctionSize } from "./config";
 import { createLambdaFunction } from "./function";
 import { functionPolicy, type FunctionPermissions, type FunctionResources } from "./policies";
+import { fanoutJobsPerInvocation } from "../handlers/fanout-jobs";
 
 /** Where a worker's events come from, with the mapping's settings. */
 export type WorkerSource =
@@ -115,7 +116,7 @@ export class ChatWorker<E, R> extends pulumi.ComponentResource {
         {
           eventSourceArn: queue.queueArn,
           functionName: fn.arn,
-          batchSize: 10,
+          batchSize: fanoutJobsPerInvocation,
           functionResponseTypes: ["ReportBatchItemFailures"],
           scalingConfig: { maximumConcurrency: queue.maximumConcurrency },
         },

@@ -62,10 +62,11 @@ export type StackConfig = {
 
 /** Defaults of the infrastructure settings, keyed by their config key. */
 export const infraDefaults = {
-  // Set by measurement in bench (issue 11); placeholders until then.
+  // Chosen by measurement (bench/RESULTS.md, fanout-scale): the fan-out waits on posts more than
+  // it computes, so 256 MB is the cheaper size per delivery and, one slice per invocation, fast enough.
   memorySize: 256,
   streamMemorySize: 256,
-  fanoutMemorySize: 1024,
+  fanoutMemorySize: 256,
   // API Gateway stops waiting for an integration after 29 s.
   timeoutSeconds: 29,
   streamTimeoutSeconds: 60,

@@ -13,6 +13,8 @@ import {
 } from "./sqs-server";
 import { startSqsMapping, type SqsMapping } from "./sqs-mapping";
 import { startStreamMapping, type StreamMapping } from "./stream-mapping";
+import { fanoutJobsPerInvocation } from "../handlers/fanout-jobs";
+import { infraDefaults } from "../infra/config";
 
 /** The workers the pipeline runs, read per batch (so `--watch` can swap them), with their deps. */
 export type WorkerApp = {
@@ -30,6 +32,8 @@ export type EventPipelineOptions = {
   queues?: QueueOverrides;
   /** Stream polling interval (Lambda polls a shard 4 times a second: 250 ms). */
   streamPollMs?: number;
+  /** Retries of a failed stream batch before the dead-letter queue; default: the deployed stack's. */
+  streamMaximumRetryAttempts?: number;
   /** The fan-out queue mapping's maximum concurrency. */
   fanoutMaxConcurrency: number;
   onError: (error: unknown) => void;
@@ -73,6 +77,7 @@ export async function createEventPipeline(options: EventPipelineOptions): Promis
           const { deps, stream: worker } = app();
           return flushing(deps, () => worker.handle(event, deps));
         },
+        maximumRetryAttempts: options.streamMaximumRetryAttempts ?? infraDefaults.streamMaximumRetryAttempts,
         onFailure: { client: sqs, queueUrl: queues.streamDeadLetter.url },
         // On AWS the mapping sends these and the alarm watches the queue; here our code does, so it also counts them.
         onDeadLetter: (records) => {
@@ -88,6 +93,7 @@ export async function createEventPipeline(options: EventPipelineOptions): Promis
         queueUrl: queues.fanout.url,
         queueArn: queues.fanout.arn,
         maximumConcurrency: options.fanoutMaxConcurrency,
+        batchSize: fanoutJobsPerInvocation,
         handler: (event) => {
           const { deps, fanout: worker } = app();
           return flushing(deps, () => worker.handle(event, deps));

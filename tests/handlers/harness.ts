@@ -32,6 +32,7 @@ export async function startChat(env: Partial<Record<keyof typeof configEnv, stri
     queues: { visibilityTimeoutSeconds: 1, maxReceiveCount: 3 },
     streamPollMs: 20,
     fanoutMaxConcurrency: 4,
+    streamMaximumRetryAttempts: 3,
     onError: (error) =>
       logLines.push(JSON.stringify({ level: "error", msg: "event source mapping", error: String(error) })),
   });

@@ -152,7 +152,7 @@ describe("the fan-out worker", () => {
       {
         eventSourceArn: sqsArn("roomcast-dev-fanout.fifo"),
         functionName: worker.state.arn,
-        batchSize: 10,
+        batchSize: 1,
         functionResponseTypes: ["ReportBatchItemFailures"],
         scalingConfig: {
           maximumConcurrency: Number(worker.inputs.environment.variables.FANOUT_MAX_CONCURRENCY),
@@ -210,7 +210,7 @@ describe("the fan-out worker", () => {
     expect(fn("fanout").inputs).toMatchObject({
       runtime: "nodejs22.x",
       architectures: ["arm64"],
-      memorySize: 1024,
+      memorySize: 256,
       timeout: 60,
       loggingConfig: { logFormat: "JSON", logGroup: "/aws/lambda/roomcast-dev-fanout" },
     });
