@@ -21,6 +21,12 @@ export type WorkerApp = {
   deps: Deps;
   stream: Worker<DynamoDBStreamEvent, DynamoDBBatchResponse>;
   fanout: Worker<SQSEvent, SQSBatchResponse>;
+  /**
+   * A fan-out container's deps, built as at a cold start. Lambda runs each concurrent
+   * fan-out invocation in a container of its own, each posting its own share of the
+   * stack's post rate; without this, every invocation shares `deps` and one share.
+   */
+  container?: () => Deps;
 };
 
 export type EventPipelineOptions = {
@@ -46,8 +52,8 @@ export type EventPipeline = {
   start(app: () => WorkerApp): Promise<void>;
   /** Resolves when the stream is read to its end and the queue is empty, nothing in flight. */
   idle(timeoutMs?: number): Promise<void>;
-  /** What the stream mapping gave up on (its on-failure destination), received once. */
-  receiveDeadLetters(): Promise<ReceiveMessageCommandOutput>;
+  /** What the stream mapping (its on-failure destination) or the fan-out queue's redrive gave up on. */
+  receiveDeadLetters(from?: "stream" | "fanout"): Promise<ReceiveMessageCommandOutput>;
   stop(): Promise<void>;
 };
 
@@ -64,11 +70,23 @@ export async function createEventPipeline(options: EventPipelineOptions): Promis
   const dynamodb = createDynamoClient(options.dynamodbEndpoint);
   let stream: StreamMapping | undefined;
   let fanout: SqsMapping | undefined;
+  let app: () => WorkerApp = () => {
+    throw new Error("the event pipeline has not started");
+  };
+  // Fan-out containers of the current handlers (a `--watch` reload brings new ones).
+  const containers = { of: undefined as Deps | undefined, free: [] as Deps[] };
+  const takeContainer = (): Deps => {
+    const current = app();
+    if (containers.of !== current.deps) containers.free.length = 0;
+    containers.of = current.deps;
+    return containers.free.pop() ?? current.container?.() ?? current.deps;
+  };
 
   return {
     sqsEndpoint,
     queues,
-    async start(app) {
+    async start(workerApp) {
+      app = workerApp;
       stream = await startStreamMapping({
         dynamodb,
         tableName: options.tableName,
@@ -94,9 +112,14 @@ export async function createEventPipeline(options: EventPipelineOptions): Promis
         queueArn: queues.fanout.arn,
         maximumConcurrency: options.fanoutMaxConcurrency,
         batchSize: fanoutJobsPerInvocation,
-        handler: (event) => {
-          const { deps, fanout: worker } = app();
-          return flushing(deps, () => worker.handle(event, deps));
+        handler: async (event) => {
+          const { fanout: worker } = app();
+          const deps = takeContainer();
+          try {
+            return await flushing(deps, () => worker.handle(event, deps));
+          } finally {
+            containers.free.push(deps);
+          }
         },
         onError: options.onError,
       });
@@ -108,8 +131,13 @@ export async function createEventPipeline(options: EventPipelineOptions): Promis
         await fanout?.idle(timeoutMs);
       }
     },
-    receiveDeadLetters: () =>
-      sqs.send(new ReceiveMessageCommand({ QueueUrl: queues.streamDeadLetter.url, MaxNumberOfMessages: 10 })),
+    receiveDeadLetters: (from = "stream") =>
+      sqs.send(
+        new ReceiveMessageCommand({
+          QueueUrl: (from === "stream" ? queues.streamDeadLetter : queues.fanoutDeadLetter).url,
+          MaxNumberOfMessages: 10,
+        }),
+      ),
     async stop() {
       await stream?.stop();
       await fanout?.stop();

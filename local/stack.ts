@@ -227,7 +227,15 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     );
     await step(
       "event source mappings",
-      () => events.start(() => ({ deps: app!.deps, ...app!.workers })),
+      () =>
+        events.start(() => ({
+          deps: app!.deps,
+          ...app!.workers,
+          container: () => {
+            const { deps } = loadApp(env, overrides);
+            return options.overrideDeps ? { ...deps, ...options.overrideDeps(deps) } : deps;
+          },
+        })),
       () => "table stream -> stream worker, fan-out queue -> fan-out worker",
     );
 
