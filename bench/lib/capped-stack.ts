@@ -1,102 +1,82 @@
 /**
- * roomcast's handler side (local gateway, routes, stream worker, fan-out worker)
- * in a child process of its own, so a cgroup can cap it at a Lambda's CPU share.
- * Posts go to `managementEndpoint` (another process) through roomcast's own
- * delivery; the baselines' `sendmessage` routes sit beside roomcast's.
+ * roomcast's API side — the local gateway and the route handlers (one Lambda per
+ * route on AWS) — in a child process of its own, so a cgroup can cap it at a
+ * Lambda's CPU share. No event machinery here: the stream and fan-out workers run
+ * in their own capped processes (lambda-process.ts), fed by mappings in the harness.
+ * The baselines' `sendmessage` routes sit beside roomcast's and post to
+ * `managementEndpoint` (another process).
  */
 import { fork, type ChildProcess } from "node:child_process";
+import { resolve } from "node:path";
 import { configEnv } from "../../handlers/config";
-import { createDelivery, type Delivery } from "../../handlers/delivery";
 import { createLogger } from "../../handlers/log";
-import { createTransport } from "../../handlers/transport";
-import { startLocalStack } from "../../local/stack";
+import { startGateway } from "../../local/gateway";
+import { loadApp } from "../../local/handler-app";
 import { createDynamoClient, localAws } from "../../model/client";
 import { tutorialConnections, tutorialSendMessageRoute } from "../baselines/tutorial";
 
 export type CappedStackOptions = {
   dynamodbEndpoint: string;
-  sqsEndpoint: string;
   tableName: string;
   managementEndpoint: string;
-  /** Handler settings (INLINE_FANOUT_MAX, ...). */
+  /** Handler settings on top of the defaults. */
   env: Record<string, string>;
   /** Baseline routes: action -> the tutorial connections table it Scans, and how it posts. */
   baselines: { action: string; table: string; posting: "all at once" | "one at a time" }[];
 };
 
-/** What the child reports: its CPU time so far; since the last report, the longest broadcast and all broadcasts' time (the functions' posting time). */
-export type ChildStats = { cpuMs: number; longestBroadcastMs: number; broadcastMs: number };
+/** What the child reports: its CPU time so far. */
+export type ChildStats = { cpuMs: number };
 
 async function serve(options: CappedStackOptions) {
   const quiet = createLogger({}, () => undefined);
-  let longestBroadcastMs = 0;
-  let broadcastMs = 0;
-  const stack = await startLocalStack({
-    port: 0,
-    dynamodbEndpoint: options.dynamodbEndpoint,
-    sqsEndpoint: options.sqsEndpoint,
-    tableName: options.tableName,
-    logger: quiet,
-    env: { [configEnv.rateLimitMessages]: "0", ...options.env },
-    overrideDeps: (deps): { delivery: Delivery } => {
-      const transport = createTransport({
-        endpoint: options.managementEndpoint,
-        region: localAws.region,
-        credentials: localAws.credentials,
-        maxAttempts: deps.config.postMaxAttempts,
-        timeoutMs: deps.config.postTimeoutMs,
-        maxSockets: deps.config.fanoutConcurrency,
-      });
-      const delivery = createDelivery({
-        transport,
-        concurrency: deps.config.fanoutConcurrency,
-        postsPerSecond: deps.config.maxPostsPerSecond / Math.max(1, deps.config.fanoutMaxConcurrency),
-      });
-      return {
-        delivery: {
-          async broadcast(ids, json, broadcastOptions) {
-            const started = performance.now();
-            const report = await delivery.broadcast(ids, json, broadcastOptions);
-            const took = performance.now() - started;
-            longestBroadcastMs = Math.max(longestBroadcastMs, took);
-            broadcastMs += took;
-            return report;
-          },
-        },
-      };
-    },
-    routes: (routes) => [
-      ...routes,
-      ...options.baselines.map(({ action, table, posting }) =>
-        tutorialSendMessageRoute(
-          action,
-          tutorialConnections(createDynamoClient(options.dynamodbEndpoint), table),
-          posting,
-          { ...localAws, endpoint: options.managementEndpoint },
-        ),
+  let origin = "";
+  const loaded = () => {
+    const app = loadApp(
+      {
+        ...process.env,
+        ...options.env,
+        [configEnv.rateLimitMessages]: "0",
+        [configEnv.tableName]: options.tableName,
+        [configEnv.dynamodbEndpoint]: options.dynamodbEndpoint,
+        // Routes post nothing but replies; their Management API is the gateway itself.
+        [configEnv.managementEndpoint]: origin,
+      },
+      { log: quiet },
+    );
+    const baselineRoutes = options.baselines.map(({ action, table, posting }) =>
+      tutorialSendMessageRoute(
+        action,
+        tutorialConnections(createDynamoClient(options.dynamodbEndpoint), table),
+        posting,
+        { ...localAws, endpoint: options.managementEndpoint },
       ),
-    ],
+    );
+    return { ...app, routes: [...app.routes, ...baselineRoutes] };
+  };
+  // Loaded once the gateway's port (the routes' Management API origin) is known; 503 until then.
+  const ready: { app?: ReturnType<typeof loaded> } = {};
+  const gateway = await startGateway({
+    port: 0,
+    webRoot: resolve(__dirname, "../../web"),
+    app: () => ready.app,
+    log: quiet,
   });
-  process.send!({ wsUrl: stack.wsUrl });
-  process.on("message", (command: "stats" | "settled" | "stop") => {
+  origin = `http://127.0.0.1:${gateway.port}`;
+  ready.app = loaded();
+  process.send!({ wsUrl: gateway.wsUrl });
+  process.on("message", (command: "stats" | "stop") => {
     void (async () => {
-      if (command === "settled") await stack.settled(300_000);
-      if (command === "stop") await stack.stop();
+      if (command === "stop") await gateway.stop();
       const used = process.cpuUsage();
-      process.send!({
-        cpuMs: (used.user + used.system) / 1000,
-        longestBroadcastMs,
-        broadcastMs,
-      } satisfies ChildStats);
+      process.send!({ cpuMs: (used.user + used.system) / 1000 } satisfies ChildStats);
       if (command === "stop") process.exit(0);
-      longestBroadcastMs = 0;
-      broadcastMs = 0;
     })();
   });
 }
 
 /**
- * Forks the handler process; `wsUrl` resolves once its stack is up.
+ * Forks the API process; `wsUrl` resolves once its gateway is up.
  *
  * @example
  * const stack = forkCappedStack(options);
@@ -106,13 +86,13 @@ async function serve(options: CappedStackOptions) {
 export function forkCappedStack(options: CappedStackOptions) {
   const child: ChildProcess = fork(__filename, ["--serve", JSON.stringify(options)]);
   const exited = new Promise<never>((_, reject) =>
-    child.once("exit", (code) => reject(new Error(`handler process exited (${code})`))),
+    child.once("exit", (code) => reject(new Error(`API process exited (${code})`))),
   );
   exited.catch(() => undefined);
   const next = <T>() =>
     Promise.race([new Promise<T>((resolve) => child.once("message", (m) => resolve(m as T))), exited]);
   const wsUrl = next<{ wsUrl: string }>().then((m) => m.wsUrl);
-  const ask = (command: "stats" | "settled" | "stop") => {
+  const ask = (command: "stats" | "stop") => {
     const answer = next<ChildStats>();
     child.send(command);
     return answer;
@@ -120,10 +100,8 @@ export function forkCappedStack(options: CappedStackOptions) {
   return {
     pid: child.pid!,
     wsUrl,
-    /** CPU ms so far and the longest broadcast since the last ask. */
+    /** CPU ms so far. */
     stats: () => ask("stats"),
-    /** Waits until the stream and the queue are drained, then reports. */
-    settled: () => ask("settled"),
     stop: async () => {
       if (child.exitCode !== null || !child.connected) return undefined;
       const stats = await ask("stop");

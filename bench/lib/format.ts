@@ -2,6 +2,7 @@
 
 /** Milliseconds with precision that suits their size: 0.42, 7.3, 128, 20 412. */
 export function ms(value: number): string {
+  if (value < 0) return `-${ms(-value)}`;
   if (value < 1) return value.toFixed(2);
   if (value < 10) return value.toFixed(1);
   return Math.round(value).toLocaleString("en-US").replace(/,/g, " ");

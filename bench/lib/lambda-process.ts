@@ -1,0 +1,198 @@
+/**
+ * One Lambda container of a worker (the stream worker or the fan-out worker) as a
+ * process of its own under its own cgroup CPU quota: built with `createDeps` like
+ * a cold start (so its own clients, transport and pacer), then invoked one batch at
+ * a time over IPC, as Lambda invokes a container. A pool of them stands for the
+ * fan-out function's concurrent containers.
+ */
+import { fork, type ChildProcess } from "node:child_process";
+import type { Deps } from "../../handlers/deps";
+import { createLogger } from "../../handlers/log";
+import { capCpu, type CpuCap } from "./cpu-cap";
+import { nowMs } from "./counting-management-api";
+
+export type WorkerKind = "stream" | "fanout";
+
+/** One invocation as the harness saw it, with what the container spent inside. */
+export type Invocation = {
+  kind: WorkerKind;
+  memoryMb: number;
+  records: number;
+  /** Epoch ms (see nowMs), inside the container. */
+  startedAt: number;
+  endedAt: number;
+  /** CPU of the container during the invocation. */
+  cpuMs: number;
+  /** Time in `store.membersOf` (the Query of the room or slice) and in `delivery.broadcast` (posting). */
+  queryMs: number;
+  postMs: number;
+};
+
+type Request = { id: number; event: unknown };
+type Reply = { id: number; response?: unknown; error?: string } & Omit<
+  Invocation,
+  "kind" | "memoryMb" | "records"
+>;
+
+async function serve(kind: WorkerKind, env: NodeJS.ProcessEnv) {
+  const { createDeps } = await import("../../handlers/deps");
+  const { streamWorker, fanoutWorker } = await import("../../handlers/workers");
+  const worker = kind === "stream" ? streamWorker : fanoutWorker;
+  const timing = { queryMs: 0, postMs: 0 };
+  const { createMetrics } = await import("../../handlers/metrics");
+  // Flushed after every invocation as Lambda's entry does; the EMF lines go nowhere.
+  const metrics = createMetrics({ namespace: "roomcast", service: "roomcast", write: () => undefined });
+  const real = createDeps(env, { log: createLogger({}, () => undefined), metrics });
+  const timed =
+    <A extends unknown[], R>(into: "queryMs" | "postMs", f: (...args: A) => Promise<R>) =>
+    async (...args: A): Promise<R> => {
+      const started = performance.now();
+      try {
+        return await f(...args);
+      } finally {
+        timing[into] += performance.now() - started;
+      }
+    };
+  const deps: Deps = {
+    ...real,
+    store: { ...real.store, membersOf: timed("queryMs", real.store.membersOf.bind(real.store)) },
+    delivery: { broadcast: timed("postMs", real.delivery.broadcast.bind(real.delivery)) },
+  };
+  process.on("message", (request: Request) => {
+    void (async () => {
+      timing.queryMs = timing.postMs = 0;
+      const cpuBefore = process.cpuUsage();
+      const startedAt = nowMs();
+      const reply: Partial<Reply> = { id: request.id };
+      try {
+        reply.response = await worker.handle(request.event as never, deps);
+      } catch (error) {
+        reply.error = String(error);
+      } finally {
+        metrics.flush();
+      }
+      const cpu = process.cpuUsage(cpuBefore);
+      process.send!({
+        ...reply,
+        startedAt,
+        endedAt: nowMs(),
+        cpuMs: (cpu.user + cpu.system) / 1000,
+        ...timing,
+      });
+    })();
+  });
+  process.send!("ready");
+}
+
+export type LambdaProcess = {
+  pid: number;
+  invoke(event: unknown, records: number): Promise<unknown>;
+  stop(): Promise<void>;
+};
+
+/**
+ * Forks one container of `kind`, waits for its init (uncapped, as Lambda's init
+ * runs at burst CPU), then caps it at `memoryMb`'s share. Every invocation is
+ * appended to `log`.
+ *
+ * @example
+ * const fanout = await startLambdaProcess("fanout", env, 256, "bench-1", log);
+ * const response = await fanout.invoke(sqsEvent, sqsEvent.Records.length);
+ */
+export async function startLambdaProcess(
+  kind: WorkerKind,
+  env: Record<string, string>,
+  memoryMb: number,
+  cgroupName: string,
+  log: Invocation[],
+): Promise<LambdaProcess & { cap: CpuCap }> {
+  const child: ChildProcess = fork(__filename, ["--serve", kind, JSON.stringify(env)]);
+  await new Promise<void>((resolve, reject) => {
+    child.once("message", () => resolve());
+    child.once("exit", (code) => reject(new Error(`${kind} worker process exited (${code}) during init`)));
+  });
+  const cap = capCpu(child.pid!, memoryMb, cgroupName);
+  const pending = new Map<number, { resolve(r: unknown): void; reject(e: Error): void; records: number }>();
+  let nextId = 0;
+  child.on("message", (reply: Reply) => {
+    const call = pending.get(reply.id);
+    if (!call) return;
+    pending.delete(reply.id);
+    const { startedAt, endedAt, cpuMs, queryMs, postMs } = reply;
+    log.push({ kind, memoryMb, records: call.records, startedAt, endedAt, cpuMs, queryMs, postMs });
+    if (reply.error) call.reject(new Error(reply.error));
+    else call.resolve(reply.response);
+  });
+  child.on("exit", () => {
+    for (const call of pending.values()) call.reject(new Error(`${kind} worker process exited`));
+  });
+  return {
+    pid: child.pid!,
+    cap,
+    invoke: (event, records) =>
+      new Promise((resolve, reject) => {
+        const id = nextId++;
+        pending.set(id, { resolve, reject, records });
+        child.send({ id, event } satisfies Request);
+      }),
+    async stop() {
+      if (child.exitCode === null) {
+        const exited = new Promise((resolve) => child.once("exit", resolve));
+        child.kill();
+        await exited;
+      }
+      cap.remove();
+    },
+  };
+}
+
+/**
+ * `size` containers of one function; each invocation goes to a free one (the
+ * mapping never runs more than `size` at once, as its maximum concurrency says).
+ *
+ * @example
+ * const pool = await startLambdaPool("fanout", 8, env, 256, "bench", log);
+ * await pool.invoke(event, event.Records.length);
+ */
+export async function startLambdaPool(
+  kind: WorkerKind,
+  size: number,
+  env: Record<string, string>,
+  memoryMb: number,
+  cgroupPrefix: string,
+  log: Invocation[],
+) {
+  const members = await Promise.all(
+    Array.from({ length: size }, (_, i) =>
+      startLambdaProcess(kind, env, memoryMb, `${cgroupPrefix}-${kind}-${i}`, log),
+    ),
+  );
+  const free: LambdaProcess[] = [...members];
+  const waiting: ((member: LambdaProcess) => void)[] = [];
+  const release = (member: LambdaProcess) => {
+    const next = waiting.shift();
+    if (next) next(member);
+    else free.push(member);
+  };
+  return {
+    members,
+    capped: members.every((m) => m.cap.applied),
+    capReason: members.find((m) => !m.cap.applied)?.cap.reason,
+    async invoke(event: unknown, records: number): Promise<unknown> {
+      const member = free.pop() ?? (await new Promise<LambdaProcess>((resolve) => waiting.push(resolve)));
+      try {
+        return await member.invoke(event, records);
+      } finally {
+        release(member);
+      }
+    },
+    stop: () => Promise.all(members.map((m) => m.stop())),
+  };
+}
+
+if (require.main === module && process.argv[2] === "--serve") {
+  serve(process.argv[3] as WorkerKind, JSON.parse(process.argv[4]) as NodeJS.ProcessEnv).catch((error) => {
+    console.error(error);
+    process.exit(1);
+  });
+}
