@@ -1,20 +1,10 @@
 import type { WebSocketEvent } from "../../handlers/route";
-import { routeEvent, startRecordingGateway, type RecordingGateway } from "../support/local-stack";
+import { recordingGateways, routeEvent, type RecordingGateway } from "../support/local-stack";
 import { connect, type TestClient } from "../support/ws-client";
 
 // Where AWS refuses, the local gateway refuses the same way: oversized route responses,
 // integrations past the timeout, stage throttling; and a fault mode without `$disconnect`.
-const gateways: RecordingGateway[] = [];
-
-async function gateway(options: Parameters<typeof startRecordingGateway>[0] = {}) {
-  const started = await startRecordingGateway(options);
-  gateways.push(started);
-  return started;
-}
-
-afterAll(async () => {
-  await Promise.all(gateways.map((g) => g.stop()));
-});
+const gateway = recordingGateways();
 
 /** A client that also keeps every text frame exactly as it arrived, and its connection id. */
 async function client(g: RecordingGateway) {

@@ -1,22 +1,12 @@
 import { PostToConnectionCommand } from "@aws-sdk/client-apigatewaymanagementapi";
 import type { WebSocketEvent } from "../../handlers/route";
-import { routeEvent, startRecordingGateway, type RecordingGateway } from "../support/local-stack";
+import { recordingGateways, routeEvent, type RecordingGateway } from "../support/local-stack";
 import { opcodes, rawWebSocket } from "../support/raw-websocket";
 import { connect } from "../support/ws-client";
 
 // API Gateway's limits: 32 KB a frame, 128 KB a message, text only, idle 10 min, 2 h at most.
 const KB = 1024;
-const gateways: RecordingGateway[] = [];
-
-async function gateway(options: Parameters<typeof startRecordingGateway>[0] = {}) {
-  const started = await startRecordingGateway(options);
-  gateways.push(started);
-  return started;
-}
-
-afterAll(async () => {
-  await Promise.all(gateways.map((g) => g.stop()));
-});
+const gateway = recordingGateways();
 
 /** A raw client and its connection id, from the `$connect` event its `probe` marks. */
 async function rawClient(g: RecordingGateway, probe: string) {

@@ -131,6 +131,17 @@ export async function startRecordingGateway(options: Partial<GatewayOptions> = {
 
 export type RecordingGateway = Awaited<ReturnType<typeof startRecordingGateway>>;
 
+/** Starts recording gateways as a test file needs them, and stops them all after the file. */
+export function recordingGateways() {
+  const started: RecordingGateway[] = [];
+  afterAll(() => Promise.all(started.map((g) => g.stop())));
+  return async (options: Partial<GatewayOptions> = {}) => {
+    const gateway = await startRecordingGateway(options);
+    started.push(gateway);
+    return gateway;
+  };
+}
+
 /** Matches the event of one route (and one connection). */
 export const routeEvent = (routeKey: string, connectionId?: string) => (event: WebSocketEvent) =>
   event.requestContext.routeKey === routeKey &&
