@@ -8,5 +8,6 @@ module.exports = {
   coverageProvider: "v8",
   globalSetup: "<rootDir>/tests/support/global-setup.ts",
   globalTeardown: "<rootDir>/tests/support/global-teardown.ts",
-  testTimeout: 30_000,
+  // Integration tests on 2 cores (DynamoDB Local, the stream, SQS): slow is not failing, a hang is.
+  testTimeout: 120_000,
 };

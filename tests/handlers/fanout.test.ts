@@ -43,7 +43,7 @@ describe("a broadcast to 200 members, 20 of them gone", () => {
     chat.api.markGone(...gone.map((m) => m.connectionId));
     logged = chat.logs().length;
     ack = await chat.send(sender, { action: "sendmessage", message: "goal!" });
-  });
+  }, 120_000);
 
   test("acks the sender and delivers exactly once to each of the 179 live others", async () => {
     expect(ack).toMatchObject({ type: "ack", room: "stadium" });

@@ -55,6 +55,8 @@ export async function startChat(env: Partial<Record<keyof typeof configEnv, stri
     }),
   });
   await events.start(() => ({ deps, stream: streamWorker, fanout: fanoutWorker }));
+  /** Waits until every change went through the table's stream and the fan-out queue (generous: a loaded CI). */
+  const settle = () => events.idle(120_000);
 
   /** What Lambda does with an event: the route of its routeKey, through `invoke`. */
   const run = (event: WebSocketEvent, using: Deps = deps): Promise<RouteResult> =>
@@ -79,7 +81,7 @@ export async function startChat(env: Partial<Record<keyof typeof configEnv, stri
   async function send(client: WsClient, frame: string | object, using: Deps = deps): Promise<Frame> {
     const result = await run(client.messageEvent(frame), using);
     expect(result.statusCode).toBe(200);
-    await events.idle();
+    await settle();
     return JSON.parse(result.body!) as Frame;
   }
 
@@ -93,7 +95,7 @@ export async function startChat(env: Partial<Record<keyof typeof configEnv, stri
     events,
     metricLines,
     /** Waits until every change went through the table's stream and the fan-out queue. */
-    settle: () => events.idle(),
+    settle,
 
     /** Opens a connection through `$connect`; throws unless the handshake succeeds. */
     async connect(query: Record<string, string> = {}, options: ClientOptions = {}): Promise<WsClient> {
@@ -101,14 +103,14 @@ export async function startChat(env: Partial<Record<keyof typeof configEnv, stri
       const result = await run(client.connectEvent(query));
       if (result.statusCode !== 200)
         throw new Error(`$connect answered ${result.statusCode}: ${result.body}`);
-      await events.idle();
+      await settle();
       return client;
     },
 
     /** `$disconnect`, then what it set off (counts, presence). */
     async disconnect(client: WsClient, using: Deps = deps) {
       const result = await run(client.disconnectEvent(), using);
-      await events.idle();
+      await settle();
       return result;
     },
 
@@ -117,12 +119,12 @@ export async function startChat(env: Partial<Record<keyof typeof configEnv, stri
      * of DESIGN.md: nothing was written to the table and nobody else got a frame.
      */
     async expectRejected(client: WsClient, frame: string | object, code: string): Promise<Frame> {
-      await events.idle();
+      await settle();
       const before = await items();
       const posted = api.posts.length;
       const reply = await send(client, frame);
       expect(reply).toMatchObject({ type: "error", code });
-      await events.idle();
+      await settle();
       expect(await items()).toEqual(before);
       expect(api.posts.slice(posted)).toEqual([]);
       return reply;
