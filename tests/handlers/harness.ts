@@ -29,7 +29,8 @@ export async function startChat(env: Partial<Record<keyof typeof configEnv, stri
     dynamodbEndpoint: table.endpoint,
     tableName: table.tableName,
     queuePrefix: table.tableName,
-    queues: { visibilityTimeoutSeconds: 1, maxReceiveCount: 3 },
+    // Longer than a fan-out job takes on a loaded machine, short enough for redelivery tests.
+    queues: { visibilityTimeoutSeconds: 5, maxReceiveCount: 3 },
     streamPollMs: 20,
     fanoutMaxConcurrency: 4,
     streamMaximumRetryAttempts: 3,
