@@ -134,7 +134,7 @@ it("loses no stored message and delivers none twice while 300 clients join, leav
   expect(report.stored).toBe(report.acked);
   expect(report.storedUnacked).toEqual([]);
   expect(report.clients).toBe(steady.length + churners);
-}, 150_000);
+}, 240_000);
 
 const namesOf = (items: { name: string }[]) => items.map((i) => i.name).sort();
 

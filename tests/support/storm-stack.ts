@@ -9,6 +9,8 @@ import { openStackTable } from "./storm-table";
  */
 export async function startStormStack(options: LocalStackOptions = {}) {
   const stack = await startTestStack({
+    // A fan-out job that failed comes back in seconds, not the deployed minute, within a test's time.
+    queues: { visibilityTimeoutSeconds: 5 },
     ...options,
     env: { [configEnv.rateLimitMessages]: "0", ...options.env },
   });
