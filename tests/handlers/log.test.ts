@@ -1,3 +1,4 @@
+/** @jest-environment node */
 import type { Context } from "aws-lambda";
 import { createLogger } from "../../handlers/log";
 

@@ -1,3 +1,4 @@
+/** @jest-environment node */
 import { routes } from "../../handlers/routes";
 import { countMetrics, latencyMetrics } from "../../handlers/metrics";
 import { account, region, runProgram, type MockedResource, type ProgramRun } from "../support/pulumi-mocks";

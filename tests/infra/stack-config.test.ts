@@ -1,9 +1,11 @@
+/** @jest-environment node */
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import { defaultConfig } from "../../handlers/config";
 import { routes } from "../../handlers/routes";
-import { infraDefaults, readStackConfig } from "../../infra/config";
+import { infraDefaults } from "../../infra/defaults";
+import { readStackConfig } from "../../infra/config";
 import { account, region, runProgram, type ProgramRun } from "../support/pulumi-mocks";
 
 // A `prod` stack with non-default settings, as Pulumi.prod.yaml would set them.

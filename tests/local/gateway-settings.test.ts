@@ -1,4 +1,5 @@
-import { infraDefaults } from "../../infra/config";
+/** @jest-environment node */
+import { infraDefaults } from "../../infra/defaults";
 import { gatewaySettingsFromEnv } from "../../local/gateway-settings";
 
 // npm start's gateway settings: the Pulumi stage's throttling defaults, overridable by environment.

@@ -1,3 +1,4 @@
+/** @jest-environment node */
 import { UnsecuredJWT } from "jose";
 import { authorize } from "../../handlers/authorizer";
 import { createLogger } from "../../handlers/log";

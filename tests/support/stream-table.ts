@@ -11,7 +11,10 @@ import { tableDefinition } from "../../model/table";
 /** A table with a NEW_AND_OLD_IMAGES stream and TTL on, on the run's DynamoDB Local. */
 export async function streamTable() {
   const endpoint = process.env.DYNAMODB_ENDPOINT;
-  if (!endpoint) throw new Error("DYNAMODB_ENDPOINT is not set: run the tests through jest (global setup)");
+  if (!endpoint)
+    throw new Error(
+      "DYNAMODB_ENDPOINT is not set: run the tests through jest (tests/support/dynamodb-environment.ts)",
+    );
   const client = createDynamoClient(endpoint);
   const tableName = `stream-${randomUUID().slice(0, 8)}`;
   const { partitionKey, sortKey, ttlAttribute } = tableDefinition;

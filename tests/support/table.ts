@@ -9,7 +9,10 @@ import { createChatService } from "../../model/service";
  */
 export async function freshTable(prefix = "roomcast-test") {
   const endpoint = process.env.DYNAMODB_ENDPOINT;
-  if (!endpoint) throw new Error("DYNAMODB_ENDPOINT is not set: run the tests through jest (global setup)");
+  if (!endpoint)
+    throw new Error(
+      "DYNAMODB_ENDPOINT is not set: run the tests through jest (tests/support/dynamodb-environment.ts)",
+    );
   const tableName = `${prefix}-${randomUUID().slice(0, 8)}`;
   const client = createDynamoClient(endpoint);
   const doc = createDocumentClient(client);

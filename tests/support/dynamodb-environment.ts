@@ -1,0 +1,31 @@
+import NodeEnvironment from "jest-environment-node";
+import { startDynamoDbLocal, type DynamoDbLocal } from "../../local/dynamodb-local";
+
+/**
+ * Jest's node environment plus a DynamoDB Local of the test file's own, on a free port,
+ * in memory, stopped by pid after the file. One instance shared by the whole run slowed
+ * every later file down: DynamoDB Local keeps each stream record ever written, a deleted
+ * table's too, and every GetRecords pays for them (measured here: 4 ms a call on a fresh
+ * instance, 25-31 ms after 30,000 records in other tables), so once the 50,000-member
+ * capacity test had run, each stream poll of each later file crawled.
+ *
+ * A file that needs no DynamoDB (Pulumi mocks, a stack that starts its own) opts out
+ * with the docblock pragma `@jest-environment node`.
+ */
+export default class DynamoDbLocalEnvironment extends NodeEnvironment {
+  private dynamodb?: DynamoDbLocal;
+
+  override async setup(): Promise<void> {
+    await super.setup();
+    this.dynamodb = await startDynamoDbLocal();
+    // The test's sandboxed env and the real one, which child processes inherit.
+    this.global.process.env.DYNAMODB_ENDPOINT = this.dynamodb.endpoint;
+    process.env.DYNAMODB_ENDPOINT = this.dynamodb.endpoint;
+  }
+
+  override async teardown(): Promise<void> {
+    await this.dynamodb?.stop();
+    delete process.env.DYNAMODB_ENDPOINT;
+    await super.teardown();
+  }
+}
