@@ -10,7 +10,7 @@ import { ulid } from "ulid";
 import { WebSocketServer, type WebSocket } from "ws";
 import { configEnv, defaultConfig } from "../handlers/config";
 import type { createLogger } from "../handlers/log";
-import { infraDefaults } from "../infra/config";
+import { infraDefaults } from "../infra/defaults";
 import { startLocalStack } from "../local/stack";
 import { createDocumentClient, createDynamoClient, localAws } from "../model/client";
 import { createChatService } from "../model/service";

@@ -4,14 +4,14 @@ import { configEnv } from "../handlers/config";
 import { workerFactory } from "../handlers/lambda";
 import { metricsStackEnv } from "../handlers/metrics";
 import { routes } from "../handlers/routes";
-import { fanoutWorker, streamWorker } from "../handlers/workers";
+import { fanoutWorker, streamWorker, type Worker } from "../handlers/workers";
 import { keyAttributes, tableDefinition } from "../model/table";
 import { accessLogFormat } from "./access-log";
 import { ChatAlarms } from "./alarms";
 import { createApiGatewayLogsRole } from "./api-gateway-logs-role";
 import { ChatRoute } from "./chat-route";
-import { ChatWorker } from "./chat-worker";
-import { settingsEnvironment, type StackConfig } from "./config";
+import { ChatWorker, type WorkerSource } from "./chat-worker";
+import { settingsEnvironment, type FunctionSize, type StackConfig } from "./config";
 import { ConnectAuthorizer } from "./connect-authorizer";
 import { ChatDomain } from "./custom-domain";
 import { createDashboard } from "./dashboard";
@@ -276,43 +276,36 @@ export class ChatApi extends pulumi.ComponentResource {
     }
 
     function createWorkers() {
-      const common = { namePrefix, environment, logRetentionDays: args.logRetentionDays, resources };
-      const stream = new ChatWorker(
-        `${name}-stream`,
-        {
-          ...common,
-          name: streamWorker.name,
-          callbackFactory: workerFactory(streamWorker),
-          permissions: declared(streamWorker).permissions,
-          size: args.functions.stream,
-          reservedConcurrency: args.functions.reservedConcurrency[streamWorker.name],
-          source: {
-            kind: "stream",
-            streamArn: table.streamArn,
-            onFailureQueueArn: queues.streamDeadLetters.arn,
-            ...args.stream,
+      const worker = <E, R>(handler: Worker<E, R>, size: FunctionSize, source: WorkerSource) =>
+        new ChatWorker(
+          `${name}-${handler.name}`,
+          {
+            namePrefix,
+            environment,
+            logRetentionDays: args.logRetentionDays,
+            resources,
+            name: handler.name,
+            callbackFactory: workerFactory(handler),
+            permissions: declared(handler).permissions,
+            size,
+            reservedConcurrency: args.functions.reservedConcurrency[handler.name],
+            source,
           },
-        },
-        asChild,
-      );
-      const fanout = new ChatWorker(
-        `${name}-fanout`,
-        {
-          ...common,
-          name: fanoutWorker.name,
-          callbackFactory: workerFactory(fanoutWorker),
-          permissions: declared(fanoutWorker).permissions,
-          size: args.functions.fanout,
-          reservedConcurrency: args.functions.reservedConcurrency[fanoutWorker.name],
-          source: {
-            kind: "queue",
-            queueArn: queues.jobs.arn,
-            maximumConcurrency: args.fanout.maxConcurrency,
-          },
-        },
-        asChild,
-      );
-      return { stream, fanout } as ChatApi["workers"];
+          asChild,
+        );
+      return {
+        stream: worker(streamWorker, args.functions.stream, {
+          kind: "stream",
+          streamArn: table.streamArn,
+          onFailureQueueArn: queues.streamDeadLetters.arn,
+          ...args.stream,
+        }),
+        fanout: worker(fanoutWorker, args.functions.fanout, {
+          kind: "queue",
+          queueArn: queues.jobs.arn,
+          maximumConcurrency: args.fanout.maxConcurrency,
+        }),
+      } as ChatApi["workers"];
     }
   }
 }

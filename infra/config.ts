@@ -1,5 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import { configEnv, defaultConfig, readConfig } from "../handlers/config";
+import { infraDefaults } from "./defaults";
 
 /** The handler settings a stack may override: every number of handlers/config.ts. */
 export type HandlerSettings = typeof defaultConfig;
@@ -58,27 +59,6 @@ export type StackConfig = {
   /** Tags on every resource, beside `roomcast:project` and `roomcast:stack`. */
   tags: Record<string, string>;
   handlers: HandlerSettings;
-};
-
-/** Defaults of the infrastructure settings, keyed by their config key. */
-export const infraDefaults = {
-  // Chosen by measurement (bench/RESULTS.md, fanout-scale): the fan-out waits on posts more than
-  // it computes, so 256 MB is the cheaper size per delivery and, one slice per invocation, fast enough.
-  memorySize: 256,
-  streamMemorySize: 256,
-  fanoutMemorySize: 256,
-  // API Gateway stops waiting for an integration after 29 s.
-  timeoutSeconds: 29,
-  streamTimeoutSeconds: 60,
-  fanoutTimeoutSeconds: 60,
-  fanoutMaxReceiveCount: 5,
-  streamMaximumRetryAttempts: 10,
-  streamParallelizationFactor: 1,
-  logRetentionDays: 14,
-  throttlingRateLimit: 50,
-  throttlingBurstLimit: 100,
-  apiGatewayLogsRole: true,
-  tracing: false,
 };
 
 /** HS256 wants a key at least as long as its 256-bit hash (RFC 7518, 3.2). */

@@ -1,5 +1,6 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
+import { queueDefinitions, queueName } from "../model/queues";
 
 export type FanoutQueuesArgs = {
   /** Physical names start with it: `roomcast-dev` -> `roomcast-dev-fanout.fifo`. */
@@ -48,8 +49,8 @@ export class FanoutQueues extends pulumi.ComponentResource {
         `${name}-fanout-dlq`,
         {
           // A FIFO queue's dead-letter queue must be FIFO too.
-          name: `${args.namePrefix}-fanout-dlq.fifo`,
-          fifoQueue: true,
+          name: queueName(args.namePrefix, "fanoutDeadLetter"),
+          fifoQueue: queueDefinitions.fanoutDeadLetter.fifo,
           messageRetentionSeconds: deadLetterRetentionSeconds,
           sqsManagedSseEnabled: true,
         },
@@ -61,8 +62,8 @@ export class FanoutQueues extends pulumi.ComponentResource {
       return new aws.sqs.Queue(
         `${name}-fanout`,
         {
-          name: `${args.namePrefix}-fanout.fifo`,
-          fifoQueue: true,
+          name: queueName(args.namePrefix, "fanout"),
+          fifoQueue: queueDefinitions.fanout.fifo,
           // The stream worker sets `<messageId>#<slice>`: a redelivered stream record sends no second job.
           contentBasedDeduplication: false,
           // Lambda's advice for an SQS event source: at least 6 x the function's timeout.
@@ -81,7 +82,7 @@ export class FanoutQueues extends pulumi.ComponentResource {
       return new aws.sqs.Queue(
         `${name}-stream-dlq`,
         {
-          name: `${args.namePrefix}-stream-dlq`,
+          name: queueName(args.namePrefix, "streamDeadLetter"),
           messageRetentionSeconds: deadLetterRetentionSeconds,
           sqsManagedSseEnabled: true,
         },

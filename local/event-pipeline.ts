@@ -14,7 +14,7 @@ import {
 import { startSqsMapping, type SqsMapping } from "./sqs-mapping";
 import { startStreamMapping, type StreamMapping } from "./stream-mapping";
 import { fanoutJobsPerInvocation } from "../handlers/fanout-jobs";
-import { infraDefaults } from "../infra/config";
+import { infraDefaults } from "../infra/defaults";
 
 /** The workers the pipeline runs, read per batch (so `--watch` can swap them), with their deps. */
 export type WorkerApp = {

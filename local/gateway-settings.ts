@@ -1,4 +1,4 @@
-import { infraDefaults } from "../infra/config";
+import { infraDefaults } from "../infra/defaults";
 import type { GatewayOptions } from "./gateway";
 
 /** The gateway's fidelity settings a local stack passes through (see local/stack.ts `gateway`). */

@@ -2,8 +2,8 @@ import { createServer, type Server } from "node:http";
 import { CreateQueueCommand, GetQueueAttributesCommand, SQSClient } from "@aws-sdk/client-sqs";
 import { createRequestHandler } from "local-aws-sqs";
 import { localAws } from "../model/client";
+import { queueDefinitions, queueName, type QueueKey } from "../model/queues";
 import { freePort } from "./dynamodb-local";
-import { queueDefinitions, queueName, type QueueKey } from "./queue-definitions";
 import { lockMessageGroups, type ServerQueue } from "./sqs-fifo-groups";
 
 /** The account id in local queue URLs and ARNs (LocalStack's convention). */
@@ -61,6 +61,16 @@ export function createSqsClient(endpoint: string): SQSClient {
 export type QueueRef = { name: string; url: string; arn: string; fifo: boolean };
 export type RoomcastQueues = Record<QueueKey, QueueRef>;
 
+/**
+ * How long a received message stays hidden locally: a fan-out job for as long as the local
+ * fan-out function may run (60 s, as the Pulumi default), a dead letter while it is read.
+ */
+const visibilityTimeoutSeconds: Record<QueueKey, number> = {
+  fanout: 60,
+  fanoutDeadLetter: 30,
+  streamDeadLetter: 30,
+};
+
 /** Shorter timings for tests; defaults come from {@link queueDefinitions}. */
 export type QueueOverrides = { visibilityTimeoutSeconds?: number; maxReceiveCount?: number };
 
@@ -77,7 +87,7 @@ export async function createRoomcastQueues(
   const create = async (key: QueueKey, attributes: Record<string, string> = {}): Promise<QueueRef> => {
     const def = queueDefinitions[key];
     const name = queueName(prefix, key);
-    const visibility = overrides.visibilityTimeoutSeconds ?? def.visibilityTimeoutSeconds;
+    const visibility = overrides.visibilityTimeoutSeconds ?? visibilityTimeoutSeconds[key];
     const { QueueUrl } = await client.send(
       new CreateQueueCommand({
         QueueName: name,
