@@ -210,7 +210,10 @@ export function createChatStore(service: ChatService, options: StoreOptions = {}
   async function disconnect(connectionId: string) {
     // The record goes first, returning the rooms it listed: a join racing this one
     // needs the record, so it can no longer add a room this cleanup would miss.
-    const { data } = await connection.delete({ connectionId }).go({ response: "all_old" });
+    const { data } = await retryItemConflicts(
+      () => connection.delete({ connectionId }).go({ response: "all_old" }),
+      settings.conflictAttempts,
+    );
     const old = data as Connection | null;
     if (old?.rooms?.length) await removeMemberships(connectionId, old.rooms);
     return old ?? undefined;
@@ -497,14 +500,33 @@ async function retryConflicts<T extends { canceled: boolean; data: unknown }>(
         `transaction still conflicting after ${attempts} attempts: ${JSON.stringify(result.data)}`,
       );
     }
-    await new Promise((resolve) => setTimeout(resolve, Math.random() * 10 * 2 ** attempt));
+    await conflictBackoff(attempt);
   }
 }
 
-function isConditionFailure(error: unknown): boolean {
-  const cause = (error as { cause?: { name?: string } }).cause;
-  return cause?.name === "ConditionalCheckFailedException";
+/**
+ * A single-item write that meets a transaction holding its item fails with
+ * TransactionConflictException, which the SDK does not retry (it is not a throttle):
+ * retry it as a conflicting transaction is retried.
+ */
+async function retryItemConflicts<T>(run: () => Promise<T>, attempts: number): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await run();
+    } catch (error) {
+      if (causeName(error) !== "TransactionConflictException" || attempt >= attempts) throw error;
+    }
+    await conflictBackoff(attempt);
+  }
 }
+
+const conflictBackoff = (attempt: number) =>
+  new Promise((resolve) => setTimeout(resolve, Math.random() * 10 * 2 ** attempt));
+
+/** The DynamoDB error behind an ElectroDB error. */
+const causeName = (error: unknown) => (error as { cause?: { name?: string } }).cause?.name;
+
+const isConditionFailure = (error: unknown) => causeName(error) === "ConditionalCheckFailedException";
 
 function assertCommitted(operation: string) {
   return (result: { canceled: boolean; data: unknown }) => {

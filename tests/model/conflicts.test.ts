@@ -1,4 +1,4 @@
-import { TransactionCanceledException } from "@aws-sdk/client-dynamodb";
+import { TransactionCanceledException, TransactionConflictException } from "@aws-sdk/client-dynamodb";
 import { createChatStore, type ChatStore } from "../../model/store";
 import { freshTable, type FreshTable } from "../support/table";
 import { rawPartition } from "./helpers";
@@ -83,6 +83,57 @@ describe("transaction conflicts are retried", () => {
     );
     expect(result.duplicate).toBe(false);
     expect(await rawPartition(t, "room#hot#messages")).toHaveLength(1);
+  });
+});
+
+/**
+ * Makes the next `times` DeleteItems fail as DynamoDB fails a single-item write whose item
+ * a transaction holds (for example `$disconnect` racing a join): TransactionConflictException,
+ * which the SDK does not retry by itself.
+ */
+async function withDeleteConflicts<T>(times: number, run: () => Promise<T>) {
+  let left = times;
+  let attempts = 0;
+  const name = `delete-conflict-${Math.random()}`;
+  t.client.middlewareStack.add(
+    (next, context) => async (args) => {
+      if (context.commandName === "DeleteItemCommand") {
+        attempts++;
+        if (left-- > 0)
+          throw new TransactionConflictException({
+            message: "Transaction is ongoing for the item",
+            $metadata: {},
+          });
+      }
+      return next(args);
+    },
+    { step: "initialize", name },
+  );
+  try {
+    return { result: await run(), attempts };
+  } finally {
+    t.client.middlewareStack.remove(name);
+  }
+}
+
+describe("a single-item write that meets a transaction is retried", () => {
+  it("disconnect deletes the record and its memberships after two conflicts", async () => {
+    const conn = await store.connect({ connectionId: "item-conflict-1=", name: "d", defaultRoom: "held" });
+    const { result, attempts } = await withDeleteConflicts(2, () => store.disconnect(conn.connectionId));
+    expect(result?.rooms).toEqual(["held"]);
+    expect(attempts).toBeGreaterThanOrEqual(3);
+    expect(await rawPartition(t, `conn#${conn.connectionId}`)).toEqual([]);
+    expect(await rawPartition(t, "held")).toEqual([]);
+  });
+
+  it("out of attempts, disconnect rejects and the record stays for TTL or a retry", async () => {
+    const impatient = createChatStore(t.service, { conflictAttempts: 2 });
+    const conn = await store.connect({ connectionId: "item-conflict-2=", name: "e", defaultRoom: "held-2" });
+    await expect(withDeleteConflicts(2, () => impatient.disconnect(conn.connectionId))).rejects.toThrow(
+      /ongoing/,
+    );
+    expect(await store.getConnection(conn.connectionId)).toMatchObject({ rooms: ["held-2"] });
+    expect(await store.disconnect(conn.connectionId)).toMatchObject({ rooms: ["held-2"] });
   });
 });
 
