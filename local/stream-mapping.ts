@@ -27,8 +27,13 @@ export type StreamMappingOptions = {
   pollMs?: number;
   /** Retries of a failing batch before it goes to the on-failure destination (Lambda: -1 = forever). */
   maximumRetryAttempts?: number;
-  /** Pause before a retry. */
+  /**
+   * Pause before the first retry; it doubles with each retry up to `maxRetryBackoffMs`, so
+   * the retries of a batch outlast a dependency's brief outage (DynamoDB Local restarting)
+   * instead of using themselves up in a second and dropping the batch.
+   */
   retryBackoffMs?: number;
+  maxRetryBackoffMs?: number;
   /** Where a batch that ran out of retries is described, as Lambda's on-failure destination does. */
   onFailure?: { client: SQSClient; queueUrl: string };
   /** Told of each batch sent to the on-failure destination, with its record count (the DeadLetters metric). */
@@ -93,8 +98,8 @@ type ShardState = { id: string; parentId?: string; iterator?: string; finished: 
  * Runs a DynamoDB Streams event source mapping as Lambda does, with
  * ReportBatchItemFailures: each shard is read in order, one batch at a time, from
  * the stream's end when the mapping starts (LATEST); a thrown batch is retried whole,
- * a reported `itemIdentifier` (a sequence number) is retried from that record on;
- * after `maximumRetryAttempts` the batch is described to the on-failure destination
+ * a reported `itemIdentifier` (a sequence number) is retried from that record on, after
+ * a pause that doubles with each retry; after `maximumRetryAttempts` the batch is described to the on-failure destination
  * and the shard moves on. Children of a shard start after their parent is finished.
  *
  * @example
@@ -107,6 +112,7 @@ export async function startStreamMapping(options: StreamMappingOptions): Promise
   const pollMs = options.pollMs ?? 250;
   const maximumRetryAttempts = options.maximumRetryAttempts ?? 3;
   const retryBackoffMs = options.retryBackoffMs ?? 100;
+  const maxRetryBackoffMs = options.maxRetryBackoffMs ?? 5_000;
   const onError = options.onError ?? ((error) => console.error("stream mapping:", error));
   const { Table } = await options.dynamodb.send(new DescribeTableCommand({ TableName: options.tableName }));
   const streamArn = Table?.LatestStreamArn;
@@ -229,7 +235,7 @@ export async function startStreamMapping(options: StreamMappingOptions): Promise
         await sendToDestination(pending, shardId, attempt).catch(onError);
         return;
       }
-      await sleep(retryBackoffMs);
+      await sleep(Math.min(retryBackoffMs * 2 ** (attempt - 1), maxRetryBackoffMs));
     }
   }
 

@@ -104,6 +104,29 @@ test("a thrown handler gets the whole batch again", async () => {
   expect(mapping.stats.failedInvocations).toBe(1);
 });
 
+test("retries back off, doubling: five retries outlast a 1.5 s outage that fixed 100 ms pauses would not", async () => {
+  let firstCall: number | undefined;
+  const calls: number[] = [];
+  const mapping = await map({
+    retryBackoffMs: 100,
+    maximumRetryAttempts: 5,
+    handler: async () => {
+      const now = Date.now();
+      firstCall ??= now;
+      calls.push(now - firstCall);
+      if (now - firstCall < 1_500) throw new Error("DynamoDB Local is restarting");
+    },
+  });
+  await put("outage-1");
+  await mapping.idle();
+  const pauses = calls.slice(1).map((at, i) => at - calls[i]);
+  console.log(`stream retries: calls at ${calls.join(", ")} ms after the first`);
+  expect(mapping.stats.discardedBatches).toBe(0);
+  expect(calls.at(-1)).toBeGreaterThanOrEqual(1_500);
+  // 100, 200, 400, 800 ms: each pause at least the doubled backoff.
+  pauses.forEach((pause, i) => expect(pause).toBeGreaterThanOrEqual(100 * 2 ** i - 5));
+});
+
 test("a reported itemIdentifier resumes at that record, not before", async () => {
   const attempts: string[][] = [];
   let failedAt: number | undefined;

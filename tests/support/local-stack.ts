@@ -12,16 +12,19 @@ import { localAws } from "../../model/client";
 /** Handler and gateway logs would drown jest's output. */
 export const silentLogger = createLogger({}, () => undefined);
 
-/** The local stack on the run's DynamoDB Local with a fresh table, a free port and quiet logs. */
+/**
+ * The local stack on the test file's DynamoDB Local (or `options.dynamodbEndpoint`) with a
+ * fresh table, a free port and quiet logs.
+ */
 export function startTestStack(options: LocalStackOptions = {}) {
-  const dynamodbEndpoint = process.env.DYNAMODB_ENDPOINT;
+  const dynamodbEndpoint = options.dynamodbEndpoint ?? process.env.DYNAMODB_ENDPOINT;
   if (!dynamodbEndpoint) throw new Error("DYNAMODB_ENDPOINT is not set: run the tests through jest");
   return startLocalStack({
     port: 0,
-    dynamodbEndpoint,
     tableName: `roomcast-local-${randomUUID().slice(0, 8)}`,
     logger: silentLogger,
     ...options,
+    dynamodbEndpoint,
   });
 }
 
