@@ -4,6 +4,7 @@ import { createRequestHandler } from "local-aws-sqs";
 import { localAws } from "../model/client";
 import { queueDefinitions, queueName, type QueueKey } from "../model/queues";
 import { freePort } from "./dynamodb-local";
+import { deduplicateForInterval, type DedupQueue } from "./sqs-fifo-dedup";
 import { lockMessageGroups, type ServerQueue } from "./sqs-fifo-groups";
 
 /** The account id in local queue URLs and ARNs (LocalStack's convention). */
@@ -13,7 +14,8 @@ export type SqsServer = { endpoint: string; port: number; stop(): Promise<void> 
 
 /**
  * Starts local-aws-sqs (SQS's JSON and Query protocols, in this process: it is a small
- * pure-JS server) on a free port, with FIFO message groups locked as SQS locks them.
+ * pure-JS server) on a free port, with FIFO message groups locked and deduplication ids
+ * kept for 5 minutes, as SQS does.
  *
  * @example
  * const sqs = await startSqsServer();
@@ -31,10 +33,13 @@ export async function startSqsServer(options: { port?: number } = {}): Promise<S
     // A test may delete and re-create a queue at once; AWS makes you wait 60 s.
     emulateQueueCreationLifecycle: false,
   });
-  const queues = service.Queues as unknown as ServerQueue[];
+  const queues = service.Queues as unknown as (ServerQueue & DedupQueue)[];
   const push = queues.push.bind(queues);
   queues.push = (...added) => {
-    added.forEach(lockMessageGroups);
+    for (const queue of added) {
+      lockMessageGroups(queue);
+      deduplicateForInterval(queue);
+    }
     return push(...added);
   };
   const server: Server = createServer((req, res) => void requestHandler(req, res));

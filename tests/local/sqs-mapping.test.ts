@@ -4,6 +4,7 @@ import {
   DeleteMessageCommand,
   ReceiveMessageCommand,
   SendMessageBatchCommand,
+  SendMessageCommand,
   type SQSClient,
 } from "@aws-sdk/client-sqs";
 import type { SQSBatchResponse, SQSEvent, SQSRecord } from "aws-lambda";
@@ -16,6 +17,7 @@ import {
   type SqsServer,
 } from "../../local/sqs-server";
 import { startSqsMapping, type SqsMapping, type SqsMappingOptions } from "../../local/sqs-mapping";
+import { deduplicateForInterval, deduplicationIntervalMs, type DedupQueue } from "../../local/sqs-fifo-dedup";
 
 let server: SqsServer;
 let client: SQSClient;
@@ -151,6 +153,59 @@ test("the server locks a FIFO message group while a message of it is in flight",
     new ReceiveMessageCommand({ QueueUrl: queues.fanout.url, MaxNumberOfMessages: 10 }),
   );
   expect(batch.Messages?.map((m) => m.Body)).toEqual(["c1", "c2", "c3"]);
+});
+
+test("FIFO: a deduplication id sent again after its message was consumed is accepted and not delivered", async () => {
+  const queues = await freshQueues();
+  const send = (body: string, dedupId: string) =>
+    client.send(
+      new SendMessageCommand({
+        QueueUrl: queues.fanout.url,
+        MessageBody: body,
+        MessageGroupId: "room#0",
+        MessageDeduplicationId: dedupId,
+      }),
+    );
+  const receiveAll = async () =>
+    (await client.send(new ReceiveMessageCommand({ QueueUrl: queues.fanout.url, MaxNumberOfMessages: 10 })))
+      .Messages ?? [];
+  const first = await send("job", "message-1#0");
+  const [job] = await receiveAll();
+  expect(job.Body).toBe("job");
+  await client.send(
+    new DeleteMessageCommand({ QueueUrl: queues.fanout.url, ReceiptHandle: job.ReceiptHandle }),
+  );
+  // A retried stream batch sends the same job again: SQS answers with the first id and drops it.
+  const again = await send("job", "message-1#0");
+  expect(again.MessageId).toBe(first.MessageId);
+  await send("next", "message-2#0");
+  expect((await receiveAll()).map((m) => m.Body)).toEqual(["next"]);
+});
+
+test("deduplication ids are kept for SQS's 5 minutes, then a repeat is a new message", () => {
+  let clock = 0;
+  const enqueued: string[] = [];
+  const queue: DedupQueue = {
+    FifoQueue: true,
+    // As local-aws-sqs: an arrow on the instance, which enqueues through queue.newRecord.
+    setRecord: (_body, messageId) => {
+      const record = { MessageId: messageId ?? `m${enqueued.length + 1}` };
+      queue.newRecord(record);
+      return { record };
+    },
+    newRecord: (record) => {
+      enqueued.push((record as { MessageId: string }).MessageId);
+      return { record };
+    },
+  };
+  deduplicateForInterval(queue, () => clock);
+  const send = () => queue.setRecord({ MessageGroupId: "g", MessageDeduplicationId: "d" }).record.MessageId;
+  expect(send()).toBe("m1");
+  clock = deduplicationIntervalMs - 1;
+  expect(send()).toBe("m1");
+  clock = deduplicationIntervalMs;
+  expect(send()).toBe("m2");
+  expect(enqueued).toEqual(["m1", "m2"]);
 });
 
 test("FIFO: each group is processed in order across concurrent pollers, even with a failure in the middle", async () => {
