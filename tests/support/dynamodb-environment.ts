@@ -5,8 +5,8 @@ import { startDynamoDbLocal, type DynamoDbLocal } from "../../local/dynamodb-loc
  * Jest's node environment plus a DynamoDB Local of the test file's own, on a free port,
  * in memory, stopped by pid after the file. One instance shared by the whole run slowed
  * every later file down: DynamoDB Local keeps each stream record ever written, a deleted
- * table's too, and every GetRecords pays for them (measured here: 4 ms a call on a fresh
- * instance, 25-31 ms after 30,000 records in other tables), so once the 50,000-member
+ * table's too, and every GetRecords pays for them (measured here: 4-6 ms a call on a fresh
+ * instance, 17-31 ms once 30,000 records had been written to other tables), so once the 50,000-member
  * capacity test had run, each stream poll of each later file crawled.
  *
  * A file that needs no DynamoDB (Pulumi mocks, a stack that starts its own) opts out
