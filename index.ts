@@ -26,3 +26,7 @@ export const wscat = config.authSecret
 export const tableName = chat.table.name;
 export const managementEndpoint = chat.managementEndpoint;
 export const dashboardUrl = chat.dashboardUrl;
+
+// 5. What an operator's replay of the stream's dead letters needs (docs/operations.md).
+export const fanoutQueueUrl = chat.queues.jobs.url;
+export const streamDeadLetterQueueUrl = chat.queues.streamDeadLetters.url;

@@ -72,15 +72,19 @@ function toEventJson(value: unknown): unknown {
   return value;
 }
 
-/** A stream record as Lambda puts it in a DynamoDBStreamEvent. */
-export function toStreamEventRecord(record: _Record, streamArn: string): DynamoDBRecord {
+/** A stream record as Lambda puts it in a DynamoDBStreamEvent (`region`: the function's). */
+export function toStreamEventRecord(
+  record: _Record,
+  streamArn: string,
+  region: string = localAws.region,
+): DynamoDBRecord {
   const { ApproximateCreationDateTime, ...change } = record.dynamodb ?? {};
   return {
     eventID: record.eventID,
     eventName: record.eventName as DynamoDBRecord["eventName"],
     eventVersion: record.eventVersion,
     eventSource: record.eventSource ?? "aws:dynamodb",
-    awsRegion: localAws.region, // DynamoDB Local says "ddblocal"; Lambda says the function's region
+    awsRegion: region, // DynamoDB Local says "ddblocal"; Lambda says the function's region
     dynamodb: {
       ...(ApproximateCreationDateTime && {
         ApproximateCreationDateTime: Math.floor(ApproximateCreationDateTime.getTime() / 1000),

@@ -47,7 +47,12 @@ export interface ChatStore {
   join(connection: Connection, room: string): Promise<JoinResult>;
   /** True when the connection was a member and is no longer. */
   leave(connectionId: string, room: string): Promise<boolean>;
-  getMembership(room: string, connectionId: string): Promise<Membership | undefined>;
+  /** A live membership; with `expired`, also one expired but not yet deleted (still counted). */
+  getMembership(
+    room: string,
+    connectionId: string,
+    options?: { expired?: boolean },
+  ): Promise<Membership | undefined>;
   /**
    * Pattern 1: live members of a room (or of one slice of it), every page. With `tidy`,
    * expired memberships met on the way are deleted (if still expired), so a lost
@@ -152,9 +157,9 @@ export function createChatStore(service: ChatService, options: StoreOptions = {}
     return live(data) ? data : undefined;
   }
 
-  async function getMembership(roomName: string, connectionId: string) {
+  async function getMembership(roomName: string, connectionId: string, { expired = false } = {}) {
     const { data } = await membership.get({ room: roomName, connectionId }).go({ consistent: true });
-    return live(data) ? data : undefined;
+    return (expired ? data : live(data) ? data : undefined) ?? undefined;
   }
 
   async function join(conn: Connection, roomName: string): Promise<JoinResult> {

@@ -309,8 +309,9 @@ describe("stage and logs", () => {
 });
 
 describe("stack outputs", () => {
-  // check 15: what a user pastes into wscat, where the Management API is reached, and the dashboard.
-  it("are the wss:// URL, a wscat command, the table name, the management endpoint and the dashboard", () => {
+  // check 15: what a user pastes into wscat, where the Management API is reached, the dashboard,
+  // and the queues a replay of the stream's dead letters reads and writes.
+  it("are the wss:// URL, a wscat command, the table name, the management endpoint, the dashboard and the replay's queues", () => {
     const apiId = api().id;
     expect(apiId).toMatch(/^[a-z0-9]{10}$/);
     expect(run.outputs).toEqual({
@@ -319,6 +320,8 @@ describe("stack outputs", () => {
       tableName: table().state.name,
       managementEndpoint: `https://${apiId}.execute-api.${region}.amazonaws.com/dev`,
       dashboardUrl: `https://${region}.console.aws.amazon.com/cloudwatch/home?region=${region}#dashboards/dashboard/roomcast-dev`,
+      fanoutQueueUrl: `https://sqs.${region}.amazonaws.com/${account}/roomcast-dev-fanout.fifo`,
+      streamDeadLetterQueueUrl: `https://sqs.${region}.amazonaws.com/${account}/roomcast-dev-stream-dlq`,
     });
   });
 });

@@ -221,6 +221,8 @@ type StackOutputs = {
   tableName: string;
   managementEndpoint: string;
   dashboardUrl: string;
+  fanoutQueueUrl: string;
+  streamDeadLetterQueueUrl: string;
 };
 
 /**
@@ -249,6 +251,8 @@ export async function runProgram(stack: string, config: Record<string, string> =
     tableName: await resolve(program.tableName),
     managementEndpoint: await resolve(program.managementEndpoint),
     dashboardUrl: await resolve(program.dashboardUrl),
+    fanoutQueueUrl: await resolve(program.fanoutQueueUrl),
+    streamDeadLetterQueueUrl: await resolve(program.streamDeadLetterQueueUrl),
   };
   // Lambdas register once their code is serialized: let every registration finish, as the program's end does.
   await pulumi.runtime.disconnect();
