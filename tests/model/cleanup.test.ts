@@ -71,6 +71,12 @@ describe("rooms of a connection (access pattern 2: $disconnect and 410 cleanup)"
 
     const later = createChatStore(t.service, { now: () => clock.now() + 3_600_000 });
     expect(await later.getConnection(conn.connectionId)).toBeUndefined(); // expired for reads
+    expect(await later.getMembership("s-room", conn.connectionId)).toBeUndefined();
+    // Still in the table (and counted) until deleted: what a replay of its join checks.
+    expect(await later.getMembership("s-room", conn.connectionId, { expired: true })).toMatchObject({
+      room: "s-room",
+      connectionId: conn.connectionId,
+    });
     expect([...((await later.disconnect(conn.connectionId))?.rooms ?? [])].sort()).toEqual([
       "s-lobby",
       "s-room",
