@@ -7,6 +7,7 @@ import { spawnSync, execFileSync } from "node:child_process";
 import { mkdirSync, statSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { build } from "esbuild";
+import { configEnv } from "../handlers/config";
 import { routes } from "../handlers/routes";
 import type { Benchmark } from "./lib/benchmark";
 import { bytes, ms, times } from "./lib/format";
@@ -36,7 +37,13 @@ function loadInFreshNode(file: string, functionName: string): Load {
       PATH: process.env.PATH,
       AWS_REGION: "us-east-1",
       AWS_LAMBDA_FUNCTION_NAME: functionName,
-      TABLE_NAME: "roomcast-bench",
+      // Lambda hands every function its role's temporary credentials this way.
+      AWS_ACCESS_KEY_ID: "ASIAEXAMPLEEXAMPLE00",
+      AWS_SECRET_ACCESS_KEY: "example-secret-access-key",
+      AWS_SESSION_TOKEN: "example-session-token",
+      // What the Pulumi program sets on every function: a handler cannot start without them.
+      [configEnv.tableName]: "roomcast-bench",
+      [configEnv.managementEndpoint]: "https://abcdef1234.execute-api.us-east-1.amazonaws.com/dev",
     },
   });
   if (run.status !== 0) throw new Error(`${file} failed to load:\n${run.stderr}`);
