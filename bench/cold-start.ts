@@ -9,6 +9,7 @@ import { join, resolve } from "node:path";
 import { build } from "esbuild";
 import { configEnv } from "../handlers/config";
 import { routes } from "../handlers/routes";
+import { workers } from "../handlers/workers";
 import type { Benchmark } from "./lib/benchmark";
 import { bytes, ms, times } from "./lib/format";
 import { buildLambdaArchives } from "./lib/lambda-archives";
@@ -50,15 +51,33 @@ function loadInFreshNode(file: string, functionName: string): Load {
   return JSON.parse(run.stdout) as Load;
 }
 
+/** A function of the stack: its name suffix and the module that exports its handler, as an esbuild entry. */
+type Measurable = { name: string; entry: string };
+
+/** Every route's function, then the workers'. */
+const measurable: Measurable[] = [
+  ...routes.map((route) => ({
+    name: route.name,
+    entry:
+      `import { lambdaFactory } from "./handlers/lambda";\n` +
+      `import { routeFor } from "./handlers/routes";\n` +
+      `export const handler = lambdaFactory(routeFor(${JSON.stringify(route.key)}))();\n`,
+  })),
+  ...workers.map((worker) => ({
+    name: worker.name,
+    entry:
+      `import { workerFactory } from "./handlers/lambda";\n` +
+      `import { workers } from "./handlers/workers";\n` +
+      `export const handler = workerFactory(workers.find((w) => w.name === ${JSON.stringify(worker.name)})!)();\n`,
+  })),
+];
+
 /** The reference: the same handler bundled and minified by esbuild, zipped alone. */
-async function bundle(routeKey: string, dir: string) {
+async function bundle(fn: Measurable, dir: string) {
   mkdirSync(dir, { recursive: true });
   await build({
     stdin: {
-      contents:
-        `import { lambdaFactory } from "./handlers/lambda";\n` +
-        `import { routeFor } from "./handlers/routes";\n` +
-        `export const handler = lambdaFactory(routeFor(${JSON.stringify(routeKey)}))();\n`,
+      contents: fn.entry,
       resolveDir: root,
       loader: "ts",
       sourcefile: "lambda-entry.ts",
@@ -76,7 +95,7 @@ async function bundle(routeKey: string, dir: string) {
 }
 
 type Measured = { zipBytes: number; load: Summary; sinceStart: number; files: number };
-type Row = { route: string; pulumi: Measured; esbuild: Measured };
+type Row = { name: string; pulumi: Measured; esbuild: Measured };
 
 export const coldStart: Benchmark = {
   name: "cold-start",
@@ -91,18 +110,18 @@ export const coldStart: Benchmark = {
     );
     const rows: Row[] = [];
     for (const [i, archive] of archives.entries()) {
-      const route = routes.find((r) => archive.functionName.endsWith(`-${r.name}`));
-      if (!route) throw new Error(`no route for ${archive.functionName}`);
-      progress(`${route.name} (${i + 1}/${archives.length}): unzipping and bundling`);
-      const unpacked = join(workDir, "unpacked", route.name);
+      const fn = measurable.find((f) => archive.functionName.endsWith(`-${f.name}`));
+      if (!fn) throw new Error(`no handler known for ${archive.functionName}`);
+      progress(`${fn.name} (${i + 1}/${archives.length}): unzipping and bundling`);
+      const unpacked = join(workDir, "unpacked", fn.name);
       mkdirSync(unpacked, { recursive: true });
       execFileSync("unzip", ["-q", "-o", archive.zipPath, "-d", unpacked]);
-      const reference = await bundle(route.key, join(workDir, "esbuild", route.name));
+      const reference = await bundle(fn, join(workDir, "esbuild", fn.name));
       const variants = { pulumi: join(unpacked, "__index.js"), esbuild: reference.file };
       const samples = { pulumi: [] as Load[], esbuild: [] as Load[] };
       // Run 0 fills the page cache for both and is not recorded; then they alternate.
       for (let run = 0; run <= runs; run++) {
-        if (run > 0) progress(`${route.name} (${i + 1}/${archives.length}): cold start ${run}/${runs}`);
+        if (run > 0) progress(`${fn.name} (${i + 1}/${archives.length}): cold start ${run}/${runs}`);
         for (const key of ["pulumi", "esbuild"] as const) {
           const result = loadInFreshNode(variants[key], archive.functionName);
           if (run > 0) samples[key].push(result);
@@ -115,7 +134,7 @@ export const coldStart: Benchmark = {
         files: samples[key][0].files,
       });
       rows.push({
-        route: route.name,
+        name: fn.name,
         pulumi: summary("pulumi", archive.zipBytes),
         esbuild: summary("esbuild", reference.zipBytes),
       });
@@ -132,12 +151,12 @@ export const coldStart: Benchmark = {
     };
     return {
       method:
-        `For ${rows.length < all.length ? `${rows.length} of the ${all.length}` : `each of the ${all.length}`} route Lambdas: the zip \`pulumi up\` would upload (the program run under ` +
+        `For ${rows.length < all.length ? `${rows.length} of the ${all.length}` : `each of the ${all.length}`} Lambdas (routes and workers): the zip \`pulumi up\` would upload (the program run under ` +
         `mocks as in tests/infra, zipped with the \`zip\` CLI: \`__index.js\` plus every production dependency), ` +
-        `and its cold start on this machine: \`require\` of \`__index.js\`, which runs the route's factory ` +
+        `and its cold start on this machine: \`require\` of \`__index.js\`, which runs the function's factory ` +
         `(clients, ElectroDB service, schemas), in a fresh Node, median / p95 of ${runs} runs after one that ` +
         `fills the page cache; "files loaded" counts the modules each loads. **Reference**: a minified esbuild bundle of the same handler ` +
-        `(\`export const handler = lambdaFactory(route)()\`, AWS SDK included), measured the same way, alternating.`,
+        `(\`export const handler = lambdaFactory(route)()\` or \`workerFactory(worker)()\`, AWS SDK included), measured the same way, alternating.`,
       tables: [
         {
           title: "Package size and require + factory time per function",
@@ -152,7 +171,7 @@ export const coldStart: Benchmark = {
             { label: "time ÷" },
           ],
           rows: rows.map((r) => [
-            r.route,
+            r.name,
             bytes(r.pulumi.zipBytes),
             bytes(r.esbuild.zipBytes),
             times(r.pulumi.zipBytes, r.esbuild.zipBytes),
@@ -166,7 +185,7 @@ export const coldStart: Benchmark = {
       chart: barChartSvg({
         title: "Cold start: require + factory in a fresh Node, median",
         yLabel: "milliseconds",
-        groups: rows.map((r) => r.route),
+        groups: rows.map((r) => r.name),
         series: [
           { name: "roomcast as Pulumi packages it", values: rows.map((r) => r.pulumi.load.median) },
           { name: "reference: esbuild bundle", values: rows.map((r) => r.esbuild.load.median) },
