@@ -27,7 +27,7 @@ const benchmarks: Benchmark[] = [
 ];
 
 const usage = `usage: npm run bench -- [--quick] [--only <name>[,<name>]] [--latency <ms>]
-  --quick      smaller sizes and fewer trials (about 2 minutes)
+  --quick      smaller sizes and fewer trials (8 minutes on a 2-core machine)
   --only       run just these benchmarks: ${benchmarks.map((b) => b.name).join(", ")}
   --latency    simulated Management API round trip of the fan-out's second pass (default 20)`;
 
