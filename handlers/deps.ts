@@ -1,5 +1,5 @@
 import { SQSClient } from "@aws-sdk/client-sqs";
-import { createDocumentClient, createDynamoClient, localAws } from "../model/client";
+import { clientConfig, createDocumentClient, createDynamoClient, localAws } from "../model/client";
 import { createChatService } from "../model/service";
 import { createChatStore, type ChatStore } from "../model/store";
 import { readConfig, type ChatConfig } from "./config";
@@ -61,7 +61,7 @@ export function createDeps(env: NodeJS.ProcessEnv = process.env, overrides: Part
     }),
     fanoutQueue: config.fanoutQueueUrl
       ? {
-          client: new SQSClient(config.sqsEndpoint ? { ...localAws, endpoint: config.sqsEndpoint } : {}),
+          client: new SQSClient(clientConfig(config.sqsEndpoint)),
           url: config.fanoutQueueUrl,
         }
       : undefined,

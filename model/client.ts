@@ -11,11 +11,16 @@ export const localAws = {
 } as const;
 
 /**
- * A DynamoDB client: pointed at `endpoint` (DynamoDB Local) with the fixed local
- * region and keys when one is given, else at AWS with the default credential chain.
+ * Settings of any AWS SDK client: pointed at `endpoint` (a local emulator) with the fixed
+ * local region and keys when one is given, else AWS with the default credential chain.
  */
+export function clientConfig(endpoint?: string) {
+  return endpoint ? { ...localAws, endpoint } : {};
+}
+
+/** A DynamoDB client, local or on AWS as {@link clientConfig} says. */
 export function createDynamoClient(endpoint?: string, config: DynamoDBClientConfig = {}) {
-  return new DynamoDBClient(endpoint ? { ...localAws, endpoint, ...config } : config);
+  return new DynamoDBClient({ ...clientConfig(endpoint), ...config });
 }
 
 export function createDocumentClient(client: DynamoDBClient) {

@@ -27,7 +27,7 @@ import { createMetrics } from "../handlers/metrics";
 import { normalizeStreamRecord } from "../handlers/stream-records";
 import { streamWorker } from "../handlers/workers";
 import { toStreamEventRecord } from "../local/stream-mapping";
-import { localAws } from "../model/client";
+import { clientConfig } from "../model/client";
 import { compareSequenceNumbers } from "../model/sequence-numbers";
 import type { ChatStore } from "../model/store";
 
@@ -176,14 +176,12 @@ async function main() {
   const queueUrl = process.env.STREAM_DLQ_URL;
   if (!queueUrl) throw new Error("set STREAM_DLQ_URL (pulumi stack output streamDeadLetterQueueUrl)");
   const config = readConfig(process.env);
-  // Local endpoints (the local stack) take the fixed local keys, as the handlers do.
-  const local = (endpoint: string | undefined) => (endpoint ? { ...localAws, endpoint } : {});
   // Metrics stay with the deployed functions: a replay's EMF lines would only clutter the terminal.
   const metrics = createMetrics({ namespace: "roomcast", service: "roomcast", write: () => undefined });
   const deps = createDeps(process.env, { metrics });
   const log = deps.log.child({ worker: streamWorker.name, replay: true });
-  const sqs = new SQSClient(local(config.sqsEndpoint));
-  const streams = new DynamoDBStreamsClient(local(config.dynamodbEndpoint));
+  const sqs = new SQSClient(clientConfig(config.sqsEndpoint));
+  const streams = new DynamoDBStreamsClient(clientConfig(config.dynamodbEndpoint));
   try {
     const report = await replayStreamDeadLetters({
       sqs,
