@@ -23,12 +23,15 @@ afterAll(async () => {
 const messagesOf = (client: TestClient) =>
   client.frames.filter((f): f is Frame => typeof f === "object" && f.type === "message");
 
-/** Resolves once every client has `count` message frames. */
+/** Distinct messages a client has: a repeat (allowed after a retried post) does not count twice. */
+const distinctMessages = (client: TestClient) => new Set(messagesOf(client).map((m) => m.id)).size;
+
+/** Resolves once every client has `count` distinct messages. */
 async function everyoneHas(others: TestClient[], count: number, timeoutMs: number) {
   const deadline = Date.now() + timeoutMs;
-  while (others.some((c) => messagesOf(c).length < count)) {
+  while (others.some((c) => distinctMessages(c) < count)) {
     if (Date.now() > deadline) {
-      const short = others.filter((c) => messagesOf(c).length < count).length;
+      const short = others.filter((c) => distinctMessages(c) < count).length;
       throw new Error(`${short} of ${others.length} clients still short of ${count} messages`);
     }
     await new Promise((resolve) => setTimeout(resolve, 50));
