@@ -1,3 +1,4 @@
+import { defaultStoreOptions } from "../model/store/context";
 /**
  * Runtime settings of the handlers, read from environment variables once per cold
  * start. index.ts sets them from the stack config; the local stack from its flags.
@@ -98,8 +99,8 @@ export const defaultConfig: Omit<ChatConfig, EndpointSettings> = {
   connectGraceSeconds: 30,
   rateLimitMessages: 20,
   rateLimitWindowSeconds: 10,
-  connectionTtlSeconds: 2 * 60 * 60 + 5 * 60,
-  messageTtlSeconds: 0,
+  connectionTtlSeconds: defaultStoreOptions.connectionTtlSeconds,
+  messageTtlSeconds: defaultStoreOptions.messageTtlSeconds,
 };
 
 /** Reads the config; a malformed number fails the cold start loudly rather than running with a wrong limit. */
