@@ -13,8 +13,6 @@ const project = (displayName, folders, testEnvironment) => ({
   roots: folders.map((folder) => `<rootDir>/tests/${folder}`),
   testMatch: ["**/*.test.ts"],
   transform: { "^.+\\.ts$": ["ts-jest", { tsconfig: "tsconfig.json" }] },
-  // Integration tests on 2 cores (DynamoDB Local, the stream, SQS): slow is not failing, a hang is.
-  testTimeout: 120_000,
   // jest marks a file slower than this; tests/support/slow-files-reporter.js lists files over budget.
   slowTestThreshold: 30,
 });
@@ -28,6 +26,8 @@ module.exports = {
   // Most files wait on timers, sockets and DynamoDB Local, so two workers share 2 cores well;
   // files marked `@exclusive` never run beside each other (tests/support/exclusive.js).
   maxWorkers: 2,
+  // Integration tests on 2 cores (DynamoDB Local, the stream, SQS): slow is not failing, a hang is.
+  testTimeout: 120_000,
   testSequencer: "<rootDir>/tests/support/sequencer.js",
   reporters: ["default", "<rootDir>/tests/support/slow-files-reporter.js"],
   // v8 coverage: istanbul counters would leak into Pulumi's serialized Lambdas.
