@@ -1,4 +1,3 @@
-/** @jest-environment node */
 import { fanoutWorker, streamWorker } from "../../handlers/workers";
 import type { FunctionPermissions } from "../../infra/policies";
 import { account, region, runProgram, type MockedResource, type ProgramRun } from "../support/pulumi-mocks";

@@ -1,4 +1,3 @@
-/** @jest-environment node */
 import { UnsecuredJWT } from "jose";
 import { authorize } from "../../handlers/authorizer";
 import { createLogger } from "../../handlers/log";
