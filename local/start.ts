@@ -55,7 +55,7 @@ async function main(args: string[]) {
     return;
   }
   const dataDir = resolve(process.env.ROOMCAST_DATA_DIR || resolve(__dirname, "../.data/dynamodb"));
-  // What CloudWatch would get, summed in a line every 5 s while traffic flows; nothing when idle.
+  // What CloudWatch would get, summed in a line every 5 s in which a count moved; nothing otherwise.
   const metrics = createLocalMetricsReporter((line) => console.log(line), 5000);
   const stackOptions = {
     metrics: metrics.emf,
