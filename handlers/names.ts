@@ -45,7 +45,8 @@ const skeleton = (name: string) =>
   unhomoglyph(name.toLowerCase())
     .toLowerCase()
     .replace(/[^\p{L}\p{N}]/gu, "");
-const reservedSkeletons = new Set(reservedNames.map(skeleton));
+// An array, not a Set: Pulumi serializes the authorizer's closure, and a Set does not survive it.
+const reservedSkeletons = reservedNames.map(skeleton);
 
 export type NameCheck = { ok: true; name: string } | { ok: false; rule: string };
 
@@ -67,7 +68,7 @@ export function checkName(raw: string, maxLength: number): NameCheck {
   if (lookAlikeScripts.filter((script) => script.test(name)).length > 1) {
     return { ok: false, rule: "must not mix Latin, Greek and Cyrillic letters (they look alike)" };
   }
-  if (reservedSkeletons.has(skeleton(name)) || guestName.test(name) || noticeLike.test(name)) {
+  if (reservedSkeletons.includes(skeleton(name)) || guestName.test(name) || noticeLike.test(name)) {
     return {
       ok: false,
       rule: "must not be a reserved name (System, admin, moderator, guest-..., ... joined)",
