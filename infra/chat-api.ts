@@ -244,6 +244,7 @@ export class ChatApi extends pulumi.ComponentResource {
           api,
           namePrefix,
           secret,
+          settings: settingsEnvironment(args.handlers),
           ...args.functions.routes,
           logRetentionDays: args.logRetentionDays,
           reservedConcurrency: args.functions.reservedConcurrency.authorizer,
