@@ -1,6 +1,6 @@
 /**
  * Benchmark 5: the sender's CPU per PostToConnection, for each way of making
- * one, so the lean transport (handlers/transport.ts) is picked by measurement:
+ * one, so the lean transport (handlers/delivery/transport.ts) is picked by measurement:
  * the AWS SDK client, aws-lite, the SDK's own Smithy SignatureV4 with its Node
  * HTTP handler, aws4 on node:http, and roomcast's transport as built.
  */
@@ -18,7 +18,7 @@ import aws4 from "aws4";
 import pLimit from "p-limit";
 import { ulid } from "ulid";
 import { defaultConfig } from "../handlers/config";
-import { createTransport } from "../handlers/transport";
+import { createTransport } from "../handlers/delivery/transport";
 import { localAws } from "../model/client";
 import type { Benchmark } from "./lib/benchmark";
 import { ms, times } from "./lib/format";
@@ -37,7 +37,7 @@ type Setup = { endpoint: string; concurrency: number };
 
 const candidates = {
   transport: {
-    label: "roomcast transport (handlers/transport.ts: aws4 + node:http, retries, timeout)",
+    label: "roomcast transport (handlers/delivery/transport.ts: aws4 + node:http, retries, timeout)",
     start: ({ endpoint, concurrency }: Setup): Poster => {
       const transport = createTransport({
         endpoint,

@@ -3,11 +3,11 @@ import { clientConfig, createDocumentClient, createDynamoClient, localAws } from
 import { createChatService } from "../model/service";
 import { createChatStore, type ChatStore } from "../model/store";
 import { readConfig, type ChatConfig } from "./config";
-import { createDelivery, type Delivery } from "./delivery";
+import { createDelivery, type Delivery } from "./delivery/delivery";
 import { createLogger, type Logger } from "./log";
 import { createMetrics, type Metrics } from "./metrics";
 import { createProtocol, type Protocol } from "./protocol";
-import { createTransport } from "./transport";
+import { createTransport } from "./delivery/transport";
 
 /** Everything a handler needs; handlers depend on these interfaces only. */
 export type Deps = {

@@ -1,4 +1,4 @@
-import { announcePresence } from "../../handlers/presence";
+import { announcePresence } from "../../handlers/delivery/presence";
 import { wsClient } from "../support/events";
 import { startChat, type Chat } from "./harness";
 

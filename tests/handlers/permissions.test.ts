@@ -1,10 +1,10 @@
 import { AsyncLocalStorage } from "node:async_hooks";
 import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import type { SQSClient } from "@aws-sdk/client-sqs";
-import type { Delivery } from "../../handlers/delivery";
+import type { Delivery } from "../../handlers/delivery/delivery";
 import { routes } from "../../handlers/routes";
 import { workers } from "../../handlers/workers";
-import type { DynamoAction } from "../../infra/policies";
+import type { DynamoAction } from "../../handlers/permissions";
 import { createDocumentClient, createDynamoClient } from "../../model/client";
 import { createChatService } from "../../model/service";
 import { createChatStore } from "../../model/store";
