@@ -1,5 +1,8 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
+import type { CountMetric } from "../handlers/metrics";
+
+export type WatchedQueue = { name: string; queueName: pulumi.Input<string> };
 
 /** A Lambda the alarms watch: its short name (`sendmessage`, `fanout`) and physical name. */
 export type WatchedFunction = { name: string; functionName: pulumi.Input<string>; timeoutSeconds: number };
@@ -14,7 +17,11 @@ export type ChatAlarmsArgs = {
   stage: string;
   tableName: pulumi.Input<string>;
   /** Queues that should stay empty. */
-  deadLetterQueues: { name: string; queueName: pulumi.Input<string> }[];
+  deadLetterQueues: WatchedQueue[];
+  /** Queues of work in flight (fan-out jobs, ...): their depth alarms above {@link queueDepthThreshold}. */
+  workQueues: WatchedQueue[];
+  /** The function reading the table's stream: its IteratorAge says how far delivery trails the writes. */
+  streamFunctionName: pulumi.Input<string>;
   /** Subscribed to the topic by email (SNS sends a confirmation first). */
   alarmEmail?: string;
 };
@@ -27,6 +34,21 @@ export const durationShareOfTimeout = 0.8;
 export const clientErrorThreshold = 100;
 /** FailedPosts per 5 minutes before it alarms: a few are normal (clients vanish mid-post). */
 export const failedPostsThreshold = 50;
+/** Stream IteratorAge (ms, maximum) before it alarms: the newest delivered write is a minute old. */
+export const iteratorAgeThresholdMs = 60_000;
+/** Messages visible in a work queue before it alarms: jobs pile up faster than workers take them. */
+export const queueDepthThreshold = 1000;
+/**
+ * roomcast's delivery-health counts per 5 minutes before they alarm: each is normal in
+ * small numbers (a crashed fast path, a retried batch, a full client buffer, two sends
+ * to one room at once) and a fault when sustained.
+ */
+export const deliveryHealthThresholds = {
+  SafetyNetDeliveries: 100,
+  Repeats: 100,
+  ThrottledPosts: 100,
+  TransactionConflicts: 100,
+} satisfies Partial<Record<CountMetric, number>>;
 /** The DynamoDB operations roomcast performs, for the table's per-operation SystemErrors. */
 const tableOperations = [
   "GetItem",
@@ -44,8 +66,10 @@ const tableOperations = [
  * 1. per function: errors, throttles, duration p99 near the timeout;
  * 2. the stage: integration errors, execution errors, client errors (throttled messages);
  * 3. the table: throttled requests and system errors;
- * 4. each dead-letter queue: not empty;
- * 5. roomcast's own FailedPosts above a rate.
+ * 4. each dead-letter queue: not empty; each work queue: deeper than {@link queueDepthThreshold};
+ * 5. the stream's IteratorAge: delivery trailing the writes by a minute;
+ * 6. roomcast's own counts above a rate: FailedPosts, and the delivery tier's health —
+ *    safety-net deliveries, repeats, throttled posts, transaction conflicts.
  *
  * @example
  * const alarms = new ChatAlarms("roomcast", { namePrefix: "roomcast-dev", stack: "dev", functions, ... });
@@ -68,7 +92,38 @@ export class ChatAlarms extends pulumi.ComponentResource {
       ...stageAlarms(),
       ...tableAlarms(),
       ...args.deadLetterQueues.map(deadLetterAlarm),
-      failedPostsAlarm(),
+      ...args.workQueues.map(queueDepthAlarm),
+      iteratorAgeAlarm(),
+      roomcastAlarm(
+        "FailedPosts",
+        "failed-posts",
+        "posts to connections failing (neither delivered nor gone)",
+        failedPostsThreshold,
+      ),
+      roomcastAlarm(
+        "SafetyNetDeliveries",
+        "safety-net-deliveries",
+        "the safety net delivering what the fast path did not (fast path crashing or timing out)",
+        deliveryHealthThresholds.SafetyNetDeliveries,
+      ),
+      roomcastAlarm(
+        "Repeats",
+        "repeats",
+        "messages posted again to recipients that had them (retried batches, safety-net doubles)",
+        deliveryHealthThresholds.Repeats,
+      ),
+      roomcastAlarm(
+        "ThrottledPosts",
+        "throttled-posts",
+        "posts answered 429: full client buffers, or the account's Management API rate",
+        deliveryHealthThresholds.ThrottledPosts,
+      ),
+      roomcastAlarm(
+        "TransactionConflicts",
+        "transaction-conflicts",
+        "sends to one room conflicting in DynamoDB transactions (retried; BUSY when they run out)",
+        deliveryHealthThresholds.TransactionConflicts,
+      ),
     ];
 
     this.topic = topic;
@@ -186,24 +241,48 @@ export class ChatAlarms extends pulumi.ComponentResource {
       ];
     }
 
-    function deadLetterAlarm(queue: { name: string; queueName: pulumi.Input<string> }) {
+    function deadLetterAlarm(queue: WatchedQueue) {
       return alarm(`${queue.name}-not-empty`, `${queue.name}: messages waiting in a dead-letter queue`, {
+        ...queueDepth(queue),
+      });
+    }
+
+    function queueDepthAlarm(queue: WatchedQueue) {
+      return alarm(`${queue.name}-depth`, `${queue.name}: more than ${queueDepthThreshold} jobs waiting`, {
+        ...queueDepth(queue),
+        threshold: queueDepthThreshold,
+      });
+    }
+
+    function queueDepth(queue: WatchedQueue) {
+      return {
         namespace: "AWS/SQS",
         metricName: "ApproximateNumberOfMessagesVisible",
         period: periodSeconds,
         statistic: "Maximum",
         dimensions: { QueueName: queue.queueName },
+      };
+    }
+
+    function iteratorAgeAlarm() {
+      return alarm("stream-iterator-age", "stream: delivery trails the table's writes by a minute", {
+        namespace: "AWS/Lambda",
+        metricName: "IteratorAge",
+        period: periodSeconds,
+        statistic: "Maximum",
+        dimensions: { FunctionName: args.streamFunctionName },
+        threshold: iteratorAgeThresholdMs,
       });
     }
 
-    function failedPostsAlarm() {
-      return alarm("failed-posts", "roomcast: posts to connections failing (neither delivered nor gone)", {
+    function roomcastAlarm(metricName: CountMetric, suffix: string, description: string, threshold: number) {
+      return alarm(suffix, `roomcast: ${description}`, {
         namespace: "roomcast",
-        metricName: "FailedPosts",
+        metricName,
         period: periodSeconds,
         statistic: "Sum",
         dimensions: { service: "roomcast", stack: args.stack },
-        threshold: failedPostsThreshold,
+        threshold,
       });
     }
   }

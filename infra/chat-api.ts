@@ -113,6 +113,7 @@ export class ChatApi extends pulumi.ComponentResource {
       { name: "fanout-dlq", queueName: queues.jobsDeadLetters.name },
       { name: "stream-dlq", queueName: queues.streamDeadLetters.name },
     ];
+    const workQueues = [{ name: "fanout-queue", queueName: queues.jobs.name }];
     const alarms = new ChatAlarms(
       name,
       {
@@ -127,6 +128,8 @@ export class ChatApi extends pulumi.ComponentResource {
         stage: args.stage,
         tableName: table.name,
         deadLetterQueues,
+        workQueues,
+        streamFunctionName: workers.stream.function.name,
         alarmEmail: args.alarmEmail,
       },
       asChild,
@@ -140,7 +143,8 @@ export class ChatApi extends pulumi.ComponentResource {
         apiId: api.id,
         stage: args.stage,
         tableName: table.name,
-        fanoutQueueName: queues.jobs.name,
+        streamFunctionName: workers.stream.function.name,
+        workQueueNames: workQueues.map((queue) => queue.queueName),
         deadLetterQueueNames: deadLetterQueues.map((queue) => queue.queueName),
         alarmArns: alarms.alarms.map((alarm) => alarm.arn),
       },

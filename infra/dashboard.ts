@@ -1,6 +1,6 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
-import { countMetrics, latencyMetrics } from "../handlers/metrics";
+import { countMetrics, latencyMetrics, type CountMetric } from "../handlers/metrics";
 
 export type ChatDashboardArgs = {
   /** The dashboard's name: `roomcast-dev`. */
@@ -10,10 +10,22 @@ export type ChatDashboardArgs = {
   apiId: pulumi.Input<string>;
   stage: string;
   tableName: pulumi.Input<string>;
-  fanoutQueueName: pulumi.Input<string>;
+  /** The stream worker: its IteratorAge is how far delivery trails the writes. */
+  streamFunctionName: pulumi.Input<string>;
+  workQueueNames: pulumi.Input<string>[];
   deadLetterQueueNames: pulumi.Input<string>[];
   alarmArns: pulumi.Input<string>[];
 };
+
+/** What says whether delivery is healthy, graphed together (each is also in the counts graph). */
+export const deliveryHealthMetrics: CountMetric[] = [
+  "SafetyNetDeliveries",
+  "Repeats",
+  "ThrottledPosts",
+  "RecipientRetries",
+  "RecipientDisconnects",
+  "TransactionConflicts",
+];
 
 /** The metrics handlers/metrics.ts publishes: the dashboard shows each of them. */
 const roomcastCounts = countMetrics;
@@ -29,7 +41,9 @@ type Metric = pulumi.Input<string | { stat: string; label?: string }>[];
  *    and time to last delivery at p50 and p99);
  * 3. per function: invocations, errors, throttles, duration p99;
  * 4. the stage: connections, messages, errors, integration latency;
- * 5. the table's throttles and the queues' depth and age.
+ * 5. the table's throttles and the queues' depth and age;
+ * 6. delivery health: the stream's IteratorAge, safety-net deliveries, repeats,
+ *    throttled posts, per-recipient retries and disconnects, transaction conflicts.
  *
  * @example
  * const { dashboard, url } = createDashboard("roomcast", { namePrefix: "roomcast-dev", ... }, { parent: this });
@@ -105,10 +119,21 @@ export function createDashboard(name: string, args: ChatDashboardArgs, opts: { p
     ]),
     graph("DynamoDB: throttles", ["ReadThrottleEvents", "WriteThrottleEvents"].map(table)),
     graph(
-      "SQS: fan-out jobs waiting, age (s) and dead letters",
+      "Delivery health",
+      deliveryHealthMetrics.map((metric) => roomcast(metric, "Sum")),
+    ),
+    graph(
+      "Stream: iterator age (ms)",
+      [["AWS/Lambda", "IteratorAge", "FunctionName", args.streamFunctionName, { stat: "Maximum" }]],
+      "Maximum",
+    ),
+    graph(
+      "SQS: jobs waiting, age (s) and dead letters",
       [
-        queue("ApproximateNumberOfMessagesVisible", args.fanoutQueueName, "Maximum"),
-        queue("ApproximateAgeOfOldestMessage", args.fanoutQueueName, "Maximum"),
+        ...args.workQueueNames.flatMap((name) => [
+          queue("ApproximateNumberOfMessagesVisible", name, "Maximum"),
+          queue("ApproximateAgeOfOldestMessage", name, "Maximum"),
+        ]),
         ...args.deadLetterQueueNames.map((dlq) =>
           queue("ApproximateNumberOfMessagesVisible", dlq, "Maximum"),
         ),

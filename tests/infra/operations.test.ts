@@ -1,5 +1,7 @@
 import { routes } from "../../handlers/routes";
 import { countMetrics, latencyMetrics } from "../../handlers/metrics";
+import { deliveryHealthThresholds, iteratorAgeThresholdMs, queueDepthThreshold } from "../../infra/alarms";
+import { deliveryHealthMetrics } from "../../infra/dashboard";
 import { account, region, runProgram, type MockedResource, type ProgramRun } from "../support/pulumi-mocks";
 
 // A production-like stack: alarms mailed, tagged, traced, reserved concurrency, a custom domain in a Route 53 zone.
@@ -15,9 +17,10 @@ const opsConfig = {
 };
 
 let run: ProgramRun;
+// The mocked program took about 250 s on a 2-core machine shared with other work (120 s timed out).
 beforeAll(async () => {
   run = await runProgram("ops", opsConfig);
-}, 120_000);
+}, 600_000);
 
 const T = {
   alarm: "aws:cloudwatch/metricAlarm:MetricAlarm",
@@ -28,6 +31,7 @@ const T = {
   api: "aws:apigatewayv2/api:Api",
   table: "aws:dynamodb/table:Table",
   rolePolicy: "aws:iam/rolePolicy:RolePolicy",
+  queue: "aws:sqs/queue:Queue",
 };
 const functionNames = [...routes.map((r) => r.name), "stream", "fanout"];
 const timeouts: Record<string, number> = { stream: 60, fanout: 60 };
@@ -36,6 +40,12 @@ const alarm = (suffix: string) =>
 const topicArn = `arn:aws:sns:${region}:${account}:roomcast-ops-alarms`;
 const apiId = () => run.ofType(T.api)[0].id;
 const tableName = () => run.ofType(T.table)[0].state.name;
+/** The queues of work in flight: every queue but the dead-letter ones. */
+const workQueueNames = () =>
+  run
+    .ofType(T.queue)
+    .map((q) => q.inputs.name as string)
+    .filter((name) => !/-dlq(\.fifo)?$/.test(name));
 const notifies = { alarmActions: [topicArn], okActions: [topicArn], treatMissingData: "notBreaching" };
 
 describe("alarms", () => {
@@ -171,9 +181,59 @@ describe("alarms", () => {
     });
   });
 
-  // check 7: nothing else: 3 per function, 3 stage, 2 table, 2 DLQ, 1 FailedPosts.
+  // check 7: the stream's IteratorAge: delivery a minute behind the writes.
+  it("watch the stream worker's IteratorAge", () => {
+    expect(alarm("stream-iterator-age").inputs).toMatchObject({
+      namespace: "AWS/Lambda",
+      metricName: "IteratorAge",
+      statistic: "Maximum",
+      period: 300,
+      dimensions: { FunctionName: "roomcast-ops-stream" },
+      threshold: iteratorAgeThresholdMs,
+      ...notifies,
+    });
+    expect(iteratorAgeThresholdMs).toBe(60_000);
+  });
+
+  // check 8: every queue of work in flight alarms when deep.
+  it("watch each work queue's depth", () => {
+    expect(workQueueNames().length).toBeGreaterThan(0);
+    const depthAlarms = run.ofType(T.alarm).filter((a) => /-depth$/.test(a.inputs.name));
+    expect(depthAlarms.map((a) => a.inputs.dimensions.QueueName).sort()).toEqual(workQueueNames().sort());
+    for (const depth of depthAlarms)
+      expect(depth.inputs).toMatchObject({
+        namespace: "AWS/SQS",
+        metricName: "ApproximateNumberOfMessagesVisible",
+        statistic: "Maximum",
+        threshold: queueDepthThreshold,
+        ...notifies,
+      });
+  });
+
+  // check 9: the delivery tier's health: safety-net deliveries, repeats, throttled posts, transaction conflicts.
+  it.each([
+    ["safety-net-deliveries", "SafetyNetDeliveries"],
+    ["repeats", "Repeats"],
+    ["throttled-posts", "ThrottledPosts"],
+    ["transaction-conflicts", "TransactionConflicts"],
+  ] as const)("watch %s (%s) above a rate", (suffix, metricName) => {
+    expect(countMetrics).toContain(metricName);
+    expect(alarm(suffix).inputs).toMatchObject({
+      namespace: "roomcast",
+      metricName,
+      statistic: "Sum",
+      period: 300,
+      dimensions: { service: "roomcast", stack: "ops" },
+      threshold: deliveryHealthThresholds[metricName],
+      ...notifies,
+    });
+  });
+
+  // check 10: nothing else: 3 per function, 3 stage, 2 table, a DLQ and a depth alarm per queue, IteratorAge, 5 roomcast counts.
   it("are exactly those", () => {
-    expect(run.ofType(T.alarm)).toHaveLength(functionNames.length * 3 + 3 + 2 + 2 + 1);
+    expect(run.ofType(T.alarm)).toHaveLength(
+      functionNames.length * 3 + 3 + 2 + 2 + workQueueNames().length + 1 + 5,
+    );
   });
 });
 
@@ -184,7 +244,7 @@ describe("dashboard", () => {
       .widgets.filter((w: { type: string }) => w.type === "metric")
       .flatMap((w: { properties: { metrics: unknown[][] } }) => w.properties.metrics);
 
-  // check 8: the alarms' states, every roomcast metric and the AWS metrics the alarms watch; its URL an output.
+  // check 11: the alarms' states, every roomcast metric and the AWS metrics the alarms watch; its URL an output.
   it("shows the alarms, every roomcast metric and the AWS ones, at the dashboardUrl output", () => {
     expect(run.ofType(T.dashboard).map((d) => d.inputs.dashboardName)).toEqual(["roomcast-ops"]);
     const alarmsWidget = body().widgets.find((w: { type: string }) => w.type === "alarm");
@@ -218,6 +278,25 @@ describe("dashboard", () => {
     }
     expect(named("AWS/DynamoDB")).toEqual(["ReadThrottleEvents", "WriteThrottleEvents"]);
     expect(named("AWS/SQS")).toContain("ApproximateAgeOfOldestMessage");
+    const queuesShown = rows.filter((r: string[]) => r[0] === "AWS/SQS").map((r: string[]) => r[3]);
+    for (const name of workQueueNames()) expect(queuesShown).toContain(name);
+  });
+
+  // check 12: a delivery-health graph and the stream's IteratorAge.
+  it("graphs delivery health and the stream's IteratorAge", () => {
+    const graphs = body().widgets.filter((w: { type: string }) => w.type === "metric");
+    const health = graphs.find(
+      (w: { properties: { title: string } }) => w.properties.title === "Delivery health",
+    );
+    expect(health.properties.metrics.map((row: string[]) => row[1])).toEqual(deliveryHealthMetrics);
+    for (const metric of deliveryHealthMetrics) expect(countMetrics).toContain(metric);
+    expect(metricRows()).toContainEqual([
+      "AWS/Lambda",
+      "IteratorAge",
+      "FunctionName",
+      "roomcast-ops-stream",
+      { stat: "Maximum" },
+    ]);
     expect(run.outputs.dashboardUrl).toBe(
       `https://${region}.console.aws.amazon.com/cloudwatch/home?region=${region}#dashboards/dashboard/roomcast-ops`,
     );
@@ -225,7 +304,7 @@ describe("dashboard", () => {
 });
 
 describe("custom domain in a hosted zone", () => {
-  // check 9: a REGIONAL TLS 1.2 domain name, its root mapped to the stage, an alias record in the zone.
+  // check 13: a REGIONAL TLS 1.2 domain name, its root mapped to the stage, an alias record in the zone.
   it("creates the domain name, the API mapping and the alias record", () => {
     const [domain] = run.ofType("aws:apigatewayv2/domainName:DomainName");
     expect(domain.inputs).toEqual({
@@ -251,7 +330,7 @@ describe("custom domain in a hosted zone", () => {
     ]);
   });
 
-  // check 10: clients use the domain; handlers still post to the stage's own execute-api endpoint.
+  // check 14: clients use the domain; handlers still post to the stage's own execute-api endpoint.
   it("makes url and wscat follow the domain while handlers keep the execute-api endpoint", () => {
     const stageEndpoint = `https://${apiId()}.execute-api.${region}.amazonaws.com/ops`;
     expect(run.outputs).toMatchObject({
@@ -265,7 +344,7 @@ describe("custom domain in a hosted zone", () => {
 });
 
 describe("tags, tracing and reserved concurrency", () => {
-  // check 11: one AWS provider, tagging by default, manages every AWS resource of the stack.
+  // check 15: one AWS provider, tagging by default, manages every AWS resource of the stack.
   it("tag every AWS resource through the provider's default tags", () => {
     const [provider] = run.ofType("pulumi:providers:aws");
     expect(provider.inputs.region).toBe(region);
@@ -277,7 +356,7 @@ describe("tags, tracing and reserved concurrency", () => {
     for (const resource of awsResources) expect(resource.provider).toMatch(/::pulumi:providers:aws::aws::/);
   });
 
-  // check 12: tracing on: every function traced, and allowed to upload segments (X-Ray takes no narrower resource).
+  // check 16: tracing on: every function traced, and allowed to upload segments (X-Ray takes no narrower resource).
   it("trace every function when tracing is on, with the X-Ray permission", () => {
     expect(run.ofType(T.fn)).toHaveLength(functionNames.length);
     for (const fn of run.ofType(T.fn)) expect(fn.inputs.tracingConfig).toEqual({ mode: "Active" });
@@ -292,7 +371,7 @@ describe("tags, tracing and reserved concurrency", () => {
     }
   });
 
-  // check 13: reserved concurrency only where configured.
+  // check 17: reserved concurrency only where configured.
   it("reserves concurrency for the configured functions only", () => {
     const reserved = Object.fromEntries(
       run.ofType(T.fn).map((fn) => [fn.inputs.name, fn.inputs.reservedConcurrentExecutions]),
