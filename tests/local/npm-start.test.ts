@@ -1,4 +1,5 @@
 /** @jest-environment node */
+import { dataAccessKey, withAccessKey } from "../../local/data-key";
 import { execFileSync } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from "node:fs";
 import { createServer } from "node:net";
@@ -185,7 +186,8 @@ it("after a SIGKILL, the next start ends the DynamoDB Local left behind and keep
     const output = await start.printed("Ctrl-C stops everything.");
     expect(output).toContain(`DynamoDB Local (data in ${dataDir})`);
     const [, endpoint, pid] = /ready at (http:\/\/[\d.:]+) \(pid (\d+)\)/.exec(output)!;
-    return { endpoint, pid: Number(pid) };
+    // The persisted data opens with the folder's own access key only.
+    return { endpoint: withAccessKey(endpoint, dataAccessKey(dataDir)), pid: Number(pid) };
   };
   const first = npmStart([], await freePort(), repo, env);
   let second: ReturnType<typeof npmStart> | undefined;
