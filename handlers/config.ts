@@ -50,6 +50,8 @@ export type ChatConfig = {
   tokenMaxLifetimeSeconds: number;
   /** Clocks disagree a little: a token's `iat`/`nbf` may be this far in the future, `exp` this far past. */
   tokenClockSkewSeconds: number;
+  /** How long a session the server issued (the `session` action) is recognised at `$connect`. */
+  sessionTtlSeconds: number;
   connectionTtlSeconds: number;
   messageTtlSeconds: number;
 };
@@ -80,6 +82,7 @@ export const configEnv = {
   rateLimitWindowSeconds: "RATE_LIMIT_WINDOW_SECONDS",
   tokenMaxLifetimeSeconds: "TOKEN_MAX_LIFETIME_SECONDS",
   tokenClockSkewSeconds: "TOKEN_CLOCK_SKEW_SECONDS",
+  sessionTtlSeconds: "SESSION_TTL_SECONDS",
   connectionTtlSeconds: "CONNECTION_TTL_SECONDS",
   messageTtlSeconds: "MESSAGE_TTL_SECONDS",
 } as const satisfies Record<keyof ChatConfig, string>;
@@ -107,6 +110,7 @@ export const defaultConfig: Omit<ChatConfig, EndpointSettings> = {
   rateLimitWindowSeconds: 10,
   tokenMaxLifetimeSeconds: 24 * 60 * 60,
   tokenClockSkewSeconds: 60,
+  sessionTtlSeconds: 30 * 24 * 60 * 60,
   connectionTtlSeconds: defaultStoreOptions.connectionTtlSeconds,
   messageTtlSeconds: defaultStoreOptions.messageTtlSeconds,
 };

@@ -3,7 +3,15 @@ import type { ChatConfig } from "./config";
 import { checkName } from "./names";
 
 /** Client actions of wire protocol v1 (DESIGN.md), in the order the docs list them. */
-export const actions = ["sendmessage", "joinroom", "leaveroom", "listrooms", "history", "members"] as const;
+export const actions = [
+  "sendmessage",
+  "joinroom",
+  "leaveroom",
+  "listrooms",
+  "history",
+  "members",
+  "session",
+] as const;
 export type Action = (typeof actions)[number];
 
 export type ErrorCode =
@@ -81,6 +89,7 @@ function buildSchemas(config: Limits) {
     listrooms: z.object({}),
     history: z.object({ room, before: cursor.optional(), limit: limit.optional() }),
     members: z.object({ room, after: membersCursor.optional() }),
+    session: z.object({}),
   } satisfies Record<Action, z.ZodType>;
   const connect = z.object({ name: name.optional(), room: room.optional(), session: session.optional() });
   return { frames, connect };

@@ -3,6 +3,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSy
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { dataAccessKey, withAccessKey } from "../../local/data-key";
 import { GetItemCommand, PutItemCommand } from "@aws-sdk/client-dynamodb";
 import { freePort, pidFileName } from "../../local/dynamodb-local";
 import { createDynamoClient } from "../../model/client";
@@ -184,7 +185,8 @@ it("after a SIGKILL, the next start ends the DynamoDB Local left behind and keep
     const output = await start.printed("Ctrl-C stops everything.");
     expect(output).toContain(`DynamoDB Local (data in ${dataDir})`);
     const [, endpoint, pid] = /ready at (http:\/\/[\d.:]+) \(pid (\d+)\)/.exec(output)!;
-    return { endpoint, pid: Number(pid) };
+    // The persisted data opens with the folder's own access key only.
+    return { endpoint: withAccessKey(endpoint, dataAccessKey(dataDir)), pid: Number(pid) };
   };
   const first = npmStart([], await freePort(), repo, env);
   let second: ReturnType<typeof npmStart> | undefined;
