@@ -3,8 +3,8 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSy
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { dataAccessKey, withAccessKey } from "../../local/data-key";
 import { GetItemCommand, PutItemCommand } from "@aws-sdk/client-dynamodb";
+import { dataAccessKey, withAccessKey } from "../../local/data-key";
 import { freePort, pidFileName } from "../../local/dynamodb-local";
 import { createDynamoClient } from "../../model/client";
 import { alive, projectCopy, repo, runInGroup } from "../support/child-process";
