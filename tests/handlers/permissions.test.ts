@@ -4,7 +4,7 @@ import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import type { SQSClient } from "@aws-sdk/client-sqs";
 import { routes } from "../../handlers/routes";
 import { workers } from "../../handlers/workers";
-import type { DynamoAction } from "../../infra/policies";
+import type { DynamoAction } from "../../handlers/permissions";
 import * as clients from "../../model/client";
 import { startAtWindowOpen } from "../support/clock";
 import { wsClient } from "../support/events";

@@ -4,7 +4,7 @@ import { Hash } from "@smithy/hash-node";
 import { HttpRequest } from "@smithy/protocol-http";
 import { SignatureV4 } from "@smithy/signature-v4";
 import type { WebSocketEvent } from "../../handlers/route";
-import { createTransport, PostFailedError, type TransportOptions } from "../../handlers/transport";
+import { createTransport, PostFailedError, type TransportOptions } from "../../handlers/delivery/transport";
 import { localAws } from "../../model/client";
 import { startRecordingGateway, type RecordingGateway } from "../support/local-stack";
 import { connect } from "../support/ws-client";
