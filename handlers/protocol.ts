@@ -1,7 +1,7 @@
 import { z } from "zod";
 import type { ChatConfig } from "./config";
 
-/** Client actions of wire protocol v1 (DESIGN.md), in the order the docs list them. */
+/** Client actions of wire protocol v1 (the README's protocol section), in the order it lists them. */
 export const actions = ["sendmessage", "joinroom", "leaveroom", "listrooms", "history", "members"] as const;
 export type Action = (typeof actions)[number];
 
