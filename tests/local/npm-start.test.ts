@@ -1,10 +1,10 @@
-/** @jest-environment node */
 import { execFileSync } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { GetItemCommand, PutItemCommand } from "@aws-sdk/client-dynamodb";
+import { dataAccessKey, withAccessKey } from "../../local/data-key";
 import { freePort, pidFileName } from "../../local/dynamodb-local";
 import { createDynamoClient } from "../../model/client";
 import { alive, projectCopy, repo, runInGroup } from "../support/child-process";
@@ -185,7 +185,8 @@ it("after a SIGKILL, the next start ends the DynamoDB Local left behind and keep
     const output = await start.printed("Ctrl-C stops everything.");
     expect(output).toContain(`DynamoDB Local (data in ${dataDir})`);
     const [, endpoint, pid] = /ready at (http:\/\/[\d.:]+) \(pid (\d+)\)/.exec(output)!;
-    return { endpoint, pid: Number(pid) };
+    // The persisted data opens with the folder's own access key only.
+    return { endpoint: withAccessKey(endpoint, dataAccessKey(dataDir)), pid: Number(pid) };
   };
   const first = npmStart([], await freePort(), repo, env);
   let second: ReturnType<typeof npmStart> | undefined;
