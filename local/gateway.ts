@@ -98,8 +98,8 @@ function listen(server: Server, port: number, host: string): Promise<number> {
 /**
  * A local stand-in for API Gateway's WebSocket API: one HTTP server for the
  * WebSocket endpoint, the Management API and the web client, running the route
- * handlers in-process exactly as Lambda would (see DESIGN.md, "API Gateway
- * behaviour the local gateway reproduces").
+ * handlers in-process exactly as Lambda would (see docs/design.md, "What the local
+ * stack reproduces").
  */
 export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   const stage = options.stage ?? "local";

@@ -112,7 +112,7 @@ beforeAll(async () => {
   const { config, secrets } = stackConfig(docSets);
   run = await runProgram("dev", config, secrets);
   programExports = Object.keys(await import("../../index")).sort();
-}, 120_000);
+}, 300_000);
 
 describe("Pulumi.yaml's template (pulumi new)", () => {
   const project = load(read("Pulumi.yaml")) as {
