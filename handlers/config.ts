@@ -1,4 +1,5 @@
 import { defaultStoreOptions } from "../model/store/context";
+
 /**
  * Runtime settings of the handlers, read from environment variables once per cold
  * start. index.ts sets them from the stack config; the local stack from its flags.
@@ -16,6 +17,11 @@ export type ChatConfig = {
   fanoutQueueUrl?: string;
   /** A local SQS-compatible server; unset in AWS. */
   sqsEndpoint?: string;
+  /**
+   * Keys the `members` and `listrooms` cursors (handlers/cursors.ts). The stack generates
+   * one; unset (local stack, tests), the deps make their own, so cursors last a run.
+   */
+  cursorSecret?: string;
   maxMessageLength: number;
   maxNameLength: number;
   maxRoomsPerConnection: number;
@@ -43,9 +49,22 @@ export type ChatConfig = {
    * 410 until `$connect` has returned (29 s at most), and the records exist before that.
    */
   connectGraceSeconds: number;
-  /** Messages per connection per rate window; 0 turns the limit off. */
+  /**
+   * Frames that write (sendmessage, joinroom, leaveroom) per connection per rate window,
+   * in a burst of up to as many; 0 turns the limit off.
+   */
   rateLimitMessages: number;
   rateLimitWindowSeconds: number;
+  /** Frames that only read (history, members, listrooms) per connection per window: their own bucket; 0: off. */
+  rateLimitReads: number;
+  /** The same two limits per user (token subject) or, without auth, per client session, across its connections. */
+  userRateLimitMessages: number;
+  userRateLimitReads: number;
+  /** Refusals in a row after which a connection is closed (Management API DELETE); 0: never. */
+  rateLimitCloseAfter: number;
+  /** Open connections per user (or session) and per source IP; 0: no cap. Loopback addresses are never capped. */
+  maxConnectionsPerUser: number;
+  maxConnectionsPerIp: number;
   connectionTtlSeconds: number;
   messageTtlSeconds: number;
 };
@@ -57,6 +76,7 @@ export const configEnv = {
   managementEndpoint: "MANAGEMENT_ENDPOINT",
   fanoutQueueUrl: "FANOUT_QUEUE_URL",
   sqsEndpoint: "SQS_ENDPOINT",
+  cursorSecret: "CURSOR_SECRET",
   maxMessageLength: "MAX_MESSAGE_LENGTH",
   maxNameLength: "MAX_NAME_LENGTH",
   maxRoomsPerConnection: "MAX_ROOMS_PER_CONNECTION",
@@ -74,12 +94,18 @@ export const configEnv = {
   connectGraceSeconds: "CONNECT_GRACE_SECONDS",
   rateLimitMessages: "RATE_LIMIT_MESSAGES",
   rateLimitWindowSeconds: "RATE_LIMIT_WINDOW_SECONDS",
+  rateLimitReads: "RATE_LIMIT_READS",
+  userRateLimitMessages: "USER_RATE_LIMIT_MESSAGES",
+  userRateLimitReads: "USER_RATE_LIMIT_READS",
+  rateLimitCloseAfter: "RATE_LIMIT_CLOSE_AFTER",
+  maxConnectionsPerUser: "MAX_CONNECTIONS_PER_USER",
+  maxConnectionsPerIp: "MAX_CONNECTIONS_PER_IP",
   connectionTtlSeconds: "CONNECTION_TTL_SECONDS",
   messageTtlSeconds: "MESSAGE_TTL_SECONDS",
 } as const satisfies Record<keyof ChatConfig, string>;
 
 type EndpointSettings =
-  "tableName" | "dynamodbEndpoint" | "managementEndpoint" | "fanoutQueueUrl" | "sqsEndpoint";
+  "tableName" | "dynamodbEndpoint" | "managementEndpoint" | "fanoutQueueUrl" | "sqsEndpoint" | "cursorSecret";
 
 export const defaultConfig: Omit<ChatConfig, EndpointSettings> = {
   maxMessageLength: 4096,
@@ -99,6 +125,12 @@ export const defaultConfig: Omit<ChatConfig, EndpointSettings> = {
   connectGraceSeconds: 30,
   rateLimitMessages: 20,
   rateLimitWindowSeconds: 10,
+  rateLimitReads: 40,
+  userRateLimitMessages: 20,
+  userRateLimitReads: 40,
+  rateLimitCloseAfter: 20,
+  maxConnectionsPerUser: 10,
+  maxConnectionsPerIp: 50,
   connectionTtlSeconds: defaultStoreOptions.connectionTtlSeconds,
   messageTtlSeconds: defaultStoreOptions.messageTtlSeconds,
 };
@@ -129,5 +161,6 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): ChatConfig {
     managementEndpoint,
     fanoutQueueUrl: env[configEnv.fanoutQueueUrl] || undefined,
     sqsEndpoint: env[configEnv.sqsEndpoint] || undefined,
+    cursorSecret: env[configEnv.cursorSecret] || undefined,
   };
 }

@@ -29,6 +29,8 @@ export type FunctionPermissions = {
   table: readonly DynamoAction[];
   /** Posts to connections (`execute-api:ManageConnections`, POST only). */
   post: boolean;
+  /** Closes connections (`execute-api:ManageConnections`, DELETE only): a client over its rate limits. */
+  disconnect?: boolean;
   /** Sends fan-out jobs to the FIFO queue. */
   queue?: boolean;
 };
@@ -111,9 +113,17 @@ export function functionPolicy(
     statements.push({
       Sid: "PostToConnections",
       Effect: "Allow",
-      // Handlers only POST to connections; GET and DELETE stay denied.
+      // POST only here; DELETE has its own statement for the functions that close connections.
       Action: ["execute-api:ManageConnections"],
       Resource: pulumi.interpolate`${on.apiExecutionArn}/${on.stage}/POST/@connections/*`,
+    });
+  }
+  if (permissions.disconnect) {
+    statements.push({
+      Sid: "CloseConnections",
+      Effect: "Allow",
+      Action: ["execute-api:ManageConnections"],
+      Resource: pulumi.interpolate`${on.apiExecutionArn}/${on.stage}/DELETE/@connections/*`,
     });
   }
   if (permissions.queue) {

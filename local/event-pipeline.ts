@@ -13,6 +13,7 @@ import {
 } from "./sqs-server";
 import { startSqsMapping, type SqsMapping } from "./sqs-mapping";
 import { startStreamMapping, type StreamMapping } from "./stream-mapping";
+import { streamFilterPatterns } from "../model/stream-filter";
 import { fanoutJobsPerInvocation } from "../handlers/fanout-jobs";
 import { infraDefaults } from "../infra/defaults";
 
@@ -91,6 +92,7 @@ export async function createEventPipeline(options: EventPipelineOptions): Promis
         dynamodb,
         tableName: options.tableName,
         pollMs: options.streamPollMs,
+        filters: streamFilterPatterns,
         handler: (event) => {
           const { deps, stream: worker } = app();
           return flushing(deps, () => worker.handle(event, deps));
