@@ -38,7 +38,7 @@ export function actionRoute<A extends Action>(
     },
     routeResponse: true,
     async handle(event, deps) {
-      await deps.limiter.admitFrame(deps, event.requestContext.connectionId);
+      await deps.limiter.admitFrame(deps, event.requestContext.connectionId, "action");
       const { fields } = deps.protocol.parseFrame(event.body);
       const valid = deps.protocol.parseFields(action, fields);
       try {

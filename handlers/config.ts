@@ -57,6 +57,8 @@ export type ChatConfig = {
   rateLimitWindowSeconds: number;
   /** Frames that only read (history, members, listrooms) per connection per window: their own bucket; 0: off. */
   rateLimitReads: number;
+  /** Frames that match no action (`$default`: junk) per connection per window; nothing is written for them. */
+  rateLimitJunk: number;
   /** The same two limits per user (token subject) or, without auth, per client session, across its connections. */
   userRateLimitMessages: number;
   userRateLimitReads: number;
@@ -95,6 +97,7 @@ export const configEnv = {
   rateLimitMessages: "RATE_LIMIT_MESSAGES",
   rateLimitWindowSeconds: "RATE_LIMIT_WINDOW_SECONDS",
   rateLimitReads: "RATE_LIMIT_READS",
+  rateLimitJunk: "RATE_LIMIT_JUNK",
   userRateLimitMessages: "USER_RATE_LIMIT_MESSAGES",
   userRateLimitReads: "USER_RATE_LIMIT_READS",
   rateLimitCloseAfter: "RATE_LIMIT_CLOSE_AFTER",
@@ -126,6 +129,7 @@ export const defaultConfig: Omit<ChatConfig, EndpointSettings> = {
   rateLimitMessages: 20,
   rateLimitWindowSeconds: 10,
   rateLimitReads: 40,
+  rateLimitJunk: 5,
   userRateLimitMessages: 20,
   userRateLimitReads: 40,
   rateLimitCloseAfter: 20,

@@ -25,7 +25,12 @@ export const membersRoute = actionRoute(
     await requireMember(deps, room, event.requestContext.connectionId);
     const { members, lastRead } = await deps.store.membersFrom(room, from?.last, membersPerRead);
     const names = members.map(({ name }) => ({ name }));
-    const envelope = (page: unknown[], next: string | null) => ({ type: "members", room, members: page, next });
+    const envelope = (page: unknown[], next: string | null) => ({
+      type: "members",
+      room,
+      members: page,
+      next,
+    });
     const count = fitting(names, (page) => envelope(page, cursorPlaceholder));
     // Cut short by the frame's size: go on after the last shown. Else after the last read, if the
     // room goes on (a read of only expired memberships still moves the cursor).

@@ -9,6 +9,8 @@ import type { WebSocketEvent } from "./route";
 
 /** Frames that write (their own bucket) and frames that only read (a separate, larger one). */
 export type RateClass = "write" | "read";
+/** What the in-container buckets count: any action frame, or junk (`$default`), which gets a small bucket. */
+export type FrameKind = "action" | "junk";
 
 export const rateClassOf: Record<Action, RateClass> = {
   sendmessage: "write",
@@ -41,25 +43,39 @@ function remember<V>(map: Map<string, V>, key: string, value: V): V {
  */
 export function createRateLimiter(config: ChatConfig) {
   const window = config.rateLimitWindowSeconds;
-  const rule = (limit: number): RateLimit | undefined => (limit > 0 ? { limit, windowSeconds: window } : undefined);
+  const rule = (limit: number): RateLimit | undefined =>
+    limit > 0 ? { limit, windowSeconds: window } : undefined;
   const rules = {
     connection: { write: rule(config.rateLimitMessages), read: rule(config.rateLimitReads) },
     subject: { write: rule(config.userRateLimitMessages), read: rule(config.userRateLimitReads) },
   };
-  // Room for both classes at once: the shared buckets decide which class is over.
-  const perContainer = config.rateLimitMessages + config.rateLimitReads;
-  const local = new Map<string, { admit: () => boolean; refusals: number }>();
+  // Actions: room for both classes at once (the shared buckets decide which is over); junk: its own.
+  const perContainer = {
+    action: config.rateLimitMessages + config.rateLimitReads,
+    junk: config.rateLimitJunk,
+  };
+  const local = new Map<string, { admit: Record<FrameKind, () => boolean>; refusals: number }>();
   const subjects = new Map<string, string | undefined>();
   const closed = new Map<string, true>();
 
-  async function refuse(deps: Deps, connectionId: string, refusals: number, message: string, retryAfterMs: number) {
-    if (config.rateLimitCloseAfter > 0 && refusals >= config.rateLimitCloseAfter && !closed.has(connectionId)) {
+  async function refuse(
+    deps: Deps,
+    connectionId: string,
+    refusals: number,
+    message: string,
+    retryAfterMs: number,
+  ) {
+    if (
+      config.rateLimitCloseAfter > 0 &&
+      refusals >= config.rateLimitCloseAfter &&
+      !closed.has(connectionId)
+    ) {
       remember(closed, connectionId, true);
       deps.log.warn("closing connection", { connectionId, reason: "rate limit", refusalsInARow: refusals });
       deps.metrics.count("RateLimitCloses");
-      await deps.closeConnection(connectionId).catch((error: unknown) =>
-        deps.log.error("closing connection failed", { connectionId, error }),
-      );
+      await deps
+        .closeConnection(connectionId)
+        .catch((error: unknown) => deps.log.error("closing connection failed", { connectionId, error }));
     }
     throw new FrameError("RATE_LIMITED", message, { retryAfterMs });
   }
@@ -76,25 +92,28 @@ export function createRateLimiter(config: ChatConfig) {
 
   return {
     /** Every frame, junk included, in this container only. @throws FrameError RATE_LIMITED */
-    async admitFrame(deps: Deps, connectionId: string): Promise<void> {
-      if (perContainer === 0) return;
-      const bucket =
+    async admitFrame(deps: Deps, connectionId: string, kind: FrameKind): Promise<void> {
+      const size = perContainer[kind];
+      if (size === 0) return;
+      const bucket = (size: number) => createTokenBucket({ rateLimit: size / window, burstLimit: size });
+      const state =
         local.get(connectionId) ??
         remember(local, connectionId, {
-          admit: createTokenBucket({ rateLimit: perContainer / window, burstLimit: perContainer }),
+          admit: { action: bucket(perContainer.action), junk: bucket(perContainer.junk) },
           refusals: 0,
         });
-      if (bucket.admit()) {
-        bucket.refusals = 0;
+      if (state.admit[kind]()) {
+        state.refusals = 0;
         return;
       }
-      bucket.refusals++;
-      const retryAfterMs = Math.ceil((window * 1000) / perContainer);
+      state.refusals++;
+      const retryAfterMs = Math.ceil((window * 1000) / size);
+      const frames = kind === "junk" ? "frames that are no action" : "frames";
       await refuse(
         deps,
         connectionId,
-        bucket.refusals,
-        `frames: at most ${perContainer} every ${window} s on one connection; wait ${retryAfterMs} ms`,
+        state.refusals,
+        `frames: at most ${size} ${frames} every ${window} s on one connection; wait ${retryAfterMs} ms`,
         retryAfterMs,
       );
     },
@@ -112,8 +131,13 @@ export function createRateLimiter(config: ChatConfig) {
       if (own.allowed && shared.allowed) return;
       const [verdict, scope, limit] = !own.allowed
         ? [own, "connection", rules.connection[rateClass]!]
-        : [shared as Extract<RateVerdict, { allowed: false }>, subject!.split("#")[0], rules.subject[rateClass]!];
-      const frames = rateClass === "write" ? "messages, joins and leaves" : "reads (history, members, listrooms)";
+        : [
+            shared as Extract<RateVerdict, { allowed: false }>,
+            subject!.split("#")[0],
+            rules.subject[rateClass]!,
+          ];
+      const frames =
+        rateClass === "write" ? "messages, joins and leaves" : "reads (history, members, listrooms)";
       await refuse(
         deps,
         connectionId,

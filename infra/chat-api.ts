@@ -74,8 +74,9 @@ export class ChatApi extends pulumi.ComponentResource {
     const accessLogGroup = createAccessLogGroup();
     const logsRole = args.apiGatewayLogsRole ? createApiGatewayLogsRole(name, asChild) : undefined;
     // From the stage's name, not the stage: the stage's route settings need the routes, whose functions need this.
-    const managementEndpoint = pulumi
-      .interpolate`${api.apiEndpoint}/${args.stage}`.apply((url) => url.replace(/^wss:/, "https:"));
+    const managementEndpoint = pulumi.interpolate`${api.apiEndpoint}/${args.stage}`.apply((url) =>
+      url.replace(/^wss:/, "https:"),
+    );
     const queues = new FanoutQueues(
       `${name}-queues`,
       {

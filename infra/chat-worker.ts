@@ -106,7 +106,9 @@ export class ChatWorker<E, R> extends pulumi.ComponentResource {
           bisectBatchOnFunctionError: false,
           parallelizationFactor: stream.parallelizationFactor,
           // Only the records the worker acts on: rate-limit buckets and the like never invoke it.
-          filterCriteria: { filters: streamFilterPatterns.map((pattern) => ({ pattern: JSON.stringify(pattern) })) },
+          filterCriteria: {
+            filters: streamFilterPatterns.map((pattern) => ({ pattern: JSON.stringify(pattern) })),
+          },
           destinationConfig: { onFailure: { destinationArn: stream.onFailureQueueArn } },
         },
         asChild,

@@ -163,7 +163,12 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     return Promise.race([invocation, timeout]).finally(() => clearTimeout(timer));
   }
 
-  async function dispatch(connection: Connection, app: GatewayApp, route: Route, body: string): Promise<void> {
+  async function dispatch(
+    connection: Connection,
+    app: GatewayApp,
+    route: Route,
+    body: string,
+  ): Promise<void> {
     const event = messageEvent(source, connection, route.key, body);
     const { requestId } = event.requestContext;
     const result = await withinTimeout(run(app, route, event));

@@ -44,10 +44,7 @@ export function rateLimitStore({ entities, now }: StoreContext) {
           if (!isConditionFailure(error)) throw error;
         }
       }
-      const { data } = await rateLimit
-        .update({ bucket })
-        .add({ refusals: 1 })
-        .go({ response: "all_new" });
+      const { data } = await rateLimit.update({ bucket }).add({ refusals: 1 }).go({ response: "all_new" });
       const nextToken = (data.fullAt ?? time) - (limit - 1) * interval;
       return {
         allowed: false,

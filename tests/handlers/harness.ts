@@ -45,6 +45,7 @@ export async function startChat(env: Partial<Record<keyof typeof configEnv, stri
     [configEnv.fanoutQueueUrl]: events.queues.fanout.url,
     [configEnv.rateLimitMessages]: "0",
     [configEnv.rateLimitReads]: "0",
+    [configEnv.rateLimitJunk]: "0",
     [configEnv.userRateLimitMessages]: "0",
     [configEnv.userRateLimitReads]: "0",
   };

@@ -144,7 +144,9 @@ describe("stage throttling", () => {
     for (let i = 0; i < 40; i++) flooder.send(`junk ${i}`);
     const answers = [];
     for (let i = 0; i < 40; i++) answers.push(await flooder.next());
-    expect(answers.filter((f) => typeof f === "object" && f.message === "Too Many Requests")).toHaveLength(38);
+    expect(answers.filter((f) => typeof f === "object" && f.message === "Too Many Requests")).toHaveLength(
+      38,
+    );
     const echoes = [];
     for (let i = 0; i < 10; i++) other.send({ action: "echo", i });
     for (let i = 0; i < 10; i++) echoes.push(await other.next());

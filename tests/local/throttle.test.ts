@@ -28,7 +28,10 @@ describe("the stage's throttling, per route as API Gateway applies it", () => {
 
   it("a route with settings of its own gets a bucket of that size", () => {
     const admit = createStageThrottle(
-      { defaultRoute: { rateLimit: 50, burstLimit: 100 }, routes: { $default: { rateLimit: 1, burstLimit: 1 } } },
+      {
+        defaultRoute: { rateLimit: 50, burstLimit: 100 },
+        routes: { $default: { rateLimit: 1, burstLimit: 1 } },
+      },
       () => 0,
     );
     expect([admit("$default"), admit("$default")]).toEqual([true, false]);

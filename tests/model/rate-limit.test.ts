@@ -48,9 +48,9 @@ describe("rate-limit buckets (a token bucket per item)", () => {
     expect((await store.takeToken("conn#rateX=#write", rule)).allowed).toBe(false);
     expect((await store.takeToken("conn#ratex=#write", rule)).allowed).toBe(true);
     expect((await store.takeToken("conn#rateX=#read", rule)).allowed).toBe(true);
-    expect(Object.keys((await store.getConnection("rateX="))!).filter((key) => /rate|refus|full/i.test(key))).toEqual(
-      [],
-    );
+    expect(
+      Object.keys((await store.getConnection("rateX="))!).filter((key) => /rate|refus|full/i.test(key)),
+    ).toEqual([]);
   });
 
   it("is exact under concurrency: n frames at once into a rested bucket, exactly min(n, limit) pass", async () => {
