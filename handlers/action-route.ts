@@ -1,4 +1,4 @@
-import type { DynamoAction, FunctionPermissions } from "../infra/policies";
+import type { DynamoAction, FunctionPermissions } from "./permissions";
 import type { Deps } from "./deps";
 import { reply } from "./invoke";
 import { FrameError, type Action, type ActionFields } from "./protocol";

@@ -3,7 +3,7 @@ import {
   DeleteConnectionCommand,
   GoneException,
 } from "@aws-sdk/client-apigatewaymanagementapi";
-import type { Credentials } from "./transport";
+import type { Credentials } from "./delivery/transport";
 
 /** Closes a client's connection from the server side (Management API DELETE); one already gone is fine. */
 export type CloseConnection = (connectionId: string) => Promise<void>;

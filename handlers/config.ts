@@ -64,9 +64,10 @@ export type ChatConfig = {
   userRateLimitReads: number;
   /** Refusals in a row after which a connection is closed (Management API DELETE); 0: never. */
   rateLimitCloseAfter: number;
-  /** Open connections per user (or session) and per source IP; 0: no cap. Loopback addresses are never capped. */
-  maxConnectionsPerUser: number;
-  maxConnectionsPerIp: number;
+  /** The longest a `$connect` token may be valid: `exp` at most this long after now (and after `iat`). */
+  tokenMaxLifetimeSeconds: number;
+  /** Clocks disagree a little: a token's `iat`/`nbf` may be this far in the future, `exp` this far past. */
+  tokenClockSkewSeconds: number;
   connectionTtlSeconds: number;
   messageTtlSeconds: number;
 };
@@ -101,8 +102,8 @@ export const configEnv = {
   userRateLimitMessages: "USER_RATE_LIMIT_MESSAGES",
   userRateLimitReads: "USER_RATE_LIMIT_READS",
   rateLimitCloseAfter: "RATE_LIMIT_CLOSE_AFTER",
-  maxConnectionsPerUser: "MAX_CONNECTIONS_PER_USER",
-  maxConnectionsPerIp: "MAX_CONNECTIONS_PER_IP",
+  tokenMaxLifetimeSeconds: "TOKEN_MAX_LIFETIME_SECONDS",
+  tokenClockSkewSeconds: "TOKEN_CLOCK_SKEW_SECONDS",
   connectionTtlSeconds: "CONNECTION_TTL_SECONDS",
   messageTtlSeconds: "MESSAGE_TTL_SECONDS",
 } as const satisfies Record<keyof ChatConfig, string>;
@@ -133,19 +134,15 @@ export const defaultConfig: Omit<ChatConfig, EndpointSettings> = {
   userRateLimitMessages: 20,
   userRateLimitReads: 40,
   rateLimitCloseAfter: 20,
-  maxConnectionsPerUser: 10,
-  maxConnectionsPerIp: 50,
+  tokenMaxLifetimeSeconds: 24 * 60 * 60,
+  tokenClockSkewSeconds: 60,
   connectionTtlSeconds: defaultStoreOptions.connectionTtlSeconds,
   messageTtlSeconds: defaultStoreOptions.messageTtlSeconds,
 };
 
-/** Reads the config; a malformed number fails the cold start loudly rather than running with a wrong limit. */
-export function readConfig(env: NodeJS.ProcessEnv = process.env): ChatConfig {
-  const tableName = env[configEnv.tableName];
-  if (!tableName) throw new Error(`${configEnv.tableName} is not set`);
-  const managementEndpoint = env[configEnv.managementEndpoint];
-  if (!managementEndpoint) throw new Error(`${configEnv.managementEndpoint} is not set`);
-  const numbers = Object.fromEntries(
+/** The numeric settings alone (the authorizer needs no endpoints); a malformed one throws. */
+export function readSettings(env: NodeJS.ProcessEnv = process.env): typeof defaultConfig {
+  return Object.fromEntries(
     Object.entries(defaultConfig).map(([key, fallback]) => {
       const raw = env[configEnv[key as keyof typeof defaultConfig]];
       if (raw === undefined || raw === "") return [key, fallback];
@@ -158,8 +155,16 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): ChatConfig {
       return [key, value];
     }),
   ) as typeof defaultConfig;
+}
+
+/** Reads the config; a malformed number fails the cold start loudly rather than running with a wrong limit. */
+export function readConfig(env: NodeJS.ProcessEnv = process.env): ChatConfig {
+  const tableName = env[configEnv.tableName];
+  if (!tableName) throw new Error(`${configEnv.tableName} is not set`);
+  const managementEndpoint = env[configEnv.managementEndpoint];
+  if (!managementEndpoint) throw new Error(`${configEnv.managementEndpoint} is not set`);
   return {
-    ...numbers,
+    ...readSettings(env),
     tableName,
     dynamodbEndpoint: env[configEnv.dynamodbEndpoint] || undefined,
     managementEndpoint,

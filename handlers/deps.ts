@@ -5,12 +5,12 @@ import { createChatStore, type ChatStore } from "../model/store";
 import { readConfig, type ChatConfig } from "./config";
 import { createConnectionCloser, type CloseConnection } from "./close-connection";
 import { createCursors, randomCursorSecret, type Cursors } from "./cursors";
-import { createDelivery, type Delivery } from "./delivery";
+import { createDelivery, type Delivery } from "./delivery/delivery";
 import { createLogger, type Logger } from "./log";
 import { createMetrics, type Metrics } from "./metrics";
 import { createProtocol, type Protocol } from "./protocol";
 import { createRateLimiter, type RateLimiter } from "./rate-limits";
-import { createTransport } from "./transport";
+import { createTransport } from "./delivery/transport";
 
 /** Everything a handler needs; handlers depend on these interfaces only. */
 export type Deps = {

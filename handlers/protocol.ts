@@ -1,5 +1,6 @@
 import { z } from "zod";
 import type { ChatConfig } from "./config";
+import { checkName } from "./names";
 
 /** Client actions of wire protocol v1 (DESIGN.md), in the order the docs list them. */
 export const actions = ["sendmessage", "joinroom", "leaveroom", "listrooms", "history", "members"] as const;
@@ -38,7 +39,6 @@ const sessionPattern = /^[A-Za-z0-9_-]{16,64}$/;
 /** A cursor the server issued (handlers/cursors.ts checks it is one): base64url. */
 const issuedCursorPattern = /^[A-Za-z0-9_-]{1,1024}$/;
 // C0/C1 controls, except tab and newlines in message text.
-const nameForbidden = /[\p{Cc}\p{Cf}\p{Zl}\p{Zp}]/u;
 const textForbidden = /(?![\t\n\r])\p{Cc}/u;
 const characters = (s: string) => [...s].length;
 
@@ -52,13 +52,12 @@ function buildSchemas(config: Limits) {
   const room = z
     .string({ error: "room: must be a string" })
     .regex(roomPattern, { error: "room: must be 1 to 64 characters of A-Z, a-z, 0-9, _ or -" });
-  const name = z
-    .string({ error: "name: must be a string" })
-    .transform((s) => s.trim())
-    .refine((s) => characters(s) >= 1 && characters(s) <= config.maxNameLength, {
-      error: `name: must be 1 to ${config.maxNameLength} characters`,
-    })
-    .refine((s) => !nameForbidden.test(s), { error: "name: must be printable (no control characters)" });
+  const name = z.string({ error: "name: must be a string" }).transform((s, ctx) => {
+    const checked = checkName(s, config.maxNameLength);
+    if (checked.ok) return checked.name;
+    ctx.addIssue({ code: "custom", message: `name: ${checked.rule}`, input: s });
+    return z.NEVER;
+  });
   const text = z
     .string({ error: "message: must be a string" })
     .refine((s) => characters(s) >= 1, { error: "message: must not be empty" })

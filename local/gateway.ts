@@ -54,6 +54,8 @@ export type GatewayOptions = {
   integrationTimeoutMs?: number;
   /** Stage throttling of incoming messages, a bucket per route (the Pulumi stage's route settings); none by default. */
   throttling?: StageThrottling;
+  /** The clock (ms) the throttling buckets refill by; tests move their own. */
+  throttlingClock?: () => number;
   /** Fault mode: `$disconnect` never fires (AWS only promises it best effort). */
   dropDisconnects?: boolean;
   /** A REQUEST authorizer on `$connect` (identity source `?token=`); none: connections are anonymous. */
@@ -105,7 +107,9 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   const maxDurationMs = options.maxDurationMs ?? apiGatewayDefaults.maxDurationMs;
   const integrationTimeoutMs = options.integrationTimeoutMs ?? apiGatewayDefaults.integrationTimeoutMs;
   // A bucket per route, as API Gateway applies a stage's route throttling.
-  const admit = options.throttling ? createStageThrottle(options.throttling) : () => true;
+  const admit = options.throttling
+    ? createStageThrottle(options.throttling, options.throttlingClock)
+    : () => true;
   const log = options.log ?? createLogger({ service: "local-gateway" });
   const source: EventSource = { apiId: randomApiId(), stage, domainName: "localhost" };
   const connections = new Map<string, Connection>();

@@ -1,9 +1,9 @@
 import { mkdirSync } from "node:fs";
 import { resolve } from "node:path";
-import { configEnv, readConfig } from "../handlers/config";
+import { configEnv, readConfig, readSettings } from "../handlers/config";
 import type { Deps } from "../handlers/deps";
 import type { Route } from "../handlers/route";
-import { authorize } from "../handlers/authorizer";
+import { assertAuthSecret, authorize } from "../handlers/authorizer";
 import { createLogger, type Logger } from "../handlers/log";
 import { createMetrics } from "../handlers/metrics";
 import { createDynamoClient } from "../model/client";
@@ -115,7 +115,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
         idleTimeoutMs: options.idleTimeoutMs,
         maxDurationMs: options.maxDurationMs,
         managementLatencyMs: options.managementLatencyMs,
-        authorize: options.authSecret ? localAuthorizer(options.authSecret, options.logger) : undefined,
+        authorize: options.authSecret ? localAuthorizer(options.authSecret, options) : undefined,
         log: options.logger,
         ...options.gateway,
       }),
@@ -303,8 +303,10 @@ async function startTtlSweeper(
   }
 }
 
-/** The same authorizer the deployed stack runs on `$connect`, in-process. */
-function localAuthorizer(secret: string, logger?: Logger): Authorize {
-  const log = (logger ?? createLogger({ service: "roomcast" })).child({ route: "authorizer" });
-  return (event) => authorize(event, { secret, log });
+/** The same authorizer the deployed stack runs on `$connect`, in-process, refusing a short secret as it does. */
+function localAuthorizer(secret: string, options: LocalStackOptions): Authorize {
+  assertAuthSecret(secret);
+  const policy = readSettings({ ...process.env, ...options.env });
+  const log = (options.logger ?? createLogger({ service: "roomcast" })).child({ route: "authorizer" });
+  return (event) => authorize(event, { secret, log, policy });
 }

@@ -88,8 +88,15 @@ describe("the integration timeout", () => {
 });
 
 describe("stage throttling", () => {
+  // The bucket refills by a clock the test moves: a slow machine changes no count.
+  let clockMs = 0;
+  const throttlingClock = () => clockMs;
+
   it("lets a burst through, then answers `Too Many Requests` without routing, then refills at the rate", async () => {
-    const g = await gateway({ throttling: { defaultRoute: { rateLimit: 5, burstLimit: 3 } } });
+    const g = await gateway({
+      throttling: { defaultRoute: { rateLimit: 5, burstLimit: 3 } },
+      throttlingClock,
+    });
     const { client: c, texts, connectionId } = await client(g);
     const before = g.events.filter(routeEvent("$default", connectionId)).length;
     for (let i = 0; i < 6; i++) c.send({ n: i });
@@ -103,8 +110,13 @@ describe("stage throttling", () => {
     // Throttled messages never reached a handler.
     expect(g.events.filter(routeEvent("$default", connectionId)).length - before).toBe(3);
 
-    // 5 tokens a second: one more after 200 ms.
-    await new Promise((done) => setTimeout(done, 250));
+    // 5 tokens a second: 199 ms bring none, 100 ms more one.
+    clockMs += 199;
+    c.send({ n: "too soon" });
+    expect(await c.next((f) => f.route === "$default" || f.message === "Too Many Requests")).toMatchObject({
+      message: "Too Many Requests",
+    });
+    clockMs += 100;
     c.send({ n: "after" });
     expect(await c.next((f) => f.route === "$default" || f.message === "Too Many Requests")).toMatchObject({
       route: "$default",
@@ -113,7 +125,10 @@ describe("stage throttling", () => {
   });
 
   it("throttles each route as a whole, not each connection: a route's bucket is shared, another route's is not", async () => {
-    const g = await gateway({ throttling: { defaultRoute: { rateLimit: 1, burstLimit: 2 } } });
+    const g = await gateway({
+      throttling: { defaultRoute: { rateLimit: 1, burstLimit: 2 } },
+      throttlingClock,
+    });
     const a = await connect(g.wsUrl);
     const b = await connect(g.wsUrl);
     a.send({ from: "a" });
@@ -138,6 +153,7 @@ describe("stage throttling", () => {
         defaultRoute: { rateLimit: 1, burstLimit: 50 },
         routes: { $default: { rateLimit: 1, burstLimit: 2 } },
       },
+      throttlingClock,
     });
     const flooder = await connect(g.wsUrl);
     const other = await connect(g.wsUrl);
@@ -156,7 +172,10 @@ describe("stage throttling", () => {
   });
 
   it("does not count $connect against the stage's bucket", async () => {
-    const g = await gateway({ throttling: { defaultRoute: { rateLimit: 1, burstLimit: 1 } } });
+    const g = await gateway({
+      throttling: { defaultRoute: { rateLimit: 1, burstLimit: 1 } },
+      throttlingClock,
+    });
     const clients = await Promise.all([1, 2, 3].map(() => connect(g.wsUrl)));
     clients[0].send({ first: true });
     expect(await clients[0].next()).toMatchObject({ route: "$default" });

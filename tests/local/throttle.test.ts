@@ -1,4 +1,3 @@
-/** @jest-environment node */
 import { createStageThrottle } from "../../local/throttle";
 import { createTokenBucket } from "../../model/token-bucket";
 

@@ -8,7 +8,7 @@ import { createMetrics } from "../../handlers/metrics";
 import { createProtocol } from "../../handlers/protocol";
 import { createRateLimiter } from "../../handlers/rate-limits";
 import { createCursors, randomCursorSecret } from "../../handlers/cursors";
-import { streamWorker } from "../../handlers/stream-worker";
+import { streamWorker } from "../../handlers/delivery/stream-worker";
 import { startStreamMapping } from "../../local/stream-mapping";
 import { roomDirectoryShards } from "../../model/entities/room";
 import type { ChatStore } from "../../model/store";
