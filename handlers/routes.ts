@@ -8,6 +8,7 @@ import { listRoomsRoute } from "./listrooms";
 import { membersRoute } from "./members";
 import type { Route } from "./route";
 import { sendMessageRoute } from "./sendmessage";
+import { sessionRoute } from "./session";
 
 /**
  * The route table: route key -> handler. The one source of truth for both the
@@ -23,6 +24,7 @@ export const routes: readonly Route[] = [
   listRoomsRoute,
   historyRoute,
   membersRoute,
+  sessionRoute,
 ];
 
 export function routeFor(key: string): Route {

@@ -91,7 +91,9 @@ export async function startDynamoDbLocal(
   const child: ChildProcess = spawn({
     port,
     path: options.dbPath ?? null,
-    sharedDb: true,
+    // In memory (tests): one database whatever the key. On disk: one per access key and region,
+    // so only clients with the data folder's key (local/data-key.ts) can read or write it.
+    sharedDb: !options.dbPath,
     stdio: "pipe",
     detached: options.detached ?? false,
   });

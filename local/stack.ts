@@ -9,6 +9,7 @@ import { createMetrics } from "../handlers/metrics";
 import { createDynamoClient } from "../model/client";
 import { ensureTable } from "../model/create-table";
 import type { Authorize } from "./authorizer";
+import { dataAccessKey, withAccessKey } from "./data-key";
 import { startDynamoDbLocal, type DynamoDbLocal } from "./dynamodb-local";
 import { createEventPipeline, type EventPipeline } from "./event-pipeline";
 import { startGateway } from "./gateway";
@@ -133,16 +134,18 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
           async () => options.dynamodbEndpoint!,
           (endpoint) => `reusing ${endpoint}`,
         )
-      : (dynamodb = await step(
+      : await step(
           `DynamoDB Local (${dataDir ? `data in ${dataDir}` : "in memory"})`,
-          () => {
+          async () => {
             if (dataDir) mkdirSync(dataDir, { recursive: true });
             // Detached: a terminal's Ctrl-C must not kill it before the `$disconnect`s are written.
-            return startDynamoDbLocal({ dbPath: dataDir ?? undefined, detached: true });
+            dynamodb = await startDynamoDbLocal({ dbPath: dataDir ?? undefined, detached: true });
+            // Persisted data is reachable only with the folder's own key (the endpoint carries it).
+            return dataDir ? withAccessKey(dynamodb.endpoint, dataAccessKey(dataDir)) : dynamodb.endpoint;
           },
-          (ddb) => `ready at ${ddb.endpoint} (pid ${ddb.pid})`,
+          () => `ready at ${dynamodb!.endpoint} (pid ${dynamodb!.pid})`,
           { slow: true },
-        )).endpoint;
+        );
 
     await step(
       `table ${tableName}`,

@@ -4,7 +4,9 @@ import { createClientMessageEntity } from "./entities/client-message";
 import { createConnectionEntity } from "./entities/connection";
 import { createMembershipEntity } from "./entities/membership";
 import { createMessageEntity } from "./entities/message";
+import { createRateLimitEntity } from "./entities/rate-limit";
 import { createRoomEntity } from "./entities/room";
+import { createSessionEntity } from "./entities/session";
 
 /**
  * ElectroDB's entity and version attributes, renamed from `__edb_e__`/`__edb_v__`:
@@ -24,6 +26,8 @@ export function createChatService(client: DynamoDBDocumentClient, table: string)
     message: createMessageEntity(config),
     clientMessage: createClientMessageEntity(config),
     room: createRoomEntity(config),
+    session: createSessionEntity(config),
+    rateLimit: createRateLimitEntity(config),
   };
   for (const entity of Object.values(entities)) {
     entity.setIdentifier("entity", entityIdentifiers.entity);

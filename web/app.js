@@ -1,5 +1,5 @@
 // roomcast web client: a plain ES module, no build step. It speaks wire protocol v1
-// (DESIGN.md). User data is only ever written with textContent, never as HTML.
+// (the README's protocol section). User data is only ever written with textContent, never as HTML.
 
 const $ = (id) => document.getElementById(id);
 const ui = {
@@ -81,26 +81,15 @@ function formatTime(iso) {
     : date.toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" });
 }
 
-const base64url = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-
-/** 22 random base64url characters (132 bits): 256 is a multiple of 64, so `byte % 64` is unbiased. */
-function randomToken() {
-  const bytes = crypto.getRandomValues(new Uint8Array(22));
-  return Array.from(bytes, (b) => base64url[b % 64]).join("");
-}
-
 /**
- * This browser's chat session, sent at connect (`?session=`) and kept across reconnects
- * and reloads: the server scopes `clientId` idempotency to it, so a resend after a
- * reconnect is recognised as the same message.
+ * This browser's chat session, issued by the server (the `session` action) and sent at
+ * connect (`?session=`), kept across reconnects and reloads: the server scopes `clientId`
+ * idempotency to it, so a resend after a reconnect is recognised as the same message.
+ * One the server does not recognise is ignored there, and the `session` reply replaces it.
  */
-function sessionId() {
-  let id = localStorage.getItem(savedSession);
-  if (!id || !/^[A-Za-z0-9_-]{22,}$/.test(id)) {
-    id = randomToken();
-    localStorage.setItem(savedSession, id);
-  }
-  return id;
+function storedSession() {
+  const id = localStorage.getItem(savedSession);
+  return id && /^[A-Za-z0-9_-]{16,64}$/.test(id) ? id : null;
 }
 
 /** An idempotency key for one message; the server accepts [A-Za-z0-9_.:-]{1,64}. */
@@ -124,7 +113,8 @@ function socketUrl({ url, name, room }) {
   const target = new URL(url);
   if (name) target.searchParams.set("name", name);
   if (room) target.searchParams.set("room", room);
-  target.searchParams.set("session", sessionId());
+  const session = storedSession();
+  if (session) target.searchParams.set("session", session);
   return target.href;
 }
 
@@ -161,6 +151,7 @@ function open() {
     for (const room of new Set([session.room || "lobby", ...state.rooms.keys()]))
       send({ action: "joinroom", room });
     send({ action: "listrooms" });
+    send({ action: "session" });
   });
   socket.addEventListener("message", (event) => {
     if (state.socket !== socket) return; // a socket the user has already replaced
@@ -346,6 +337,9 @@ function remember(room, id) {
 // ---- server frames ----
 
 const handlers = {
+  session({ session }) {
+    localStorage.setItem(savedSession, session);
+  },
   joined({ room: name, members, history, next }) {
     const firstJoin = !state.rooms.has(name);
     const room = roomState(name);
@@ -426,7 +420,10 @@ const handlers = {
     ui.showMembers.setAttribute("aria-expanded", "true");
   },
 
-  rooms({ rooms }) {
+  rooms({ rooms, next }) {
+    // A page that continues a listing (`after` = the previous `next`) adds to it; a new listing replaces it.
+    const continuing = state.roomsAfter !== undefined;
+    state.roomsAfter = undefined;
     const items = rooms.map(({ room, members }) => {
       const button = el("button", "room-button", `#${room}`);
       button.type = "button";
@@ -437,7 +434,20 @@ const handlers = {
       item.append(button);
       return item;
     });
-    ui.allRooms.replaceChildren(...(items.length ? items : [el("li", "muted", "No rooms yet")]));
+    if (continuing) ui.allRooms.querySelector(".more-rooms")?.remove();
+    else ui.allRooms.replaceChildren();
+    ui.allRooms.append(...(items.length || continuing ? items : [el("li", "muted", "No rooms yet")]));
+    if (next) {
+      const more = el("button", "room-button", "More rooms…");
+      more.type = "button";
+      more.addEventListener("click", () => {
+        state.roomsAfter = next;
+        send({ action: "listrooms", after: next });
+      });
+      const item = el("li", "more-rooms");
+      item.append(more);
+      ui.allRooms.append(item);
+    }
   },
 
   error({ code, message, action }) {

@@ -49,8 +49,8 @@ describe("$default", () => {
     });
   });
 
-  // DESIGN.md's actions, in its order.
-  const valid = "valid actions: sendmessage, joinroom, leaveroom, listrooms, history, members";
+  // The README's actions, in its order.
+  const valid = "valid actions: sendmessage, joinroom, leaveroom, listrooms, history, members, session";
   test.each([
     ['{"message":"hi"}', `action: is missing; ${valid}`],
     ['{"action":"dance"}', `action: "dance" is not an action; ${valid}`],
@@ -77,7 +77,7 @@ describe("INTERNAL", () => {
     ["sendmessage", "post", { message: "hi" }],
     ["joinroom", "join", { room: "elsewhere" }],
     ["leaveroom", "leave", { room: "spare" }],
-    ["listrooms", "listRooms", {}],
+    ["listrooms", "roomsPage", {}],
     ["history", "history", { room: "outage" }],
     ["members", "membersFrom", { room: "outage" }],
   ] as const)(

@@ -1,3 +1,4 @@
+import { createSessionStore } from "../../model/sessions";
 import { randomBytes } from "node:crypto";
 import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { QueryCommand } from "@aws-sdk/lib-dynamodb";
@@ -6,6 +7,8 @@ import type { Deps } from "../../handlers/deps";
 import { createLogger } from "../../handlers/log";
 import { createMetrics } from "../../handlers/metrics";
 import { createProtocol } from "../../handlers/protocol";
+import { createRateLimiter } from "../../handlers/rate-limits";
+import { createCursors, randomCursorSecret } from "../../handlers/cursors";
 import { streamWorker } from "../../handlers/delivery/stream-worker";
 import { startStreamMapping } from "../../local/stream-mapping";
 import { roomDirectoryShards } from "../../model/entities/room";
@@ -143,8 +146,13 @@ export async function startStreamWorker(t: FreshTable, store: ChatStore) {
         return counts;
       },
     },
+    sessions: createSessionStore(t.service, { sessionTtlSeconds: config.sessionTtlSeconds }),
     delivery: { broadcast: async (ids) => ({ delivered: ids.length, gone: [], failed: [] }) },
     protocol: createProtocol(config),
+    limiter: createRateLimiter(config),
+    cursors: createCursors(randomCursorSecret()),
+    // The stream worker closes no connection.
+    closeConnection: async () => {},
     log: createLogger({ service: "model-tests" }, (line) => {
       if (line.includes('"level":"error"')) errors.push(line);
     }),

@@ -16,7 +16,8 @@ export default class DynamoDbLocalEnvironment extends ExclusiveNodeEnvironment {
 
   override async setup(): Promise<void> {
     await super.setup();
-    this.dynamodb = await startDynamoDbLocal();
+    // A JVM starting on a loaded 2-core machine can take far longer than npm start's 30 s.
+    this.dynamodb = await startDynamoDbLocal({ timeoutMs: 120_000 });
     // The test's sandboxed env and the real one, which child processes inherit.
     this.global.process.env.DYNAMODB_ENDPOINT = this.dynamodb.endpoint;
     process.env.DYNAMODB_ENDPOINT = this.dynamodb.endpoint;
