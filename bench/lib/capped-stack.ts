@@ -44,7 +44,11 @@ async function serve(options: CappedStackOptions) {
       {
         ...process.env,
         ...options.env,
+        // No rate limits: the benchmarks offer more than one client would.
         [configEnv.rateLimitMessages]: "0",
+        [configEnv.userRateLimitMessages]: "0",
+        [configEnv.rateLimitReads]: "0",
+        [configEnv.userRateLimitReads]: "0",
         [configEnv.tableName]: options.tableName,
         [configEnv.dynamodbEndpoint]: options.dynamodbEndpoint,
         // Routes post nothing but replies; their Management API is the gateway itself.
