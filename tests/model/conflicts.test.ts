@@ -199,7 +199,7 @@ describe("running out of conflict retries is an error, never a silent 'no'", () 
     expect(await rawPartition(t, "room#exhaust-msg#messages")).toEqual([]);
   });
 
-  it("under real contention every join or leave either commits or rejects, and the record agrees", async () => {
+  it("40 concurrent joins and leaves on one connection record each commit or reject, and the record agrees", async () => {
     // One connection, 40 concurrent joins and leaves of its rooms: all write the same
     // connection record. DynamoDB Local may serialize them; whatever it does, no call
     // may come back with a false negative, and the record must list exactly the memberships.

@@ -123,7 +123,15 @@ export function hostileFrames(): string[] {
   for (const action of actions) {
     for (const bad of wrongTypes) {
       frames.push(
-        JSON.stringify({ action, room: bad, message: bad, before: bad, limit: bad, clientId: bad }),
+        JSON.stringify({
+          action,
+          room: bad,
+          message: bad,
+          before: bad,
+          after: bad,
+          limit: bad,
+          clientId: bad,
+        }),
       );
     }
     if (action === "listrooms") continue;
@@ -132,6 +140,8 @@ export function hostileFrames(): string[] {
   for (const text of hostileTexts) frames.push(JSON.stringify({ action: "sendmessage", message: text }));
   for (const before of hostileCursors)
     frames.push(JSON.stringify({ action: "history", room: "lobby", before }));
+  for (const after of hostileCursors)
+    frames.push(JSON.stringify({ action: "members", room: "lobby", after }));
   for (const limit of [0, -1, 101, 1.5, 1e9, "10", null]) {
     frames.push(JSON.stringify({ action: "history", room: "lobby", limit }));
   }

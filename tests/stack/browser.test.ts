@@ -245,10 +245,23 @@ describe("web client", () => {
     await bob.getByRole("button", { name: "Load older messages" }).waitFor({ state: "hidden" });
   });
 
-  it("looks decent", async () => {
-    await alice.setViewportSize({ width: 1100, height: 650 });
+  it.each([
+    [1100, 650],
+    [360, 640],
+  ])("fits a %i×%i window: no sideways scrolling, room list and composer in view", async (width, height) => {
+    await alice.setViewportSize({ width, height });
     await alice.locator("#room-list").getByRole("button", { name: "#dev" }).click();
-    await alice.screenshot({ path: "/tmp/roomcast-page.png" });
+    const overflow = await alice.evaluate(
+      () => document.documentElement.scrollWidth - document.documentElement.clientWidth,
+    );
+    expect(overflow).toBe(0);
+    for (const id of ["#room-list", "#message", "#send"]) {
+      const box = (await alice.locator(id).boundingBox())!;
+      expect(box).not.toBeNull();
+      // Inside the window's width, and big enough to use.
+      expect([id, box.x >= 0 && box.x + box.width <= width]).toEqual([id, true]);
+      expect([id, box.width >= 24 && box.height >= 16]).toEqual([id, true]);
+    }
   });
 });
 
