@@ -5,7 +5,7 @@
  * says `@jest-environment ./tests/support/node-environment.ts`.
  */
 const dynamodbFolders = ["handlers", "model", "stack", "storms", "security", "lambda"];
-const nodeFolders = ["unit", "local", "infra", "workflows"];
+const nodeFolders = ["unit", "local", "infra", "workflows", "docs"];
 
 const project = (displayName, folders, testEnvironment) => ({
   displayName,
