@@ -5,7 +5,16 @@
  * says `@jest-environment ./tests/support/node-environment.ts`.
  */
 const dynamodbFolders = ["handlers", "model", "stack", "storms", "security", "lambda"];
-const nodeFolders = ["unit", "local", "infra", "workflows", "docs"];
+const nodeFolders = ["unit", "local", "infra", "workflows", "bench", "docs"];
+
+// A test folder in neither list would silently never run.
+const { readdirSync } = require("node:fs");
+const unassigned = readdirSync(`${__dirname}/tests`, { withFileTypes: true })
+  .filter((entry) => entry.isDirectory() && entry.name !== "support")
+  .map((entry) => entry.name)
+  .filter((name) => !dynamodbFolders.includes(name) && !nodeFolders.includes(name));
+if (unassigned.length)
+  throw new Error(`jest.config.js: put tests/${unassigned.join(", tests/")} in a project`);
 
 const project = (displayName, folders, testEnvironment) => ({
   displayName,

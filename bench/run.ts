@@ -11,10 +11,12 @@ import { startDynamoDbLocal, type DynamoDbLocal } from "../local/dynamodb-local"
 import { coldStart } from "./cold-start";
 import { fanoutLatency } from "./fanout-latency";
 import { fanoutScale } from "./fanout-scale";
+import { manySmallRooms } from "./many-small-rooms";
 import type { Benchmark, BenchReport } from "./lib/benchmark";
 import { markdownTable } from "./lib/markdown";
 import { createProgress } from "./lib/progress";
 import { recipientLookup } from "./recipient-lookup";
+import { slowRecipient } from "./slow-recipient";
 import { throughput } from "./throughput";
 import { transportCpu } from "./transport-cpu";
 
@@ -25,6 +27,8 @@ const benchmarks: Benchmark[] = [
   throughput,
   transportCpu,
   fanoutScale,
+  manySmallRooms,
+  slowRecipient,
 ];
 
 const usage = `usage: npm run bench -- [--quick] [--only <name>[,<name>]] [--latency <ms>]

@@ -4,7 +4,7 @@ import { gatewayCloses } from "./close-reasons";
 import { closeConnection, isOpen, sendText, type Connection } from "./connections";
 import { awsStyleId } from "./events";
 import { frameLimits } from "./frame-limits";
-import { checkSignature, type Credentials } from "./sigv4";
+import { checkSignature, checkSignatureHeaders, type Credentials } from "./sigv4";
 
 export type { Credentials } from "./sigv4";
 
@@ -29,14 +29,26 @@ function connectionIdOf(pathname: string, stage: string): string | undefined {
   }
 }
 
-async function readBody(req: IncomingMessage): Promise<Buffer> {
+/** The body, or undefined as soon as it runs past `maxBytes` (the rest is never buffered). */
+async function readBody(req: IncomingMessage, maxBytes: number): Promise<Buffer | undefined> {
+  if (Number(req.headers["content-length"] ?? 0) > maxBytes) return undefined;
   const chunks: Buffer[] = [];
-  for await (const chunk of req) chunks.push(chunk as Buffer);
+  let length = 0;
+  for await (const chunk of req) {
+    length += (chunk as Buffer).length;
+    if (length > maxBytes) return undefined;
+    chunks.push(chunk as Buffer);
+  }
   return Buffer.concat(chunks);
 }
 
 function answer(res: ServerResponse, status: number, body?: unknown, errorType?: string) {
   const json = body === undefined ? "" : JSON.stringify(body);
+  // A request answered before its body was read: discard the rest (never buffered) and close.
+  if (!res.req.readableEnded) {
+    res.setHeader("Connection", "close");
+    res.req.resume();
+  }
   res.writeHead(status, {
     "Content-Type": "application/json",
     "Content-Length": Buffer.byteLength(json),
@@ -56,7 +68,12 @@ export function createManagementApi(options: ManagementApiOptions) {
   const gone = (res: ServerResponse) => answer(res, 410, { message: "Gone" }, "GoneException");
 
   async function handle(req: IncomingMessage, res: ServerResponse, connectionId: string) {
-    const body = await readBody(req);
+    // Unsigned or foreign requests are refused before a byte of their body is read.
+    const unsigned = options.credentials && checkSignatureHeaders(req, options.credentials);
+    if (unsigned) return answer(res, 403, { message: unsigned.message }, unsigned.errorType);
+    // API Gateway takes no post over 128 KB: stop reading there.
+    const body = await readBody(req, frameLimits.messageBytes);
+    if (!body) return answer(res, 413, { message: "Request entity too large" }, "PayloadTooLargeException");
     if (options.latencyMs) await delay(options.latencyMs);
     const refused = options.credentials && (await checkSignature(req, body, options.credentials));
     if (refused) return answer(res, 403, { message: refused.message }, refused.errorType);
@@ -64,9 +81,6 @@ export function createManagementApi(options: ManagementApiOptions) {
     const connection = found && isOpen(found) ? found : undefined;
     switch (req.method) {
       case "POST":
-        if (body.length > frameLimits.messageBytes) {
-          return answer(res, 413, { message: "Request entity too large" }, "PayloadTooLargeException");
-        }
         if (!connection) return gone(res);
         sendText(connection, body);
         connection.refreshIdle();

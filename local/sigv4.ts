@@ -37,6 +37,25 @@ function amzDate(value: string | undefined): Date | undefined {
 }
 
 /**
+ * What can be checked of a SigV4 signature before the body is read: that there is one,
+ * of the right key, region and service. Refuses unsigned and foreign requests without
+ * reading a byte of their body.
+ */
+export function checkSignatureHeaders(
+  req: IncomingMessage,
+  credentials: Credentials,
+): SignatureFailure | undefined {
+  const authorization = req.headers.authorization;
+  if (!authorization || !amzDate(req.headers["x-amz-date"] as string | undefined)) return failures.unsigned;
+  const parts = authorizationPattern.exec(authorization);
+  if (!parts) return failures.mismatch;
+  const [, accessKeyId, , signedRegion, signedService] = parts;
+  if (accessKeyId !== credentials.accessKeyId) return failures.unknownKey;
+  if (signedRegion !== region || signedService !== service) return failures.mismatch;
+  return undefined;
+}
+
+/**
  * Checks a request's SigV4 signature (header form, service `execute-api`, region
  * us-east-1) by signing the same request again with `credentials`: the body's
  * hash is part of it. Returns undefined when it matches, else AWS's refusal.
@@ -50,14 +69,10 @@ export async function checkSignature(
   body: Buffer,
   credentials: Credentials,
 ): Promise<SignatureFailure | undefined> {
-  const authorization = req.headers.authorization;
-  const signingDate = amzDate(req.headers["x-amz-date"] as string | undefined);
-  if (!authorization || !signingDate) return failures.unsigned;
-  const parts = authorizationPattern.exec(authorization);
-  if (!parts) return failures.mismatch;
-  const [, accessKeyId, , signedRegion, signedService, signedHeaders, signature] = parts;
-  if (accessKeyId !== credentials.accessKeyId) return failures.unknownKey;
-  if (signedRegion !== region || signedService !== service) return failures.mismatch;
+  const early = checkSignatureHeaders(req, credentials);
+  if (early) return early;
+  const signingDate = amzDate(req.headers["x-amz-date"] as string)!;
+  const [, , , , , signedHeaders, signature] = authorizationPattern.exec(req.headers.authorization!)!;
 
   // The signature covers the body through this hash when the client sent one: check it against the bytes.
   const claimedHash = req.headers["x-amz-content-sha256"];

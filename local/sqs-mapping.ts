@@ -21,7 +21,7 @@ export type SqsMappingOptions = {
   maximumConcurrency?: number;
   /** Pause after an empty receive; doubles while the queue stays empty, up to `idlePollMaxMs`. */
   pollMs?: number;
-  /** Longest pause between receives of an idle queue (default 500 ms). */
+  /** Longest pause between receives of an idle queue (default 250 ms). */
   idlePollMaxMs?: number;
   /** Errors of the mapping itself (receive, delete); handler errors are counted, not reported. */
   onError?: (error: unknown) => void;
@@ -98,7 +98,7 @@ export function startSqsMapping(options: SqsMappingOptions): SqsMapping {
   const batchSize = options.batchSize ?? 10;
   const maximumConcurrency = options.maximumConcurrency ?? 2;
   const pollMs = options.pollMs ?? 50;
-  const idlePollMaxMs = Math.max(pollMs, options.idlePollMaxMs ?? 500);
+  const idlePollMaxMs = Math.max(pollMs, options.idlePollMaxMs ?? 250);
   const onError = options.onError ?? ((error) => console.error("sqs mapping:", error));
   if (batchSize < 1 || batchSize > 10) throw new Error(`batchSize must be 1..10, got ${batchSize}`);
   if (maximumConcurrency < 1) throw new Error(`maximumConcurrency must be >= 1, got ${maximumConcurrency}`);

@@ -6,6 +6,7 @@ import {
   PayloadTooLargeException,
   PostToConnectionCommand,
 } from "@aws-sdk/client-apigatewaymanagementapi";
+import { request } from "node:http";
 import { sign } from "aws4";
 import type { WebSocketEvent } from "../../handlers/route";
 import { localAws } from "../../model/client";
@@ -270,5 +271,64 @@ describe("SigV4: only requests signed with the local credentials get through", (
     await c.next((f) => f.type === "unsigned");
     await c.close();
     await open.stop();
+  });
+});
+
+describe("hostile bodies: refused before they are read", () => {
+  /**
+   * Streams `totalBytes` to the Management API until it answers; returns the status and how
+   * many bytes had been written by then, and how much the process's buffers had grown.
+   */
+  function streamBody(headers: Record<string, string>, totalBytes: number) {
+    const url = new URL("/@connections/whoever", gateway.httpUrl);
+    const chunk = Buffer.alloc(1024 * 1024, "x");
+    const buffersBefore = process.memoryUsage().arrayBuffers;
+    return new Promise<{ status: number; written: number; buffersGrewBy: number }>((resolve, reject) => {
+      let written = 0;
+      let answered = false;
+      const req = request(url, { method: "POST", headers }, (res) => {
+        answered = true;
+        const buffersGrewBy = process.memoryUsage().arrayBuffers - buffersBefore;
+        res.resume();
+        res.on("end", () => resolve({ status: res.statusCode!, written, buffersGrewBy }));
+      });
+      // The server may close while we still write: that is the point, not a failure.
+      req.on("error", (error) => (answered ? undefined : reject(error)));
+      const pump = () => {
+        while (!answered && written < totalBytes) {
+          written += chunk.length;
+          if (!req.write(chunk)) return void req.once("drain", pump);
+        }
+        if (!answered) req.end();
+      };
+      pump();
+    });
+  }
+  const total = 128 * 1024 * 1024;
+
+  it("answers an unsigned 128 MB POST with 403 before its body is sent, buffering none of it", async () => {
+    const { status, written, buffersGrewBy } = await streamBody(
+      { "Content-Type": "application/json", "Content-Length": String(total) },
+      total,
+    );
+    expect(status).toBe(403);
+    expect(written).toBeLessThan(total);
+    expect(buffersGrewBy).toBeLessThan(32 * 1024 * 1024);
+  });
+
+  it("stops reading a signed POST without Content-Length at 128 KB: 413", async () => {
+    const url = new URL("/@connections/whoever", gateway.httpUrl);
+    const signed = sign(
+      { host: url.host, path: url.pathname, method: "POST", service: "execute-api", region: "us-east-1" },
+      localAws.credentials,
+    );
+    const headers: Record<string, string> = {
+      ...(signed.headers as Record<string, string>),
+      "Transfer-Encoding": "chunked",
+    };
+    delete headers["Content-Length"];
+    const { status, written } = await streamBody(headers, total);
+    expect(status).toBe(413);
+    expect(written).toBeLessThan(total);
   });
 });

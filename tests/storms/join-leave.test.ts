@@ -122,7 +122,7 @@ it("loses no stored message and delivers none twice while 300 clients join, leav
   expect(listed.rooms).toHaveLength(rooms.length);
   await expectOnlyOpenConnectionsRecorded(steady);
 
-  const report = ledger.verify(await table.history(...rooms));
+  const report = ledger.verify(await table.history(...rooms), storm.faults);
   console.log(
     figures("join/leave storm", report, [
       `${churners} churners (${lives.join(", ")}), ${churnAtOnce} at once`,
