@@ -4,6 +4,7 @@ import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { GetItemCommand, PutItemCommand } from "@aws-sdk/client-dynamodb";
+import { routes } from "../../handlers/routes";
 import { dataAccessKey, withAccessKey } from "../../local/data-key";
 import { freePort, pidFileName } from "../../local/dynamodb-local";
 import { createDynamoClient } from "../../model/client";
@@ -50,9 +51,9 @@ it("starts step by step, prints the URLs and a wscat line, serves the page, and 
       ),
     );
     expect(output).toMatch(step(3, "table roomcast-local: created in \\d+\\.\\d s"));
-    expect(output).toMatch(step("\\d", "handlers: 9 routes loaded in \\d+\\.\\d s"));
+    expect(output).toMatch(step("\\d", `handlers: ${routes.length} routes loaded in \\d+\\.\\d s`));
     expect(output).toContain(
-      "Throttling 50 messages/s, burst 100 (THROTTLING_RATE_LIMIT / THROTTLING_BURST_LIMIT)\n",
+      "Throttling 500 messages/s, burst 1000, for each route (THROTTLING_RATE_LIMIT / THROTTLING_BURST_LIMIT)",
     );
     expect(output).toContain(`WebSocket  ws://localhost:${port}\n`);
     expect(output).toContain(`Web page   http://localhost:${port}/\n`);
@@ -300,7 +301,7 @@ it("reads a .env file in the project folder, where the environment has no value"
     // assess
     expect(output).toContain("Settings   the environment, then .env\n");
     expect(output).toContain(
-      "Throttling 7 messages/s, burst 11 (THROTTLING_RATE_LIMIT / THROTTLING_BURST_LIMIT)\n",
+      "Throttling 7 messages/s, burst 11, for each route (THROTTLING_RATE_LIMIT / THROTTLING_BURST_LIMIT)",
     );
     start.pressCtrlC();
     await start.exited;
