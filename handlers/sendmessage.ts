@@ -1,14 +1,14 @@
 import { actionRoute } from "./action-route";
 import { requireConnection, requireMember } from "./membership";
 import { FrameError } from "./protocol";
-import type { Connection } from "../model/store";
+import { RoomBusyError, type Connection, type NewMessage } from "../model/store";
 import type { Deps } from "./deps";
 
 /**
  * `sendmessage`: stores the message and acknowledges it — ack means stored. The
  * table's stream then hands it to the stream worker, which delivers it to every
  * other member of the room, at least once. A repeated `clientId` from the same
- * client session is acknowledged again with the first message's id, stored once.
+ * client session is acknowledged again with the first message's id and seq, stored once.
  */
 export const sendMessageRoute = actionRoute(
   "sendmessage",
@@ -23,7 +23,7 @@ export const sendMessageRoute = actionRoute(
     const room = fields.room ?? connection!.defaultRoom;
     const member = await requireMember(deps, room, connectionId);
     await enforceRateLimit(deps, connectionId);
-    const { message } = await deps.store.post({
+    const { message } = await store(deps, {
       room,
       from: member.name,
       connectionId,
@@ -37,11 +37,23 @@ export const sendMessageRoute = actionRoute(
       type: "ack",
       room,
       id: message.id,
+      seq: message.seq,
       ...(fields.clientId ? { clientId: fields.clientId } : {}),
       sentAt: message.sentAt,
     };
   },
 );
+
+/** Stores the message under the room's next seq; a room too busy to number it is BUSY. */
+async function store(deps: Deps, message: NewMessage) {
+  try {
+    return await deps.store.post(message);
+  } catch (error) {
+    if (!(error instanceof RoomBusyError)) throw error;
+    deps.log.warn("room busy", { room: error.room, attempts: error.attempts });
+    throw new FrameError("BUSY", `room: too many messages to ${error.room} at once; retry in a moment`);
+  }
+}
 
 /**
  * Whose `clientId`s these are: the token's subject, else the session id the client

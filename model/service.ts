@@ -5,6 +5,7 @@ import { createConnectionEntity } from "./entities/connection";
 import { createMembershipEntity } from "./entities/membership";
 import { createMessageEntity } from "./entities/message";
 import { createRoomEntity } from "./entities/room";
+import { createRoomHeadEntity } from "./entities/room-head";
 
 /**
  * ElectroDB's entity and version attributes, renamed from `__edb_e__`/`__edb_v__`:
@@ -24,6 +25,7 @@ export function createChatService(client: DynamoDBDocumentClient, table: string)
     message: createMessageEntity(config),
     clientMessage: createClientMessageEntity(config),
     room: createRoomEntity(config),
+    roomHead: createRoomHeadEntity(config),
   };
   for (const entity of Object.values(entities)) {
     entity.setIdentifier("entity", entityIdentifiers.entity);

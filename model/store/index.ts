@@ -13,9 +13,9 @@ export type { Message } from "../entities/message";
 export { roomShard } from "../entities/room";
 export type { NewConnection } from "./connections";
 export { defaultStoreOptions, type StoreOptions } from "./context";
-export { StillConflictingError, TransactionCanceledError } from "./errors";
+export { RoomBusyError, StillConflictingError, TransactionCanceledError } from "./errors";
 export type { JoinResult } from "./memberships";
-export type { HistoryPage, NewMessage, PostResult } from "./messages";
+export type { HistoryPage, HistoryRange, NewMessage, PostResult, ReadBudget } from "./messages";
 export type { RoomChange, RoomCount, RoomInfo } from "./rooms";
 export type { StoredItem } from "./stream-items";
 
