@@ -12,7 +12,7 @@ import { loadavg } from "node:os";
 import type { WebSocket } from "ws";
 import { configEnv, defaultConfig } from "../handlers/config";
 import type { Deps } from "../handlers/deps";
-import { fanoutJobsPerInvocation } from "../handlers/fanout-jobs";
+import { fanoutJobsPerInvocation } from "../handlers/delivery/fanout-jobs";
 import { createLogger } from "../handlers/log";
 import { createMetrics } from "../handlers/metrics";
 import { fanoutWorker, streamWorker } from "../handlers/workers";

@@ -1,6 +1,7 @@
 import type { APIGatewayAuthorizerResult, APIGatewayRequestAuthorizerEvent } from "aws-lambda";
+import { readSettings } from "./config";
 import { createLogger, type Logger } from "./log";
-import { verifyToken } from "./token";
+import { verifyToken, type TokenPolicy } from "./token";
 
 /** The REQUEST authorizer's event on `$connect` (identity source: `route.request.querystring.token`). */
 export type AuthorizerEvent = Pick<
@@ -12,6 +13,20 @@ export type AuthorizerEvent = Pick<
 
 export const authSecretEnv = "AUTH_SECRET";
 
+/** HS256 wants a key at least as long as its 256-bit hash (RFC 7518, 3.2). */
+export const authSecretMinLength = 32;
+
+/** Refuses to run with a missing or short signing secret, on AWS and locally alike. */
+export function assertAuthSecret(secret: string | undefined): asserts secret is string {
+  if (!secret) throw new Error(`${authSecretEnv} is not set`);
+  if (secret.length < authSecretMinLength) {
+    throw new Error(
+      `${authSecretEnv} must be at least ${authSecretMinLength} characters (it has ${secret.length}); ` +
+        `make one with: openssl rand -base64 32`,
+    );
+  }
+}
+
 /**
  * Allows `$connect` for a valid, unexpired HS256 token and hands its subject and
  * name to the handlers in the authorizer context. A missing token never gets here
@@ -19,10 +34,10 @@ export const authSecretEnv = "AUTH_SECRET";
  */
 export async function authorize(
   event: AuthorizerEvent,
-  deps: { secret: string; log: Logger },
+  deps: { secret: string; log: Logger; policy: TokenPolicy },
 ): Promise<APIGatewayAuthorizerResult> {
   const token = event.queryStringParameters?.token ?? "";
-  const outcome = await verifyToken(deps.secret, token);
+  const outcome = await verifyToken(deps.secret, token, deps.policy);
   const connectionId = event.requestContext?.connectionId;
   if (!outcome.ok) {
     deps.log.info("connect denied", { connectionId, reason: outcome.reason });
@@ -42,12 +57,13 @@ function policy(principalId: string, effect: "Allow" | "Deny", resource: string)
   };
 }
 
-/** The authorizer Lambda's `callbackFactory`: reads the secret once per cold start. */
+/** The authorizer Lambda's `callbackFactory`: reads the secret and the token policy once per cold start. */
 export function authorizerFactory() {
   return () => {
     const secret = process.env[authSecretEnv];
-    if (!secret) throw new Error(`${authSecretEnv} is not set`);
+    assertAuthSecret(secret);
+    const policy = readSettings(process.env);
     const log = createLogger({ service: "roomcast", route: "authorizer" });
-    return (event: AuthorizerEvent) => authorize(event, { secret, log });
+    return (event: AuthorizerEvent) => authorize(event, { secret, log, policy });
   };
 }

@@ -46,6 +46,12 @@ export type ChatConfig = {
   /** Messages per connection per rate window; 0 turns the limit off. */
   rateLimitMessages: number;
   rateLimitWindowSeconds: number;
+  /** The longest a `$connect` token may be valid: `exp` at most this long after now (and after `iat`). */
+  tokenMaxLifetimeSeconds: number;
+  /** Clocks disagree a little: a token's `iat`/`nbf` may be this far in the future, `exp` this far past. */
+  tokenClockSkewSeconds: number;
+  /** How long a session the server issued (the `session` action) is recognised at `$connect`. */
+  sessionTtlSeconds: number;
   connectionTtlSeconds: number;
   messageTtlSeconds: number;
 };
@@ -74,6 +80,9 @@ export const configEnv = {
   connectGraceSeconds: "CONNECT_GRACE_SECONDS",
   rateLimitMessages: "RATE_LIMIT_MESSAGES",
   rateLimitWindowSeconds: "RATE_LIMIT_WINDOW_SECONDS",
+  tokenMaxLifetimeSeconds: "TOKEN_MAX_LIFETIME_SECONDS",
+  tokenClockSkewSeconds: "TOKEN_CLOCK_SKEW_SECONDS",
+  sessionTtlSeconds: "SESSION_TTL_SECONDS",
   connectionTtlSeconds: "CONNECTION_TTL_SECONDS",
   messageTtlSeconds: "MESSAGE_TTL_SECONDS",
 } as const satisfies Record<keyof ChatConfig, string>;
@@ -99,17 +108,16 @@ export const defaultConfig: Omit<ChatConfig, EndpointSettings> = {
   connectGraceSeconds: 30,
   rateLimitMessages: 20,
   rateLimitWindowSeconds: 10,
+  tokenMaxLifetimeSeconds: 24 * 60 * 60,
+  tokenClockSkewSeconds: 60,
+  sessionTtlSeconds: 30 * 24 * 60 * 60,
   connectionTtlSeconds: defaultStoreOptions.connectionTtlSeconds,
   messageTtlSeconds: defaultStoreOptions.messageTtlSeconds,
 };
 
-/** Reads the config; a malformed number fails the cold start loudly rather than running with a wrong limit. */
-export function readConfig(env: NodeJS.ProcessEnv = process.env): ChatConfig {
-  const tableName = env[configEnv.tableName];
-  if (!tableName) throw new Error(`${configEnv.tableName} is not set`);
-  const managementEndpoint = env[configEnv.managementEndpoint];
-  if (!managementEndpoint) throw new Error(`${configEnv.managementEndpoint} is not set`);
-  const numbers = Object.fromEntries(
+/** The numeric settings alone (the authorizer needs no endpoints); a malformed one throws. */
+export function readSettings(env: NodeJS.ProcessEnv = process.env): typeof defaultConfig {
+  return Object.fromEntries(
     Object.entries(defaultConfig).map(([key, fallback]) => {
       const raw = env[configEnv[key as keyof typeof defaultConfig]];
       if (raw === undefined || raw === "") return [key, fallback];
@@ -122,8 +130,16 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): ChatConfig {
       return [key, value];
     }),
   ) as typeof defaultConfig;
+}
+
+/** Reads the config; a malformed number fails the cold start loudly rather than running with a wrong limit. */
+export function readConfig(env: NodeJS.ProcessEnv = process.env): ChatConfig {
+  const tableName = env[configEnv.tableName];
+  if (!tableName) throw new Error(`${configEnv.tableName} is not set`);
+  const managementEndpoint = env[configEnv.managementEndpoint];
+  if (!managementEndpoint) throw new Error(`${configEnv.managementEndpoint} is not set`);
   return {
-    ...numbers,
+    ...readSettings(env),
     tableName,
     dynamodbEndpoint: env[configEnv.dynamodbEndpoint] || undefined,
     managementEndpoint,

@@ -13,22 +13,28 @@ export function authorizedIdentity(context: { authorizer?: Record<string, unknow
  * `$connect`: records the connection and joins its default room — one transaction
  * of two items, the same work however large the room (the stream worker counts and
  * announces it afterwards). `?name=` (else a guest name, or the token's name when
- * auth is on), `?room=` (else `lobby`) and `?session=` (the id a client keeps across
- * reconnects, which scopes its `clientId`s); invalid ones fail the handshake with 400.
+ * auth is on), `?room=` (else `lobby`) and `?session=` (an id the `session` action
+ * issued, kept across reconnects, which scopes its `clientId`s; one the server did not
+ * issue is ignored); invalid ones fail the handshake with 400.
  */
 export const connectRoute: Route = {
   key: "$connect",
   name: "connect",
   routeResponse: false,
-  permissions: { table: ["PutItem"], post: false },
+  permissions: { table: ["PutItem", "GetItem"], post: false },
   async handle(event, deps) {
     const query = deps.protocol.parseConnect(event.queryStringParameters ?? {});
     const identity = authorizedIdentity(event.requestContext);
+    // Only a session the server issued scopes clientIds; any other value is ignored, as if absent.
+    const session =
+      query.session && (await deps.sessions.isIssued(query.session)) ? query.session : undefined;
+    if (query.session && !session)
+      deps.log.info("unissued session ignored", { connectionId: event.requestContext.connectionId });
     await deps.store.connect({
       connectionId: event.requestContext.connectionId,
       name: identity?.name ?? query.name ?? `guest-${randomBytes(3).toString("hex")}`,
       userId: identity?.userId,
-      sessionId: query.session,
+      sessionId: session,
       defaultRoom: query.room ?? defaultRoom,
     });
     return { statusCode: 200 };

@@ -1,18 +1,20 @@
 import { SQSClient } from "@aws-sdk/client-sqs";
 import { clientConfig, createDocumentClient, createDynamoClient, localAws } from "../model/client";
 import { createChatService } from "../model/service";
+import { createSessionStore, type SessionStore } from "../model/sessions";
 import { createChatStore, type ChatStore } from "../model/store";
 import { readConfig, type ChatConfig } from "./config";
-import { createDelivery, type Delivery } from "./delivery";
+import { createDelivery, type Delivery } from "./delivery/delivery";
 import { createLogger, type Logger } from "./log";
 import { createMetrics, type Metrics } from "./metrics";
 import { createProtocol, type Protocol } from "./protocol";
-import { createTransport } from "./transport";
+import { createTransport } from "./delivery/transport";
 
 /** Everything a handler needs; handlers depend on these interfaces only. */
 export type Deps = {
   config: ChatConfig;
   store: ChatStore;
+  sessions: SessionStore;
   delivery: Delivery;
   /** The FIFO queue of fan-out jobs; only where FANOUT_QUEUE_URL is set (the stream worker). */
   fanoutQueue?: { client: SQSClient; url: string };
@@ -33,7 +35,8 @@ export function createDeps(env: NodeJS.ProcessEnv = process.env, overrides: Part
   // A local endpoint means DynamoDB Local and the local gateway: use the fixed local keys.
   const local = config.dynamodbEndpoint ? localAws : undefined;
   const doc = createDocumentClient(createDynamoClient(config.dynamodbEndpoint));
-  const store = createChatStore(createChatService(doc, config.tableName), {
+  const service = createChatService(doc, config.tableName);
+  const store = createChatStore(service, {
     connectionTtlSeconds: config.connectionTtlSeconds,
     messageTtlSeconds: config.messageTtlSeconds,
     maxRoomsPerConnection: config.maxRoomsPerConnection,
@@ -52,6 +55,7 @@ export function createDeps(env: NodeJS.ProcessEnv = process.env, overrides: Part
     config,
     log,
     store,
+    sessions: createSessionStore(service, { sessionTtlSeconds: config.sessionTtlSeconds }),
     protocol: createProtocol(config),
     delivery: createDelivery({
       transport,

@@ -1,5 +1,6 @@
 import { z } from "zod";
 import type { ChatConfig } from "./config";
+import { checkName } from "./names";
 
 /** Client actions of wire protocol v1 (DESIGN.md), in the order the docs list them. */
 export const actions = [
@@ -10,6 +11,7 @@ export const actions = [
   "history",
   "members",
   "resume",
+  "session",
 ] as const;
 export type Action = (typeof actions)[number];
 
@@ -44,7 +46,6 @@ const sessionPattern = /^[A-Za-z0-9_-]{16,64}$/;
 /** A `members` cursor: the start of a connection id, never a whole one. */
 const membersCursorPattern = /^[A-Za-z0-9+/=_-]{1,15}$/;
 // C0/C1 controls, except tab and newlines in message text.
-const nameForbidden = /[\p{Cc}\p{Cf}\p{Zl}\p{Zp}]/u;
 const textForbidden = /(?![\t\n\r])\p{Cc}/u;
 const characters = (s: string) => [...s].length;
 
@@ -61,13 +62,12 @@ function buildSchemas(config: Limits) {
   const room = z
     .string({ error: "room: must be a string" })
     .regex(roomPattern, { error: "room: must be 1 to 64 characters of A-Z, a-z, 0-9, _ or -" });
-  const name = z
-    .string({ error: "name: must be a string" })
-    .transform((s) => s.trim())
-    .refine((s) => characters(s) >= 1 && characters(s) <= config.maxNameLength, {
-      error: `name: must be 1 to ${config.maxNameLength} characters`,
-    })
-    .refine((s) => !nameForbidden.test(s), { error: "name: must be printable (no control characters)" });
+  const name = z.string({ error: "name: must be a string" }).transform((s, ctx) => {
+    const checked = checkName(s, config.maxNameLength);
+    if (checked.ok) return checked.name;
+    ctx.addIssue({ code: "custom", message: `name: ${checked.rule}`, input: s });
+    return z.NEVER;
+  });
   const text = z
     .string({ error: "message: must be a string" })
     .refine((s) => characters(s) >= 1, { error: "message: must not be empty" })
@@ -125,6 +125,7 @@ function buildSchemas(config: Limits) {
           error: "rooms: each room at most once",
         }),
     }),
+    session: z.object({}),
   } satisfies Record<Action, z.ZodType>;
   const connect = z.object({ name: name.optional(), room: room.optional(), session: session.optional() });
   return { frames, connect };

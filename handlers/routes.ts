@@ -9,6 +9,7 @@ import { membersRoute } from "./members";
 import { resumeRoute } from "./resume";
 import type { Route } from "./route";
 import { sendMessageRoute } from "./sendmessage";
+import { sessionRoute } from "./session";
 
 /**
  * The route table: route key -> handler. The one source of truth for both the
@@ -25,6 +26,7 @@ export const routes: readonly Route[] = [
   historyRoute,
   membersRoute,
   resumeRoute,
+  sessionRoute,
 ];
 
 export function routeFor(key: string): Route {

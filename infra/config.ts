@@ -1,4 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
+import { authSecretMinLength } from "../handlers/authorizer";
 import { configEnv, defaultConfig, readConfig } from "../handlers/config";
 import { infraDefaults } from "./defaults";
 
@@ -60,9 +61,6 @@ export type StackConfig = {
   tags: Record<string, string>;
   handlers: HandlerSettings;
 };
-
-/** HS256 wants a key at least as long as its 256-bit hash (RFC 7518, 3.2). */
-export const authSecretMinLength = 32;
 
 /**
  * Reads the stack's config (`roomcast:<key>`), defaults in code. `dev` is the

@@ -11,6 +11,8 @@ export type ConnectAuthorizerArgs = {
   namePrefix: string;
   /** The HS256 signing secret of the tokens, a Pulumi secret: encrypted in the state too. */
   secret: pulumi.Output<string>;
+  /** The handler settings' environment (settingsEnvironment): the token policy and name length come from it. */
+  settings: Record<string, string>;
   memorySize: number;
   timeoutSeconds: number;
   logRetentionDays: number;
@@ -61,8 +63,8 @@ export class ConnectAuthorizer extends pulumi.ComponentResource {
           callbackFactory: authorizerFactory(),
           // It verifies a signature and nothing else: no table, no execute-api.
           policy: (logGroupArn) => ownLogGroupPolicy(logGroupArn, args.tracing),
-          // The only variable, and still a secret Output: the function's state is encrypted.
-          environment: { [authSecretEnv]: args.secret },
+          // The secret stays a secret Output: the function's state is encrypted.
+          environment: { ...args.settings, [authSecretEnv]: args.secret },
           memorySize: args.memorySize,
           timeoutSeconds: args.timeoutSeconds,
           logRetentionDays: args.logRetentionDays,

@@ -91,7 +91,9 @@ export async function startDynamoDbLocal(
   const child: ChildProcess = spawn({
     port,
     path: options.dbPath ?? null,
-    sharedDb: true,
+    // In memory (tests): one database whatever the key. On disk: one per access key and region,
+    // so only clients with the data folder's key (local/data-key.ts) can read or write it.
+    sharedDb: !options.dbPath,
     stdio: "pipe",
     detached: options.detached ?? false,
   });
@@ -103,7 +105,7 @@ export async function startDynamoDbLocal(
   );
   const endpoint = `http://127.0.0.1:${port}`;
   const client = createDynamoClient(endpoint, { maxAttempts: 1 });
-  const deadline = Date.now() + (options.timeoutMs ?? 30_000);
+  const deadline = Date.now() + (options.timeoutMs ?? 60_000);
   try {
     for (;;) {
       try {

@@ -1,14 +1,15 @@
 import { mkdirSync } from "node:fs";
 import { resolve } from "node:path";
-import { configEnv, readConfig } from "../handlers/config";
+import { configEnv, readConfig, readSettings } from "../handlers/config";
 import type { Deps } from "../handlers/deps";
 import type { Route } from "../handlers/route";
-import { authorize } from "../handlers/authorizer";
+import { assertAuthSecret, authorize } from "../handlers/authorizer";
 import { createLogger, type Logger } from "../handlers/log";
 import { createMetrics } from "../handlers/metrics";
 import { createDynamoClient } from "../model/client";
 import { ensureTable } from "../model/create-table";
 import type { Authorize } from "./authorizer";
+import { dataAccessKey, withAccessKey } from "./data-key";
 import { startDynamoDbLocal, type DynamoDbLocal } from "./dynamodb-local";
 import { createEventPipeline, type EventPipeline } from "./event-pipeline";
 import { startGateway } from "./gateway";
@@ -115,7 +116,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
         idleTimeoutMs: options.idleTimeoutMs,
         maxDurationMs: options.maxDurationMs,
         managementLatencyMs: options.managementLatencyMs,
-        authorize: options.authSecret ? localAuthorizer(options.authSecret, options.logger) : undefined,
+        authorize: options.authSecret ? localAuthorizer(options.authSecret, options) : undefined,
         log: options.logger,
         ...options.gateway,
       }),
@@ -133,16 +134,18 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
           async () => options.dynamodbEndpoint!,
           (endpoint) => `reusing ${endpoint}`,
         )
-      : (dynamodb = await step(
+      : await step(
           `DynamoDB Local (${dataDir ? `data in ${dataDir}` : "in memory"})`,
-          () => {
+          async () => {
             if (dataDir) mkdirSync(dataDir, { recursive: true });
             // Detached: a terminal's Ctrl-C must not kill it before the `$disconnect`s are written.
-            return startDynamoDbLocal({ dbPath: dataDir ?? undefined, detached: true });
+            dynamodb = await startDynamoDbLocal({ dbPath: dataDir ?? undefined, detached: true });
+            // Persisted data is reachable only with the folder's own key (the endpoint carries it).
+            return dataDir ? withAccessKey(dynamodb.endpoint, dataAccessKey(dataDir)) : dynamodb.endpoint;
           },
-          (ddb) => `ready at ${ddb.endpoint} (pid ${ddb.pid})`,
+          () => `ready at ${dynamodb!.endpoint} (pid ${dynamodb!.pid})`,
           { slow: true },
-        )).endpoint;
+        );
 
     await step(
       `table ${tableName}`,
@@ -303,8 +306,10 @@ async function startTtlSweeper(
   }
 }
 
-/** The same authorizer the deployed stack runs on `$connect`, in-process. */
-function localAuthorizer(secret: string, logger?: Logger): Authorize {
-  const log = (logger ?? createLogger({ service: "roomcast" })).child({ route: "authorizer" });
-  return (event) => authorize(event, { secret, log });
+/** The same authorizer the deployed stack runs on `$connect`, in-process, refusing a short secret as it does. */
+function localAuthorizer(secret: string, options: LocalStackOptions): Authorize {
+  assertAuthSecret(secret);
+  const policy = readSettings({ ...process.env, ...options.env });
+  const log = (options.logger ?? createLogger({ service: "roomcast" })).child({ route: "authorizer" });
+  return (event) => authorize(event, { secret, log, policy });
 }

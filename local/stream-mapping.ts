@@ -121,8 +121,10 @@ export async function startStreamMapping(options: StreamMappingOptions): Promise
   const { Table } = await options.dynamodb.send(new DescribeTableCommand({ TableName: options.tableName }));
   const streamArn = Table?.LatestStreamArn;
   if (!streamArn) throw new Error(`table ${options.tableName} has no stream`);
+  // The table's own client's key: DynamoDB Local keeps a database (and its streams) per access key.
   const streams = new DynamoDBStreamsClient({
-    ...localAws,
+    region: localAws.region,
+    credentials: options.dynamodb.config.credentials,
     endpoint: await options.dynamodb.config.endpoint!(),
   });
   const stats: StreamMappingStats = {

@@ -13,9 +13,22 @@ export const localAws = {
 /**
  * Settings of any AWS SDK client: pointed at `endpoint` (a local emulator) with the fixed
  * local region and keys when one is given, else AWS with the default credential chain.
+ * An access key id in the endpoint (`http://KEY@127.0.0.1:8000`, see local/data-key.ts)
+ * replaces the fixed one: DynamoDB Local keeps a database per key, so the key is what
+ * opens `npm start`'s persisted data.
  */
 export function clientConfig(endpoint?: string) {
-  return endpoint ? { ...localAws, endpoint } : {};
+  if (!endpoint) return {};
+  const url = new URL(endpoint);
+  if (!url.username) return { ...localAws, endpoint };
+  const accessKeyId = decodeURIComponent(url.username);
+  url.username = "";
+  url.password = "";
+  return {
+    region: localAws.region,
+    credentials: { ...localAws.credentials, accessKeyId },
+    endpoint: url.origin,
+  };
 }
 
 /** A DynamoDB client, local or on AWS as {@link clientConfig} says. */

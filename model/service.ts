@@ -6,6 +6,7 @@ import { createMembershipEntity } from "./entities/membership";
 import { createMessageEntity } from "./entities/message";
 import { createRoomEntity } from "./entities/room";
 import { createRoomHeadEntity } from "./entities/room-head";
+import { createSessionEntity } from "./entities/session";
 
 /**
  * ElectroDB's entity and version attributes, renamed from `__edb_e__`/`__edb_v__`:
@@ -26,6 +27,7 @@ export function createChatService(client: DynamoDBDocumentClient, table: string)
     clientMessage: createClientMessageEntity(config),
     room: createRoomEntity(config),
     roomHead: createRoomHeadEntity(config),
+    session: createSessionEntity(config),
   };
   for (const entity of Object.values(entities)) {
     entity.setIdentifier("entity", entityIdentifiers.entity);

@@ -90,26 +90,15 @@ function formatTime(iso) {
     : date.toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" });
 }
 
-const base64url = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-
-/** 22 random base64url characters (132 bits): 256 is a multiple of 64, so `byte % 64` is unbiased. */
-function randomToken() {
-  const bytes = crypto.getRandomValues(new Uint8Array(22));
-  return Array.from(bytes, (b) => base64url[b % 64]).join("");
-}
-
 /**
- * This browser's chat session, sent at connect (`?session=`) and kept across reconnects
- * and reloads: the server scopes `clientId` idempotency to it, so a resend after a
- * reconnect is recognised as the same message.
+ * This browser's chat session, issued by the server (the `session` action) and sent at
+ * connect (`?session=`), kept across reconnects and reloads: the server scopes `clientId`
+ * idempotency to it, so a resend after a reconnect is recognised as the same message.
+ * One the server does not recognise is ignored there, and the `session` reply replaces it.
  */
-function sessionId() {
-  let id = localStorage.getItem(savedSession);
-  if (!id || !/^[A-Za-z0-9_-]{22,}$/.test(id)) {
-    id = randomToken();
-    localStorage.setItem(savedSession, id);
-  }
-  return id;
+function storedSession() {
+  const id = localStorage.getItem(savedSession);
+  return id && /^[A-Za-z0-9_-]{16,64}$/.test(id) ? id : null;
 }
 
 /** An idempotency key for one message; the server accepts [A-Za-z0-9_.:-]{1,64}. */
@@ -133,7 +122,8 @@ function socketUrl({ url, name, room }) {
   const target = new URL(url);
   if (name) target.searchParams.set("name", name);
   if (room) target.searchParams.set("room", room);
-  target.searchParams.set("session", sessionId());
+  const session = storedSession();
+  if (session) target.searchParams.set("session", session);
   return target.href;
 }
 
@@ -173,6 +163,7 @@ function open() {
       send({ action: "resume", rooms });
     }
     send({ action: "listrooms" });
+    send({ action: "session" });
     const [earliest, latest] = plannedReconnectMs;
     clearTimeout(state.plannedTimer);
     state.plannedTimer = setTimeout(reconnectNow, earliest + Math.random() * (latest - earliest));
@@ -421,6 +412,9 @@ function saveRooms() {
 // ---- server frames ----
 
 const handlers = {
+  session({ session }) {
+    localStorage.setItem(savedSession, session);
+  },
   joined({ room: name, members, history, next, seq }) {
     const firstJoin = !state.rooms.has(name);
     const room = roomState(name);

@@ -65,6 +65,8 @@ async function serve(options: CappedStackOptions) {
   origin = `http://127.0.0.1:${gateway.port}`;
   ready.app = loaded();
   process.send!({ wsUrl: gateway.wsUrl });
+  // The harness is gone (killed, crashed): the gateway would otherwise keep this process alive.
+  process.on("disconnect", () => process.exit(0));
   process.on("message", (command: "stats" | "stop") => {
     void (async () => {
       if (command === "stop") await gateway.stop();

@@ -1,4 +1,4 @@
-import { announcePresence } from "../../handlers/presence";
+import { announcePresence } from "../../handlers/delivery/presence";
 import { wsClient } from "../support/events";
 import { startChat, type Chat } from "./harness";
 
@@ -63,6 +63,62 @@ describe("$connect", () => {
     expect(await chat.items()).toEqual(before);
     expect(chat.api.posts).toEqual([]);
     await chat.disconnect(watcher);
+  });
+
+  const blank = "name: must not contain invisible characters (fillers, blanks)";
+  const reserved = "name: must not be a reserved name (System, admin, moderator, guest-..., ... joined)";
+  test.each([
+    ["Hangul filler", "\u3164", blank],
+    ["Hangul fillers around a letter", "\u3164a\u3164", blank],
+    ["halfwidth Hangul filler", "\uffa0\uffa0", blank],
+    ["Braille blank", "\u2800\u2800", blank],
+    ["combining grapheme joiner", "bo\u034fb", blank],
+    ["combining marks only", "\u0301\u0301", blank],
+    [
+      "stacked combining marks",
+      "z\u0301\u0302\u0303\u0304\u0305",
+      "name: must not start with or stack combining marks",
+    ],
+    [
+      "Latin with a Cyrillic a",
+      "\u0430lice",
+      "name: must not mix Latin, Greek and Cyrillic letters (they look alike)",
+    ],
+    [
+      "Latin with a Greek omicron",
+      "b\u03bfb",
+      "name: must not mix Latin, Greek and Cyrillic letters (they look alike)",
+    ],
+    ["System", "System", reserved],
+    ["ADMIN, full width", "\uff21\uff24\uff2d\uff29\uff2e", reserved],
+    ["moderator, spaced", "Mod Erator", reserved],
+    [
+      "admin in Cyrillic",
+      "\u0430dmin",
+      "name: must not mix Latin, Greek and Cyrillic letters (they look alike)",
+    ],
+    ["a notice", "bob joined", reserved],
+    ["a guest name", "guest-1a2b3c", reserved],
+    ["RTL override", "\u202eevil", "name: must be printable (no control characters)"],
+    ["zero-width space", "zero\u200bwidth", "name: must be printable (no control characters)"],
+  ])("a name of %s is refused with 400: %j", async (_, name, reason) => {
+    const before = await chat.items();
+    expect(await chat.run(wsClient().connectEvent({ name }))).toEqual({ statusCode: 400, body: reason });
+    expect(await chat.items()).toEqual(before);
+  });
+
+  test.each([
+    ["full-width letters", "\uff41\uff4c\uff49\uff43\uff45", "alice"],
+    ["an accent, decomposed", "Jose\u0301", "Jos\u00e9"],
+    ["Cyrillic only", "\u0410\u043d\u044f", "\u0410\u043d\u044f"],
+    ["Devanagari with marks", "\u0915\u094d\u0937\u093f", "\u0915\u094d\u0937\u093f"],
+    ["Latin and Japanese", "Ken \u5065\u4e00", "Ken \u5065\u4e00"],
+    ["an emoji with its variation selector", "\u2764\ufe0f bob", "\u2764\ufe0f bob"],
+    ["a name that contains a reserved word", "Adminah", "Adminah"],
+  ])("a name of %s is kept, NFKC-normalised", async (_, name, stored) => {
+    const client = await chat.connect({ name, room: "names" });
+    expect((await chat.deps.store.getConnection(client.connectionId))!.name).toBe(stored);
+    await chat.disconnect(client);
   });
 
   test("tells the others in the room, not the newcomer nor other rooms", async () => {

@@ -50,7 +50,7 @@ describe("$default", () => {
   });
 
   // DESIGN.md's actions, in its order.
-  const valid = "valid actions: sendmessage, joinroom, leaveroom, listrooms, history, members";
+  const valid = "valid actions: sendmessage, joinroom, leaveroom, listrooms, history, members, session";
   test.each([
     ['{"message":"hi"}', `action: is missing; ${valid}`],
     ['{"action":"dance"}', `action: "dance" is not an action; ${valid}`],

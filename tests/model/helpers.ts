@@ -1,3 +1,4 @@
+import { createSessionStore } from "../../model/sessions";
 import { randomBytes } from "node:crypto";
 import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { QueryCommand } from "@aws-sdk/lib-dynamodb";
@@ -6,7 +7,7 @@ import type { Deps } from "../../handlers/deps";
 import { createLogger } from "../../handlers/log";
 import { createMetrics } from "../../handlers/metrics";
 import { createProtocol } from "../../handlers/protocol";
-import { streamWorker } from "../../handlers/stream-worker";
+import { streamWorker } from "../../handlers/delivery/stream-worker";
 import { startStreamMapping } from "../../local/stream-mapping";
 import { roomDirectoryShards } from "../../model/entities/room";
 import type { ChatStore } from "../../model/store";
@@ -148,6 +149,7 @@ export async function startStreamWorker(t: FreshTable, store: ChatStore) {
         return counts;
       },
     },
+    sessions: createSessionStore(t.service, { sessionTtlSeconds: config.sessionTtlSeconds }),
     delivery: { broadcast: async (ids) => ({ delivered: ids.length, gone: [], failed: [] }) },
     protocol: createProtocol(config),
     log: createLogger({ service: "model-tests" }, (line) => {

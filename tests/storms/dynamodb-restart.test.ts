@@ -1,4 +1,7 @@
-/** @jest-environment node */
+/**
+ * @jest-environment ./tests/support/node-environment.ts
+ * @exclusive
+ */
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";

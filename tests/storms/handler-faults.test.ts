@@ -1,3 +1,4 @@
+/** @exclusive */
 import { everyoneGot, range, stormClient } from "../support/storm-client";
 import { faultyTexts, injectFaults } from "../support/storm-faults";
 import { createLedger, figures, noProblems, problems } from "../support/storm-ledger";

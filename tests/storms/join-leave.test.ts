@@ -1,3 +1,4 @@
+/** @exclusive */
 import { setTimeout as delay } from "node:timers/promises";
 import { GetConnectionCommand } from "@aws-sdk/client-apigatewaymanagementapi";
 import pLimit from "p-limit";

@@ -1,3 +1,4 @@
+/** @exclusive */
 import { setTimeout as delay } from "node:timers/promises";
 import { rawWebSocket } from "../support/raw-websocket";
 import { everyoneGot, range, stormClient, type StormClient } from "../support/storm-client";

@@ -1,4 +1,3 @@
-/** @jest-environment node */
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import * as path from "node:path";
 
@@ -53,6 +52,13 @@ beforeAll(async () => {
 
 const needsOf = (job: Job) => (job.needs === undefined ? [] : ([] as string[]).concat(job.needs));
 const envOf = (job: Job) => (typeof job.environment === "object" ? job.environment.name : job.environment);
+/** The environment of each matrix stack a job runs for (`preview-${{ matrix.stack }}` -> preview-dev, ...). */
+const envsByStack = (job: Job): Record<string, string | undefined> => {
+  const stacks = (job.strategy?.matrix?.stack as string[] | undefined) ?? [undefined];
+  return Object.fromEntries(
+    stacks.map((stack) => [stack ?? "", envOf(job)?.replace("${{ matrix.stack }}", stack ?? "")]),
+  );
+};
 const stepsUsing = (job: Job, action: string) =>
   (job.steps ?? []).filter((s) => s.uses !== undefined && s.uses.split("@")[0] === action);
 const allJobs = () =>
@@ -189,8 +195,8 @@ describe("pull-request.yml", () => {
     expect(needsOf(preview())).toEqual(["test"]);
     expect(preview().strategy?.matrix).toEqual({ stack: ["dev", "prod"] });
     expect(preview().strategy?.["fail-fast"]).toBe(false);
-    // A preview is not a deploy: no environment (prod's reviewers would have to approve every PR).
-    expect(preview().environment).toBeUndefined();
+    // Each stack's preview in an environment of its own, so each gets only its own stack's Pulumi token.
+    expect(envsByStack(preview())).toEqual({ dev: "preview-dev", prod: "preview-prod" });
   });
 
   test("may comment on the PR and mint an OIDC token, and nothing more", () => {
@@ -210,6 +216,43 @@ describe("pull-request.yml", () => {
     });
     expect(step.with?.["stack-name"]).toMatch(/matrix\.stack/);
     expect(step.with?.["stack-name"]).toMatch(/vars\.PULUMI_ORG/);
+  });
+});
+
+describe("Pulumi tokens (what a pushed branch can reach)", () => {
+  const tokenJobs = () => allJobs().filter(({ job }) => stepsUsing(job, "pulumi/actions").length);
+
+  test("every job with a Pulumi token runs in an environment: there is no repository-wide token", () => {
+    const without = tokenJobs().flatMap(({ file, id, job }) =>
+      Object.entries(envsByStack(job))
+        .filter(([, env]) => env === undefined)
+        .map(([stack]) => `${file}:${id} ${stack}`),
+    );
+    expect(without).toEqual([]);
+  });
+
+  test("prod's stack is only touched from environments of its own, never from one dev uses", () => {
+    const stackEnvs = tokenJobs().flatMap(({ job }) =>
+      Object.entries(envsByStack(job)).map(([stack, env]) => ({
+        stack: stack || (/'prod'/.test(String(pulumiStep(job).with?.["stack-name"])) ? "prod" : "dev"),
+        env: env!,
+      })),
+    );
+    const prodEnvs = new Set(stackEnvs.filter((s) => s.stack === "prod").map((s) => s.env));
+    const devEnvs = new Set(stackEnvs.filter((s) => s.stack === "dev").map((s) => s.env));
+    expect([...prodEnvs].sort()).toEqual(["preview-prod", "prod"]);
+    expect([...devEnvs].sort()).toEqual(["dev", "preview-dev"]);
+  });
+
+  test("docs/ci.md makes the token an environment secret, protects preview-prod and explains the boundary", () => {
+    expect(docs).toMatch(/## Trust boundary/);
+    expect(docs).toMatch(
+      /`PULUMI_ACCESS_TOKEN` *\| secret *\| environments `dev`, `prod`, `preview-dev`, `preview-prod` \(never the repository\)/,
+    );
+    expect(docs).toMatch(/gh secret set PULUMI_ACCESS_TOKEN --env preview-prod/);
+    expect(docs).not.toMatch(/^gh secret set PULUMI_ACCESS_TOKEN\s*(#.*)?$/m);
+    const setup = docs.slice(docs.indexOf("## GitHub environments"));
+    expect(setup).toMatch(/\*\*`preview-prod`\*\*[^\n]*\n(?:[^\n]*\n){0,6}[^\n]*_Required reviewers_/);
   });
 });
 
@@ -306,7 +349,7 @@ describe("docs/ci.md", () => {
         for (const sub of ([] as string[]).concat(
           st.Condition.StringEquals["token.actions.githubusercontent.com:sub"],
         )) {
-          expect(sub).toMatch(/^repo:OWNER\/REPO:[a-z_]+(:[a-z]+)?$/); // one repository, no wildcards
+          expect(sub).toMatch(/^repo:OWNER\/REPO:[a-z_]+(:[a-z-]+)?$/); // one repository, no wildcards
           subjects.add(sub.replace(/^repo:OWNER\/REPO:/, ""));
         }
       }
@@ -317,15 +360,20 @@ describe("docs/ci.md", () => {
     for (const { file, job } of allJobs()) {
       const perms = typeof job.permissions === "object" ? job.permissions : {};
       if (perms["id-token"] !== "write") continue;
-      const env = envOf(job);
-      if (env) {
-        expected.add(`environment:${env}`);
+      const envs = Object.values(envsByStack(job));
+      if (envs.every((env) => env !== undefined)) {
+        for (const env of envs) expected.add(`environment:${env}`);
       } else {
         expect(Object.keys(workflows[file].on)).toEqual(["pull_request"]);
         expected.add("pull_request");
       }
     }
-    expect([...expected].sort()).toEqual(["environment:dev", "environment:prod", "pull_request"]);
+    expect([...expected].sort()).toEqual([
+      "environment:dev",
+      "environment:preview-dev",
+      "environment:preview-prod",
+      "environment:prod",
+    ]);
     expect([...subjects].sort()).toEqual([...expected].sort());
   });
 

@@ -138,8 +138,14 @@ describe("the $connect authorizer", () => {
       loggingConfig: { logFormat: "JSON", logGroup: "/aws/lambda/roomcast-dev-authorizer" },
     });
     expect(pulumi.runtime.isRpcSecret(fn.inputs.environment)).toBe(true);
+    // The secret, and the settings its token policy reads (lifetime, clock skew, name length).
     expect(pulumi.runtime.unwrapRpcSecret(fn.inputs.environment)).toEqual({
-      variables: { AUTH_SECRET: authSecret },
+      variables: expect.objectContaining({
+        AUTH_SECRET: authSecret,
+        TOKEN_MAX_LIFETIME_SECONDS: "86400",
+        TOKEN_CLOCK_SKEW_SECONDS: "60",
+        MAX_NAME_LENGTH: "32",
+      }),
     });
     for (const other of run.ofType(T.fn).filter((f) => f !== fn)) {
       expect(pulumi.runtime.isRpcSecret(other.inputs.environment)).toBe(false);

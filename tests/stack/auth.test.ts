@@ -1,4 +1,5 @@
 import { signToken } from "../../handlers/token";
+import { localAuthSecret } from "../../local/auth-secret";
 import { expiredToken } from "../support/tokens";
 import type { LocalStack } from "../../local/stack";
 import { startTestStack } from "../support/local-stack";
@@ -43,4 +44,27 @@ test("4. a valid token connects, and the name comes from it, never from ?name=",
   const members = await alice.next((f: Frame) => f.type === "members");
   expect((members.members as { name: string }[]).map((m) => m.name).sort()).toEqual(["alice", "bob"]);
   await Promise.all([alice.close(), bob.close()]);
+});
+
+test("5. a token whose name breaks the ?name= rules, or that lives too long: 403", async () => {
+  const rtl = await signToken(secret, { sub: "u5", name: "\u202e" + "x".repeat(300) });
+  expect(await handshakeStatus(withToken(rtl))).toBe(403);
+  const system = await signToken(secret, { sub: "u6", name: "System" });
+  expect(await handshakeStatus(withToken(system))).toBe(403);
+  const century = await signToken(secret, { sub: "u7", name: "carol" }, 100 * 365 * 24 * 60 * 60);
+  expect(await handshakeStatus(withToken(century))).toBe(403);
+});
+
+test("6. the local stack refuses to start with an AUTH_SECRET under 32 characters", async () => {
+  await expect(startTestStack({ authSecret: "x" })).rejects.toThrow(
+    "AUTH_SECRET must be at least 32 characters (it has 1)",
+  );
+  const saved = process.env.AUTH_SECRET;
+  process.env.AUTH_SECRET = "short";
+  try {
+    expect(() => localAuthSecret()).toThrow("AUTH_SECRET must be at least 32 characters (it has 5)");
+  } finally {
+    if (saved === undefined) delete process.env.AUTH_SECRET;
+    else process.env.AUTH_SECRET = saved;
+  }
 });

@@ -275,18 +275,21 @@ describe("web client and the frames AWS sends", () => {
     await erin.context().close();
   });
 
-  it("sends one session id at connect, the same after a reconnect", async () => {
+  it("keeps the session the server issued and sends it when it reconnects", async () => {
     const urls: string[] = [];
     const page = await openChat("frank", "sessions", (ws) => {
       urls.push(ws.url());
       ws.connectToServer();
     });
+    // A fresh browser has none: it asks with the `session` action once the socket is open.
+    const issued = await page.waitForFunction(() => localStorage.getItem("roomcast.session"));
     await dropConnection(page);
     await reconnected(page);
     const sessions = urls.map((url) => new URL(url).searchParams.get("session"));
     expect(sessions).toHaveLength(2);
-    expect(sessions[0]).toMatch(/^[A-Za-z0-9_-]{22,}$/);
-    expect(sessions[1]).toBe(sessions[0]);
+    expect(sessions[0]).toBeNull();
+    expect(sessions[1]).toMatch(/^[A-Za-z0-9_-]{32}$/);
+    expect(sessions[1]).toBe(await issued.jsonValue());
     await page.context().close();
   });
 
