@@ -123,7 +123,16 @@ export function hostileFrames(): string[] {
   for (const action of actions) {
     for (const bad of wrongTypes) {
       frames.push(
-        JSON.stringify({ action, room: bad, message: bad, before: bad, limit: bad, clientId: bad }),
+        JSON.stringify({
+          action,
+          room: bad,
+          message: bad,
+          before: bad,
+          after: bad,
+          limit: bad,
+          clientId: bad,
+          rooms: bad,
+        }),
       );
     }
     if (action === "listrooms") continue;
@@ -132,6 +141,29 @@ export function hostileFrames(): string[] {
   for (const text of hostileTexts) frames.push(JSON.stringify({ action: "sendmessage", message: text }));
   for (const before of hostileCursors)
     frames.push(JSON.stringify({ action: "history", room: "lobby", before }));
+  // Seqs: negative, fractional, huge, not numbers, both bounds at once; resume lists of every wrong shape.
+  for (const seq of [-1, 0.5, 2 ** 53, 1e308, "5", null, [], {}]) {
+    frames.push(JSON.stringify({ action: "history", room: "lobby", after: seq }));
+    frames.push(JSON.stringify({ action: "joinroom", room: "lobby", after: seq }));
+    frames.push(JSON.stringify({ action: "resume", rooms: [{ room: "lobby", after: seq }] }));
+  }
+  frames.push(JSON.stringify({ action: "history", room: "lobby", before: 3, after: 1 }));
+  for (const room of hostileRooms)
+    frames.push(JSON.stringify({ action: "resume", rooms: [{ room, after: 0 }] }));
+  frames.push(
+    JSON.stringify({
+      action: "resume",
+      rooms: Array.from({ length: 1000 }, (_, i) => ({ room: `r${i}`, after: 0 })),
+    }),
+    JSON.stringify({
+      action: "resume",
+      rooms: [
+        { room: "lobby", after: 0 },
+        { room: "lobby", after: 1 },
+      ],
+    }),
+    JSON.stringify({ action: "resume", rooms: [null, "lobby", 1] }),
+  );
   for (const limit of [0, -1, 101, 1.5, 1e9, "10", null]) {
     frames.push(JSON.stringify({ action: "history", room: "lobby", limit }));
   }
