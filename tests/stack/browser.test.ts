@@ -477,7 +477,8 @@ describe("web client: resume, reconnects and the clock", () => {
     expect(await texts(olga, "reload-b")).toEqual(["b before", "b while away"]);
     await olga.context().close();
     await pat.context().close();
-  });
+    // Two users, two rooms and a reload: more steps than the file's 60 s allow on a loaded machine.
+  }, 150_000);
 
   it("keeps a quiet connection alive, reconnects before the 2-hour cap and backs off after drops", async () => {
     const { record, intercept } = recordFrames();
