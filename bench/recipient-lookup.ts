@@ -106,6 +106,7 @@ export const recipientLookup: Benchmark = {
             message
               .put({
                 room: name,
+                seq: i + 1,
                 id: ulid(),
                 from: `user-${r}-${i % membersPerRoom}`,
                 connectionId: awsStyleId(),

@@ -1,27 +1,32 @@
+import type { HistoryRange } from "../model/store";
 import type { Deps } from "./deps";
 import { frames } from "./protocol";
-import { fitting } from "./reply-size";
+import { listIn, type FrameBudget } from "./reply-size";
 
-type MessageFrame = ReturnType<typeof frames.message>;
-
-/** The longest `next` a page can carry: a message id. */
-const cursorPlaceholder = "0".repeat(26);
+export type MessageFrame = ReturnType<typeof frames.message>;
 
 /**
- * A page of a room's history as message frames, oldest to newest, no more than
- * `limit` and no more than fits in one frame with the envelope `build` makes of
- * them: the newest come first, and `next` pages further back from the oldest shown.
+ * A page of a room's history as message frames, oldest to newest: at most `limit`, and
+ * only as many as `budget` (the reply's room) takes. Without `after` it is the newest
+ * page below `before`, and `next` is a `before` value for the older page; with `after`
+ * it is what came after it, and `next` is the `after` value of the following page.
  */
 export async function historyPage(
   deps: Deps,
   room: string,
-  options: { before?: string; limit: number },
-  build: (messages: MessageFrame[], next: string | null) => unknown,
-): Promise<{ messages: MessageFrame[]; next: string | null }> {
-  const page = await deps.store.history(room, options);
-  const newestFirst = page.messages.map(frames.message);
-  const count = fitting(newestFirst, (items) => build(items, cursorPlaceholder));
-  const shown = newestFirst.slice(0, count);
-  const next = count < newestFirst.length ? (shown[count - 1]?.id ?? null) : page.next;
-  return { messages: shown.reverse(), next };
+  options: HistoryRange & { limit: number; consistent?: boolean },
+  budget: FrameBudget,
+): Promise<{ messages: MessageFrame[]; next: number | null }> {
+  const list = listIn(budget);
+  const page = await deps.store.history(room, {
+    ...options,
+    budget: {
+      get left() {
+        return budget.left;
+      },
+      take: (message) => list.add(frames.message(message)),
+    },
+  });
+  const messages = page.messages.map(frames.message);
+  return { messages: options.after === undefined ? messages.reverse() : messages, next: page.next };
 }

@@ -1,39 +1,67 @@
+import type { Connection } from "../model/store";
 import { actionRoute } from "./action-route";
 import type { Deps } from "./deps";
 import { historyPage } from "./history-page";
 import { requireConnection } from "./membership";
 import { FrameError } from "./protocol";
+import { frameBudget, seqPlaceholder, type FrameBudget } from "./reply-size";
 
 /**
- * `joinroom`: idempotent; the reply carries the member count and recent history;
- * the stream worker tells the room.
+ * `joinroom`: idempotent; the reply carries the member count, the room's latest `seq`
+ * and recent history (or, with `after`, what came after it); the stream worker tells
+ * the room.
  */
 export const joinRoomRoute = actionRoute(
   "joinroom",
   { table: ["GetItem", "PutItem", "UpdateItem", "Query"], post: false },
-  async ({ room }, event, deps) => {
+  async ({ room, after }, event, deps) => {
     const connection = await requireConnection(deps, event.requestContext.connectionId);
-    const outcome = await deps.store.join(connection, room);
-    if (outcome === "too-many-rooms") {
-      throw new FrameError(
-        "INVALID",
-        `room: a connection can be in at most ${deps.config.maxRoomsPerConnection} rooms`,
-      );
-    }
-    if (outcome === "no-connection")
-      throw new Error(`connection ${connection.connectionId} vanished while joining`);
-    const members = await memberCount(deps, room);
-    const envelope = (history: unknown[], next: string | null) => ({
+    await joinRoom(deps, connection, room);
+    const envelope = (members: number, history: unknown[], next: number | null, seq: number) => ({
       type: "joined",
       room,
       members,
       history,
       next,
+      seq,
     });
-    const page = await historyPage(deps, room, { limit: deps.config.historyPageOnJoin }, envelope);
-    return envelope(page.messages, page.next);
+    const budget = frameBudget(envelope(seqPlaceholder, [], seqPlaceholder, seqPlaceholder));
+    const snapshot = await roomSnapshot(deps, room, after, budget);
+    return envelope(snapshot.members, snapshot.history, snapshot.next, snapshot.seq);
   },
 );
+
+/** Joins `room` (idempotent). @throws FrameError INVALID when the connection is in too many rooms */
+export async function joinRoom(deps: Deps, connection: Connection, room: string) {
+  const outcome = await deps.store.join(connection, room);
+  if (outcome === "too-many-rooms") {
+    throw new FrameError(
+      "INVALID",
+      `room: a connection can be in at most ${deps.config.maxRoomsPerConnection} rooms`,
+    );
+  }
+  if (outcome === "no-connection")
+    throw new Error(`connection ${connection.connectionId} vanished while joining`);
+}
+
+/**
+ * What a member who just joined needs: the count, the room's latest `seq` and a page of
+ * history within `budget`. Read after the membership is stored, strongly consistent:
+ * a message stored before this read is in the page, one stored after it finds the new
+ * member in its (consistent) members read, so a join racing a send sees it one way or
+ * the other. The seq is read first, so history may show newer messages, never older.
+ */
+export async function roomSnapshot(deps: Deps, room: string, after: number | undefined, budget: FrameBudget) {
+  const seq = await deps.store.lastSeq(room);
+  const members = await memberCount(deps, room);
+  const page = await historyPage(
+    deps,
+    room,
+    { after, limit: deps.config.historyPageOnJoin, consistent: true },
+    budget,
+  );
+  return { members, seq, history: page.messages, next: page.next };
+}
 
 /**
  * How many members the room has, the joiner included. The room directory's count

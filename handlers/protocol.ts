@@ -10,12 +10,20 @@ export const actions = [
   "listrooms",
   "history",
   "members",
+  "resume",
   "session",
 ] as const;
 export type Action = (typeof actions)[number];
 
 export type ErrorCode =
-  "BAD_JSON" | "UNKNOWN_ACTION" | "INVALID" | "NOT_A_MEMBER" | "TOO_LARGE" | "RATE_LIMITED" | "INTERNAL";
+  | "BAD_JSON"
+  | "UNKNOWN_ACTION"
+  | "INVALID"
+  | "NOT_A_MEMBER"
+  | "TOO_LARGE"
+  | "RATE_LIMITED"
+  | "BUSY"
+  | "INTERNAL";
 
 /** What an error frame adds for some codes: RATE_LIMITED says how long to wait. */
 export type ErrorDetails = { retryAfterMs?: number };
@@ -42,7 +50,6 @@ export class FrameError extends Error {
 
 const roomPattern = /^[A-Za-z0-9_-]{1,64}$/;
 const clientIdPattern = /^[A-Za-z0-9_.:-]{1,64}$/;
-const ulidPattern = /^[0-9A-HJKMNP-TV-Z]{26}$/;
 const sessionPattern = /^[A-Za-z0-9_-]{16,64}$/;
 /** A cursor the server issued (handlers/cursors.ts checks it is one): base64url. */
 const issuedCursorPattern = /^[A-Za-z0-9_-]{1,1024}$/;
@@ -50,7 +57,10 @@ const issuedCursorPattern = /^[A-Za-z0-9_-]{1,1024}$/;
 const textForbidden = /(?![\t\n\r])\p{Cc}/u;
 const characters = (s: string) => [...s].length;
 
-type Limits = Pick<ChatConfig, "maxMessageLength" | "maxNameLength" | "historyPageMax">;
+type Limits = Pick<
+  ChatConfig,
+  "maxMessageLength" | "maxNameLength" | "historyPageMax" | "maxRoomsPerConnection"
+>;
 
 /**
  * The frame schemas for the configured limits. Built at cold start, not at
@@ -75,9 +85,13 @@ function buildSchemas(config: Limits) {
   const clientId = z
     .string({ error: "clientId: must be a string" })
     .regex(clientIdPattern, { error: "clientId: must be 1 to 64 characters of A-Z, a-z, 0-9, _ . : or -" });
-  const cursor = z
-    .string({ error: "before: must be a string" })
-    .regex(ulidPattern, { error: "before: must be a cursor returned as `next` by history or joinroom" });
+  /** A room's seq as a client sends it back: `after` may be 0 (nothing yet), `before` at least 1. */
+  const seq = (field: string, min: number) =>
+    z
+      .number({ error: `${field}: must be a number (a seq)` })
+      .int({ error: `${field}: must be a whole number (a seq)` })
+      .min(min, { error: `${field}: must be at least ${min}` })
+      .max(Number.MAX_SAFE_INTEGER, { error: `${field}: must be at most ${Number.MAX_SAFE_INTEGER}` });
   const session = z
     .string({ error: "session: must be a string" })
     .regex(sessionPattern, { error: "session: must be 16 to 64 characters of A-Z, a-z, 0-9, _ or -" });
@@ -93,11 +107,33 @@ function buildSchemas(config: Limits) {
 
   const frames = {
     sendmessage: z.object({ message: text, room: room.optional(), clientId: clientId.optional() }),
-    joinroom: z.object({ room }),
+    joinroom: z.object({ room, after: seq("after", 0).optional() }),
     leaveroom: z.object({ room }),
     listrooms: z.object({ after: issuedCursor("listrooms").optional() }),
-    history: z.object({ room, before: cursor.optional(), limit: limit.optional() }),
+    history: z
+      .object({
+        room,
+        before: seq("before", 1).optional(),
+        after: seq("after", 0).optional(),
+        limit: limit.optional(),
+      })
+      .refine((f) => f.before === undefined || f.after === undefined, {
+        error: "before, after: give one of them, not both",
+      }),
     members: z.object({ room, after: issuedCursor("members").optional() }),
+    resume: z.object({
+      rooms: z
+        .array(z.object({ room, after: seq("after", 0) }), {
+          error: "rooms: must be a list of {room, after}",
+        })
+        .min(1, { error: "rooms: must list at least one room" })
+        .max(config.maxRoomsPerConnection, {
+          error: `rooms: at most ${config.maxRoomsPerConnection} (the rooms a connection may be in)`,
+        })
+        .refine((rooms) => new Set(rooms.map((r) => r.room)).size === rooms.length, {
+          error: "rooms: each room at most once",
+        }),
+    }),
     session: z.object({}),
   } satisfies Record<Action, z.ZodType>;
   const connect = z.object({ name: name.optional(), room: room.optional(), session: session.optional() });
@@ -187,9 +223,10 @@ export type Protocol = ReturnType<typeof createProtocol>;
 
 /** Server -> client frames. */
 export const frames = {
-  message: (m: { room: string; id: string; from: string; text: string; sentAt: string }) => ({
+  message: (m: { room: string; seq: number; id: string; from: string; text: string; sentAt: string }) => ({
     type: "message" as const,
     room: m.room,
+    seq: m.seq,
     id: m.id,
     from: m.from,
     text: m.text,

@@ -21,6 +21,8 @@ export const rateClassOf: Record<Action, RateClass> = {
   members: "read",
   // Issues a session at most once per connection: a write.
   session: "write",
+  // Rejoins every listed room: a write.
+  resume: "write",
 };
 
 /** Connections a container remembers (buckets, subjects, closes): the oldest are forgotten first. */

@@ -6,6 +6,7 @@ import { joinRoomRoute } from "./joinroom";
 import { leaveRoomRoute } from "./leaveroom";
 import { listRoomsRoute } from "./listrooms";
 import { membersRoute } from "./members";
+import { resumeRoute } from "./resume";
 import type { Route } from "./route";
 import { sendMessageRoute } from "./sendmessage";
 import { sessionRoute } from "./session";
@@ -24,6 +25,7 @@ export const routes: readonly Route[] = [
   listRoomsRoute,
   historyRoute,
   membersRoute,
+  resumeRoute,
   sessionRoute,
 ];
 

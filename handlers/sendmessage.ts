@@ -1,7 +1,7 @@
 import { actionRoute } from "./action-route";
 import { requireConnection, requireMember } from "./membership";
-import type { ActionFields } from "./protocol";
-import type { Connection } from "../model/store";
+import { FrameError, type ActionFields } from "./protocol";
+import { RoomBusyError, type Connection, type NewMessage } from "../model/store";
 import type { Deps } from "./deps";
 import type { WebSocketEvent } from "./route";
 
@@ -9,7 +9,7 @@ import type { WebSocketEvent } from "./route";
  * `sendmessage`: stores the message and acknowledges it — ack means stored. The
  * table's stream then hands it to the stream worker, which delivers it to every
  * other member of the room, at least once. A repeated `clientId` from the same
- * client session is acknowledged again with the first message's id, stored once.
+ * client session is acknowledged again with the first message's id and seq, stored once.
  */
 export const sendMessageRoute = actionRoute(
   "sendmessage",
@@ -36,7 +36,7 @@ async function storeAndAck(fields: ActionFields<"sendmessage">, event: WebSocket
       : undefined;
   const room = fields.room ?? connection!.defaultRoom;
   const member = await requireMember(deps, room, connectionId);
-  const { message } = await deps.store.post({
+  const { message } = await store(deps, {
     room,
     from: member.name,
     connectionId,
@@ -50,9 +50,21 @@ async function storeAndAck(fields: ActionFields<"sendmessage">, event: WebSocket
     type: "ack",
     room,
     id: message.id,
+    seq: message.seq,
     ...(fields.clientId ? { clientId: fields.clientId } : {}),
     sentAt: message.sentAt,
   };
+}
+
+/** Stores the message under the room's next seq; a room too busy to number it is BUSY. */
+async function store(deps: Deps, message: NewMessage) {
+  try {
+    return await deps.store.post(message);
+  } catch (error) {
+    if (!(error instanceof RoomBusyError)) throw error;
+    deps.log.warn("room busy", { room: error.room, attempts: error.attempts });
+    throw new FrameError("BUSY", `room: too many messages to ${error.room} at once; retry in a moment`);
+  }
 }
 
 /**

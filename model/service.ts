@@ -6,6 +6,7 @@ import { createMembershipEntity } from "./entities/membership";
 import { createMessageEntity } from "./entities/message";
 import { createRateLimitEntity } from "./entities/rate-limit";
 import { createRoomEntity } from "./entities/room";
+import { createRoomHeadEntity } from "./entities/room-head";
 import { createSessionEntity } from "./entities/session";
 
 /**
@@ -26,6 +27,7 @@ export function createChatService(client: DynamoDBDocumentClient, table: string)
     message: createMessageEntity(config),
     clientMessage: createClientMessageEntity(config),
     room: createRoomEntity(config),
+    roomHead: createRoomHeadEntity(config),
     session: createSessionEntity(config),
     rateLimit: createRateLimitEntity(config),
   };

@@ -35,6 +35,11 @@ const firstRetryMs = 500;
 const maxRetryMs = 30_000;
 const savedPrefs = "roomcast.prefs";
 const savedSession = "roomcast.session";
+// While connected: the server, name, default room and each room's last seq, so a reload resumes.
+const savedRooms = "roomcast.rooms";
+// API Gateway closes every connection after 2 hours: reconnect on our own a little before,
+// at a jittered moment so a crowd that connected together does not reconnect together.
+const plannedReconnectMs = [105 * 60_000, 115 * 60_000];
 // API Gateway closes a connection after 10 minutes without a data message in either direction
 // (ping frames do not count, and browsers cannot send them): one frame after 9 quiet minutes.
 const keepAliveMs = 9 * 60_000;
@@ -45,7 +50,10 @@ const state = {
   socket: null,
   /** The session the user asked for: { url, name, room }; null when disconnected on purpose. */
   session: null,
-  /** room name -> { log, seen, lastId, next, members, unread, joined } */
+  /**
+   * room name -> { log, seen (seqs shown), lastSeq (every seq up to it is shown), maxSeq, next
+   * (a `before` for older history), members, unread, joined, filling (a history … after in flight) }
+   */
   rooms: new Map(),
   active: null,
   /** Messages not yet acknowledged, oldest first: { clientId, room, text, element }. */
@@ -55,6 +63,7 @@ const state = {
   retries: 0,
   retryTimer: undefined,
   keepAliveTimer: undefined,
+  plannedTimer: undefined,
   resendTimer: undefined,
 };
 
@@ -147,11 +156,17 @@ function open() {
     setStatus(`Connected as ${session.name || "a guest"}`);
     setConnected(true);
     // The default room is joined at connect without a reply: joining it again fetches its history.
-    // After a reconnect, every room the page was in is joined again too.
-    for (const room of new Set([session.room || "lobby", ...state.rooms.keys()]))
-      send({ action: "joinroom", room });
+    // After a reconnect or a reload, every room the page was in resumes from its last seq.
+    if (state.rooms.size === 0) send({ action: "joinroom", room: session.room || "lobby" });
+    else {
+      const rooms = [...state.rooms].map(([room, { lastSeq }]) => ({ room, after: lastSeq }));
+      send({ action: "resume", rooms });
+    }
     send({ action: "listrooms" });
     send({ action: "session" });
+    const [earliest, latest] = plannedReconnectMs;
+    clearTimeout(state.plannedTimer);
+    state.plannedTimer = setTimeout(reconnectNow, earliest + Math.random() * (latest - earliest));
   });
   socket.addEventListener("message", (event) => {
     if (state.socket !== socket) return; // a socket the user has already replaced
@@ -171,10 +186,28 @@ function open() {
     state.socket = null;
     state.inFlight = null; // resent after the reconnect, with the same clientId
     clearTimeout(state.keepAliveTimer);
-    for (const room of state.rooms.values()) room.joined = false;
+    clearTimeout(state.plannedTimer);
+    for (const room of state.rooms.values()) {
+      room.joined = false;
+      room.filling = false;
+    }
     setConnected(false);
     scheduleReconnect();
   });
+}
+
+/** Before API Gateway's 2-hour cap: a new connection now, resuming every room. */
+function reconnectNow() {
+  const socket = state.socket;
+  state.socket = null;
+  socket?.close();
+  for (const room of state.rooms.values()) {
+    room.joined = false;
+    room.filling = false;
+  }
+  state.inFlight = null;
+  setStatus("Reconnecting (connections last at most 2 hours)…");
+  open();
 }
 
 function scheduleReconnect() {
@@ -188,6 +221,7 @@ function scheduleReconnect() {
 function close() {
   clearTimeout(state.retryTimer);
   clearTimeout(state.keepAliveTimer);
+  clearTimeout(state.plannedTimer);
   clearTimeout(state.resendTimer);
   const socket = state.socket;
   state.socket = null;
@@ -211,6 +245,7 @@ function connect(session) {
   state.inFlight = null;
   state.retries = 0;
   state.session = session;
+  saveRooms();
   ui.roomList.replaceChildren();
   ui.allRooms.replaceChildren();
   renderRoomList();
@@ -220,6 +255,7 @@ function connect(session) {
 function disconnect() {
   close();
   state.session = null;
+  localStorage.removeItem(savedRooms);
   setConnected(false);
   setStatus("Disconnected");
 }
@@ -235,7 +271,17 @@ function roomState(name) {
     log.setAttribute("aria-label", `Messages in ${name}`);
     log.hidden = true;
     ui.logs.append(log);
-    room = { log, seen: new Set(), lastId: "", next: undefined, members: 0, unread: 0, joined: false };
+    room = {
+      log,
+      seen: new Set(),
+      lastSeq: 0,
+      maxSeq: 0,
+      next: undefined,
+      members: 0,
+      unread: 0,
+      joined: false,
+      filling: false,
+    };
     state.rooms.set(name, room);
   }
   return room;
@@ -302,20 +348,22 @@ function append(roomName, node) {
 }
 
 /**
- * Puts a message where its id sorts (ids are ULIDs: they sort by time). Delivery is at
- * least once and not always in page order: a push can be older than the newest shown (a
- * retried fan-out, a message stored just before a join), and history arrives later still.
+ * Puts a message where its seq sorts, above messages still being sent. Delivery is at
+ * least once and not in order: a push can be older than the newest shown, and a gap's
+ * history arrives later still.
  */
 function place(room, roomName, item) {
-  const later = [...room.log.querySelectorAll(".message[data-id]")].find(
-    (m) => m.dataset.id > item.dataset.id,
+  const seq = Number(item.dataset.seq);
+  const later = [...room.log.querySelectorAll(".message[data-seq], .message.pending, .message.failed")].find(
+    (m) => m.dataset.seq === undefined || Number(m.dataset.seq) > seq,
   );
   if (later) later.before(item);
   else append(roomName, item);
 }
 
-function messageItem({ id, from, text, sentAt }, own = false) {
+function messageItem({ seq, id, from, text, sentAt }, own = false) {
   const item = el("li", own ? "message own" : "message");
+  if (seq !== undefined) item.dataset.seq = String(seq);
   if (id) item.dataset.id = id;
   const meta = el("div", "meta");
   meta.append(el("span", "from", from));
@@ -326,12 +374,39 @@ function messageItem({ id, from, text, sentAt }, own = false) {
   return item;
 }
 
-/** Records a message id; false when it is already on the page (history after a rejoin repeats some). */
-function remember(room, id) {
-  if (room.seen.has(id)) return false;
-  room.seen.add(id);
-  if (id > room.lastId) room.lastId = id; // ids are ULIDs: they sort by time
+/**
+ * Records a message's seq; false when it is already on the page (a repeat). Moves
+ * `lastSeq` over every seq now shown without a gap, and asks for a gap it sees.
+ */
+function remember(room, roomName, seq) {
+  if (room.seen.has(seq) || seq <= room.lastSeq) return false;
+  room.seen.add(seq);
+  room.maxSeq = Math.max(room.maxSeq, seq);
+  while (room.seen.has(room.lastSeq + 1)) room.lastSeq += 1;
+  if (room.maxSeq > room.lastSeq) fillGap(room, roomName);
+  saveRooms();
   return true;
+}
+
+/** Fetches what came after `lastSeq`, one request at a time per room. */
+function fillGap(room, roomName, after = room.lastSeq) {
+  if (room.filling || !room.joined) return;
+  room.filling = true;
+  send({ action: "history", room: roomName, after });
+}
+
+/** Shows a room's messages (history, resumed, joined), each once, in seq order. */
+function showMessages(room, roomName, messages) {
+  for (const message of messages) {
+    if (remember(room, roomName, message.seq)) place(room, roomName, messageItem(message));
+  }
+}
+
+/** What a reload needs: the session and each room's last seq. */
+function saveRooms() {
+  if (!state.session) return;
+  const rooms = [...state.rooms].map(([room, { lastSeq }]) => ({ room, after: lastSeq }));
+  localStorage.setItem(savedRooms, JSON.stringify({ session: state.session, rooms }));
 }
 
 // ---- server frames ----
@@ -340,19 +415,38 @@ const handlers = {
   session({ session }) {
     localStorage.setItem(savedSession, session);
   },
-  joined({ room: name, members, history, next }) {
+  joined({ room: name, members, history, next, seq }) {
     const firstJoin = !state.rooms.has(name);
     const room = roomState(name);
     room.joined = true;
     room.members = members;
-    if (firstJoin) room.next = next;
-    // On a rejoin, only what arrived while the page was away is new.
-    const lastId = room.lastId;
-    for (const message of history) {
-      if (message.id > lastId && remember(room, message.id)) append(name, messageItem(message));
+    if (firstJoin) {
+      room.next = next;
+      // Everything before the page shown is older history, not a gap.
+      room.lastSeq = history.length ? history[0].seq - 1 : seq;
+      room.maxSeq = room.lastSeq;
     }
+    showMessages(room, name, history);
+    saveRooms();
     if (!state.active || firstJoin) activate(name);
     else renderRoomList();
+    updateRoomHeader();
+    sendNext();
+  },
+
+  resumed({ rooms, failed }) {
+    for (const { room: name, members, history, next, seq } of rooms) {
+      const room = roomState(name);
+      room.joined = true;
+      room.members = members;
+      showMessages(room, name, history);
+      // A backlog that did not fit goes on with history … after; so does a gap.
+      if (next !== null) fillGap(room, name, next);
+      else if (seq > room.lastSeq) fillGap(room, name);
+    }
+    for (const { room, code, message } of failed) showError(`${code}: #${room}: ${message}`);
+    if (!state.active) activate(state.rooms.keys().next().value ?? null);
+    renderRoomList();
     updateRoomHeader();
     sendNext();
   },
@@ -363,6 +457,7 @@ const handlers = {
     room.log.remove();
     state.rooms.delete(name);
     state.outbox = state.outbox.filter((m) => m.room !== name || m === state.inFlight);
+    saveRooms();
     if (state.active === name) activate(state.rooms.keys().next().value ?? null);
     else renderRoomList();
   },
@@ -370,7 +465,7 @@ const handlers = {
   message(message) {
     const room = state.rooms.get(message.room);
     if (!room) return;
-    if (!remember(room, message.id)) return;
+    if (!remember(room, message.room, message.seq)) return;
     place(room, message.room, messageItem(message));
     if (message.room !== state.active) {
       room.unread += 1;
@@ -386,13 +481,16 @@ const handlers = {
     if (name === state.active) updateRoomHeader();
   },
 
-  ack({ clientId, id, sentAt }) {
+  ack({ clientId, id, seq, sentAt }) {
     const pending = state.inFlight;
     if (!pending || pending.clientId !== clientId) return;
     const room = state.rooms.get(pending.room);
-    if (room) remember(room, id);
     pending.element.dataset.id = id;
+    pending.element.dataset.seq = String(seq);
     pending.element.classList.remove("pending", "resending");
+    // Shown once: a repeat of it (its own history) is dropped; it moves to where its seq sorts.
+    if (room && remember(room, pending.room, seq)) place(room, pending.room, pending.element);
+    else pending.element.remove();
     const time = pending.element.querySelector("time");
     time.dateTime = sentAt;
     time.textContent = formatTime(sentAt);
@@ -404,8 +502,16 @@ const handlers = {
   history({ room: name, messages, next }) {
     const room = state.rooms.get(name);
     if (!room) return;
+    if (room.filling && (messages.length === 0 || messages[0].seq > room.lastSeq)) {
+      // A gap's fill (history … after): oldest first; `next` goes on after it.
+      room.filling = false;
+      showMessages(room, name, messages);
+      if (next !== null) fillGap(room, name, next);
+      return;
+    }
     room.next = next;
-    const older = messages.filter((m) => remember(room, m.id)).map((m) => messageItem(m));
+    const older = messages.filter((m) => !room.seen.has(m.seq)).map((m) => messageItem(m));
+    for (const m of messages) room.seen.add(m.seq);
     // Keep the reader's place: the log grows above what they are looking at.
     const fromEnd = ui.logs.scrollHeight - ui.logs.scrollTop;
     for (const item of older) place(room, name, item);
@@ -572,6 +678,29 @@ ui.connectForm.addEventListener("submit", (event) => {
   connect(session);
 });
 
+/** After a reload: the session and rooms the page had, resumed from each room's last seq. */
+function restore() {
+  let saved;
+  try {
+    saved = JSON.parse(localStorage.getItem(savedRooms));
+  } catch {
+    return;
+  }
+  if (!saved?.session || !isSocketUrl(saved.session.url) || !Array.isArray(saved.rooms)) return;
+  state.session = saved.session;
+  ui.url.value = saved.session.url;
+  for (const { room: name, after } of saved.rooms) {
+    if (!roomPattern.test(name) || !Number.isSafeInteger(after) || after < 0) continue;
+    const room = roomState(name);
+    room.lastSeq = after;
+    room.maxSeq = after;
+    // "Load older" shows what came before the reload.
+    room.next = after > 0 ? after + 1 : null;
+  }
+  renderRoomList();
+  open();
+}
+
 ui.disconnect.addEventListener("click", disconnect);
 
 ui.joinForm.addEventListener("submit", (event) => {
@@ -618,3 +747,4 @@ const prefs = loadPrefs();
 ui.name.value = prefs.name ?? "";
 ui.defaultRoom.value = prefs.room ?? "";
 ui.url.value = await defaultUrl();
+restore();

@@ -43,7 +43,8 @@ export async function fanOutMessage(deps: Deps, message: Message): Promise<void>
   const storedAt = Date.parse(message.sentAt);
   const info = await deps.store.roomInfo(message.room);
   if (!info?.queued && (info?.members ?? 0) <= deps.config.inlineFanoutMax) {
-    const members = await deps.store.membersOf(message.room, { tidy: true });
+    // Consistent: a member whose join committed before this message was stored is in the read.
+    const members = await deps.store.membersOf(message.room, { tidy: true, consistent: true });
     if (members.length <= deps.config.inlineFanoutMax) {
       const recipients = members.map((m) => m.connectionId).filter((id) => id !== message.connectionId);
       const report = await deliver(deps, message.room, recipients, json);

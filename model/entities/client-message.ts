@@ -6,13 +6,15 @@ import { Entity, type EntityConfiguration } from "electrodb";
  * so a repeated clientId stores one message, not two.
  */
 export const clientMessageSchema = {
-  model: { entity: "clientMessage", version: "2", service: "roomcast" },
+  model: { entity: "clientMessage", version: "3", service: "roomcast" },
   attributes: {
     room: { type: "string", required: true, readOnly: true },
     /** The client session that sent it: `user:<token subject>`, `session:<id>` or `connection:<id>`. */
     session: { type: "string", required: true, readOnly: true },
     clientId: { type: "string", required: true, readOnly: true },
     messageId: { type: "string", required: true },
+    /** The first message's seq: a resend is acked with its id and seq. */
+    seq: { type: "number", required: true },
     sentAt: { type: "string", required: true },
     expiresAt: { type: "number", required: true, field: "ttl" },
   },

@@ -1,13 +1,21 @@
 import { Entity, type EntityConfiguration, type EntityItem } from "electrodb";
 
+/** Digits of a key's seq: zero-padded so the string sort key sorts by number. */
+export const seqDigits = 16;
+
 /**
- * A chat message. Ids are ULIDs, so the sort key orders a room's history by time
- * (access pattern 3: newest first, one Query on `room#R#messages` with a cursor).
+ * An event of a room's history, numbered by the room's `seq` (1, 2, 3, … with no gaps),
+ * which is its sort key: history is one Query on `room#R#messages` in seq order, newest
+ * first or after a seq. Today every event is a message; later kinds (edits, deletes)
+ * take numbers from the same sequence, so a client resuming `after` a seq sees them too.
+ * `id` (a ULID) names the message uniquely; order is `seq`'s, not the id's.
  */
 export const messageSchema = {
-  model: { entity: "message", version: "2", service: "roomcast" },
+  model: { entity: "message", version: "3", service: "roomcast" },
   attributes: {
     room: { type: "string", required: true, readOnly: true },
+    seq: { type: "number", required: true, readOnly: true, padding: { length: seqDigits, char: "0" } },
+    kind: { type: ["message"] as const, required: true, default: () => "message" as const },
     id: { type: "string", required: true, readOnly: true },
     from: { type: "string", required: true },
     /** Sender's connection, kept for moderation and audit; never sent to clients. */
@@ -21,7 +29,7 @@ export const messageSchema = {
   indexes: {
     byRoom: {
       pk: { field: "pk", composite: ["room"], template: "room#${room}#messages", casing: "none" },
-      sk: { field: "sk", composite: ["id"], template: "msg#${id}", casing: "none" },
+      sk: { field: "sk", composite: ["seq"], template: "seq#${seq}", casing: "none" },
     },
   },
 } as const;

@@ -36,7 +36,8 @@ export async function retryItemConflicts<T>(run: () => Promise<T>, attempts: num
   }
 }
 
-const conflictBackoff = (attempt: number) =>
+/** Jittered, doubling wait before attempt `attempt + 1` of a write that met a concurrent one. */
+export const conflictBackoff = (attempt: number) =>
   new Promise((resolve) => setTimeout(resolve, Math.random() * 10 * 2 ** attempt));
 
 /** Throws unless the transaction committed. */

@@ -38,5 +38,7 @@ export function createStoreContext(service: ChatService, options: StoreOptions) 
   /** DynamoDB deletes expired items lazily (days on AWS): reads skip them. */
   const live = <T extends { expiresAt?: number }>(item: T | null | undefined): item is T =>
     !!item && (item.expiresAt === undefined || item.expiresAt > nowSeconds());
-  return { entities: service.entities, settings, now, nowSeconds, transact, live };
+  /** A transaction tried once: for callers that retry with fresh reads of their own. */
+  const writeOnce: ChatService["transaction"]["write"] = (fn) => service.transaction.write(fn);
+  return { entities: service.entities, settings, now, nowSeconds, transact, writeOnce, live };
 }

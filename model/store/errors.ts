@@ -25,3 +25,14 @@ export class StillConflictingError extends Error {
     super(`transaction still conflicting after ${attempts} attempts: ${JSON.stringify(reasons)}`);
   }
 }
+
+/** Concurrent sends to one room kept taking the next seq first, after every allowed attempt. */
+export class RoomBusyError extends Error {
+  override readonly name = "RoomBusyError";
+  constructor(
+    readonly room: string,
+    readonly attempts: number,
+  ) {
+    super(`room ${room}: every one of ${attempts} attempts to number a message met a concurrent send`);
+  }
+}

@@ -1,10 +1,10 @@
-import { monotonicFactory } from "ulid";
+import { ulid } from "ulid";
 import type { Message } from "../entities/message";
+import { conflictBackoff } from "./conflicts";
 import type { StoreContext } from "./context";
-import { TransactionCanceledError } from "./errors";
+import { RoomBusyError, TransactionCanceledError } from "./errors";
 
 export type PostResult = { message: Message; duplicate: boolean };
-export type HistoryPage = { messages: Message[]; next: string | null };
 
 export type NewMessage = {
   room: string;
@@ -15,64 +15,167 @@ export type NewMessage = {
   clientId?: string;
 };
 
-/** Message history: storing a message (once per clientId) and paging back through a room. */
-export function messageStore({ entities, settings, now, nowSeconds, transact }: StoreContext) {
-  const { message, clientMessage } = entities;
-  const ulid = monotonicFactory();
+/** Where one history read starts: below `before`, above `after`, or (neither) at the newest. */
+export type HistoryRange = { before?: number; after?: number };
+
+/** Messages in read order; `next` continues the range, null at its end. */
+export type HistoryPage = { messages: Message[]; next: number | null };
+
+/** What a page may still hold: `take` counts a message in if it fits; `left` is the room left (bytes). */
+export type ReadBudget = { take(message: Message): boolean; readonly left: number };
+
+/** Messages a history page reads first, before it knows their size. */
+const firstReadSize = 10;
+
+/**
+ * Message history: storing a message under its room's next `seq` (once per clientId)
+ * and reading a room's events by seq.
+ */
+export function messageStore({ entities, settings, now, nowSeconds, live, writeOnce }: StoreContext) {
+  const { message, clientMessage, roomHead } = entities;
+
+  /** The room's last seq, read strongly consistent (0 before its first message). */
+  async function lastSeq(room: string): Promise<number> {
+    const { data } = await roomHead.get({ room }).go({ consistent: true });
+    return data?.seq ?? 0;
+  }
+
+  /** The first message of a clientId already seen in this session, if any. */
+  async function firstOf(key: { room: string; session: string; clientId: string }) {
+    const seen = await clientMessage.get(key).go({ consistent: true });
+    if (!live(seen.data)) return undefined;
+    const first = await message.get({ room: key.room, seq: seen.data.seq }).go({ consistent: true });
+    return first.data ?? undefined;
+  }
 
   return {
-    /** Stores a message; with a clientId, a repeat from the same session returns the first message. */
+    lastSeq,
+
+    /**
+     * Stores a message as its room's next seq: one transaction moves the room's head from
+     * the seq read to the next and puts the message (and, with a clientId, its record).
+     * A concurrent send that took the number first cancels it: read again and retry, with
+     * jittered backoff, up to `conflictAttempts`; then {@link RoomBusyError}. With a
+     * clientId, a repeat from the same session returns the first message.
+     * @throws RoomBusyError when every attempt met a concurrent send
+     */
     async post(input: NewMessage): Promise<PostResult> {
-      const sentAt = new Date(now()).toISOString();
-      const item: Message = {
-        room: input.room,
-        id: ulid(now()),
-        from: input.from,
-        connectionId: input.connectionId,
-        text: input.text,
-        sentAt,
-        clientId: input.clientId,
-        expiresAt: settings.messageTtlSeconds ? nowSeconds() + settings.messageTtlSeconds : undefined,
-      };
-      if (input.clientId === undefined) {
-        await message.put(item).go();
-        return { message: item, duplicate: false };
+      const id = ulid(now());
+      const clientKey =
+        input.clientId === undefined
+          ? undefined
+          : { room: input.room, session: input.session, clientId: input.clientId };
+      for (let attempt = 1; ; attempt++) {
+        const last = await lastSeq(input.room);
+        const item: Message = {
+          room: input.room,
+          seq: last + 1,
+          kind: "message",
+          id,
+          from: input.from,
+          connectionId: input.connectionId,
+          text: input.text,
+          sentAt: new Date(now()).toISOString(),
+          clientId: input.clientId,
+          expiresAt: settings.messageTtlSeconds ? nowSeconds() + settings.messageTtlSeconds : undefined,
+        };
+        const written = await writeOnce(({ message: msg, clientMessage: cm, roomHead: head }) => [
+          ...(clientKey
+            ? [
+                cm
+                  .put({
+                    ...clientKey,
+                    messageId: id,
+                    seq: item.seq,
+                    sentAt: item.sentAt,
+                    expiresAt: nowSeconds() + settings.clientIdTtlSeconds,
+                  })
+                  // Like create, but an expired record (not yet deleted by DynamoDB) no longer counts.
+                  .where((a, op) => `${op.notExists(a.messageId)} OR ${op.lte(a.expiresAt, nowSeconds())}`)
+                  .commit(),
+              ]
+            : []),
+          last === 0
+            ? head.create({ room: input.room, seq: 1 }).commit()
+            : head
+                .patch({ room: input.room })
+                .set({ seq: item.seq })
+                .where((a, op) => op.eq(a.seq, last))
+                .commit(),
+          msg.create(item).commit(),
+        ]).go();
+        if (!written.canceled) return { message: item, duplicate: false };
+        const reasons = written.data as { code?: string }[];
+        // The clientId's record is the first item: its condition failing means a repeat.
+        if (clientKey && reasons[0]?.code === "ConditionalCheckFailed") {
+          const first = await firstOf(clientKey);
+          if (first) return { message: first, duplicate: true };
+        }
+        const raced = reasons.some(
+          (r) => r.code === "ConditionalCheckFailed" || r.code === "TransactionConflict",
+        );
+        if (!raced) throw new TransactionCanceledError("message", reasons);
+        if (attempt >= settings.conflictAttempts) throw new RoomBusyError(input.room, attempt);
+        await conflictBackoff(attempt);
       }
-      const key = { room: input.room, session: input.session, clientId: input.clientId };
-      const result = await transact(({ message: msg, clientMessage: cm }) => [
-        cm
-          .put({
-            ...key,
-            messageId: item.id,
-            sentAt,
-            expiresAt: nowSeconds() + settings.clientIdTtlSeconds,
-          })
-          // Like create, but an expired record (not yet deleted by DynamoDB) no longer counts.
-          .where((a, op) => `${op.notExists(a.messageId)} OR ${op.lte(a.expiresAt, nowSeconds())}`)
-          .commit(),
-        msg.put(item).commit(),
-      ]).go();
-      if (!result.canceled) return { message: item, duplicate: false };
-      const seen = await clientMessage.get(key).go({ consistent: true });
-      if (!seen.data) throw new TransactionCanceledError("message", result.data);
-      const first = await message.get({ room: input.room, id: seen.data.messageId }).go({ consistent: true });
-      return {
-        message: first.data ?? { ...item, id: seen.data.messageId, sentAt: seen.data.sentAt },
-        duplicate: true,
-      };
     },
 
-    /** Pattern 3: newest first, `before` an exclusive cursor from a previous page. */
-    async history(room: string, { before, limit }: { before?: string; limit: number }): Promise<HistoryPage> {
+    /**
+     * A page of a room's history: newest first below `before` (or from the newest), or
+     * oldest first above `after`; at most `limit` messages and, with a `budget`, only those
+     * it takes. It reads in small Queries sized to what is still wanted and fits (the
+     * first {@link firstReadSize}, then by the average size read so far), so a page of
+     * big messages reads little more than it returns. `next` continues the same way
+     * (a `before` value, or an `after` value with `after`); null at the end.
+     */
+    async history(
+      room: string,
+      {
+        before,
+        after,
+        limit,
+        consistent = false,
+        budget,
+      }: HistoryRange & { limit: number; consistent?: boolean; budget?: ReadBudget },
+    ): Promise<HistoryPage> {
+      const ascending = after !== undefined;
       const query = message.query.byRoom({ room });
-      // Expired messages are filtered by DynamoDB, so a page may need more than one read:
-      // `count` keeps reading (pages of `limit + 1` items) until limit + 1 live messages or the end.
-      // The extra message only tells whether there is a next page.
-      const { data } = await (before ? query.lt({ id: before }) : query)
-        .where((a, op) => `${op.notExists(a.expiresAt)} OR ${op.gt(a.expiresAt, nowSeconds())}`)
-        .go({ order: "desc", limit: limit + 1, count: limit + 1 });
-      const page = data.slice(0, limit);
-      return { messages: page, next: data.length > limit ? page[page.length - 1].id : null };
+      const range = (
+        ascending
+          ? query.gt({ seq: after })
+          : before !== undefined
+            ? query.between({ seq: 0 }, { seq: before - 1 })
+            : query
+      ).where((a, op) => `(${op.notExists(a.expiresAt)} OR ${op.gt(a.expiresAt, nowSeconds())})`);
+      const messages: Message[] = [];
+      let cursor: string | null = null;
+      let bytesRead = 0;
+      let itemsRead = 0;
+      for (;;) {
+        // One more than wanted tells whether a next page exists.
+        const wanted = limit - messages.length + 1;
+        const fitting = !budget
+          ? wanted
+          : itemsRead > 0
+            ? Math.ceil(budget.left / (bytesRead / itemsRead)) + 1
+            : firstReadSize;
+        const read: { data: Message[]; cursor: string | null } = await range.go({
+          order: ascending ? "asc" : "desc",
+          limit: Math.max(1, Math.min(wanted, fitting)),
+          consistent,
+          cursor,
+        });
+        for (const item of read.data) {
+          bytesRead += Buffer.byteLength(JSON.stringify(item));
+          itemsRead++;
+          if (messages.length === limit || (budget && !budget.take(item))) {
+            return { messages, next: ascending ? item.seq - 1 : item.seq + 1 };
+          }
+          messages.push(item);
+        }
+        if (!read.cursor) return { messages, next: null };
+        cursor = read.cursor;
+      }
     },
   };
 }

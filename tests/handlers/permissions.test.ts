@@ -161,13 +161,26 @@ async function runScenarios() {
   // listrooms, history (first page, a later one, a non-member), members (a page, a non-member).
   expect(await chat.send(ben, { action: "listrooms" })).toMatchObject({ type: "rooms" });
   const page = await chat.send(ann, { action: "history", room: "garden", limit: 1 });
-  expect(page).toMatchObject({ type: "history", next: expect.any(String) });
+  expect(page).toMatchObject({ type: "history", next: expect.any(Number) });
   expect(await chat.send(ann, { action: "history", room: "garden", before: page.next })).toMatchObject({
     type: "history",
   });
   expect(await chat.send(ben, { action: "history", room: "attic" })).toMatchObject({ code: "NOT_A_MEMBER" });
   expect(await chat.send(ann, { action: "members", room: "porch" })).toMatchObject({ type: "members" });
   expect(await chat.send(ann, { action: "members", room: "attic" })).toMatchObject({ code: "NOT_A_MEMBER" });
+
+  // resume: rooms rejoined with what came after their seq, one past the rooms limit, an invalid frame.
+  const resumed = await chat.send(ann, {
+    action: "resume",
+    rooms: [
+      { room: "garden", after: 1 },
+      { room: "cellar", after: 0 },
+      { room: "loft", after: 0 },
+    ],
+  });
+  expect(resumed).toMatchObject({ type: "resumed", failed: [{ room: "loft", code: "INVALID" }] });
+  expect(await chat.send(ann, { action: "leaveroom", room: "cellar" })).toMatchObject({ type: "left" });
+  expect(await chat.send(ann, { action: "resume", rooms: [] })).toMatchObject({ code: "INVALID" });
 
   // $default: an action without a route.
   expect(await chat.send(ann, { action: "dance" })).toMatchObject({ code: "UNKNOWN_ACTION" });

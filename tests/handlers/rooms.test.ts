@@ -10,11 +10,12 @@ beforeAll(async () => {
 afterAll(() => chat.close());
 beforeEach(() => chat.api.clearRecords());
 
-/** Sends `count` messages m1..m<count> to the sender's default room; returns their ids in order. */
-async function post(sender: WsClient, count: number): Promise<string[]> {
+/** Sends `count` messages m1..m<count> to the sender's default room; returns their acks in order. */
+async function post(sender: WsClient, count: number): Promise<{ id: string; seq: number }[]> {
   const ids = [];
   for (let i = 1; i <= count; i++) {
-    ids.push((await chat.send(sender, { action: "sendmessage", message: `m${i}` })).id as string);
+    const ack = await chat.send(sender, { action: "sendmessage", message: `m${i}` });
+    ids.push(ack as unknown as { id: string; seq: number });
   }
   chat.api.clearRecords();
   return ids;
@@ -37,10 +38,27 @@ describe("joinroom", () => {
       room: "garden",
       members: 2,
       history: [
-        { type: "message", room: "garden", id: ids[0], from: "ann", text: "m1", sentAt: expect.any(String) },
-        { type: "message", room: "garden", id: ids[1], from: "ann", text: "m2", sentAt: expect.any(String) },
+        {
+          type: "message",
+          room: "garden",
+          seq: 1,
+          id: ids[0].id,
+          from: "ann",
+          text: "m1",
+          sentAt: expect.any(String),
+        },
+        {
+          type: "message",
+          room: "garden",
+          seq: 2,
+          id: ids[1].id,
+          from: "ann",
+          text: "m2",
+          sentAt: expect.any(String),
+        },
       ],
       next: null,
+      seq: 2,
     });
     expect(chat.api.posts).toEqual([
       {
@@ -78,7 +96,8 @@ describe("joinroom", () => {
 
     const joined = await chat.send(flo, { action: "joinroom", room: "busy" });
     expect(texts(joined.history)).toEqual(range(6, 25));
-    expect(joined.next).toBe(ids[5]);
+    expect(joined.next).toBe(ids[5].seq);
+    expect(joined.seq).toBe(25);
 
     const older = await chat.send(flo, { action: "history", room: "busy", before: joined.next });
     expect(texts(older.messages)).toEqual(range(1, 5));
@@ -190,7 +209,7 @@ describe("listrooms", () => {
 describe("history", () => {
   let poster: WsClient;
   let reader: WsClient;
-  let ids: string[];
+  let ids: { id: string; seq: number }[];
   beforeAll(async () => {
     poster = await chat.connect({ name: "poster", room: "archive" });
     reader = await chat.connect({ name: "reader", room: "archive" });
@@ -199,12 +218,13 @@ describe("history", () => {
 
   test("pages newest first, each page oldest to newest, until `next` is null", async () => {
     const first = await chat.send(reader, { action: "history", room: "archive", limit: 3 });
-    expect(first).toEqual({ type: "history", room: "archive", messages: expect.any(Array), next: ids[4] });
+    expect(first).toEqual({ type: "history", room: "archive", messages: expect.any(Array), next: 5 });
     expect(texts(first.messages)).toEqual(["m5", "m6", "m7"]);
     expect(first.messages).toContainEqual({
       type: "message",
       room: "archive",
-      id: ids[6],
+      seq: 7,
+      id: ids[6].id,
       from: "poster",
       text: "m7",
       sentAt: expect.any(String),
@@ -235,7 +255,18 @@ describe("history", () => {
     const page = await chat.send(pen, { action: "history", room: "long" });
 
     expect(texts(page.messages)).toEqual(range(2, 51));
-    expect(page.next).toBe(longIds[1]);
+    expect(page.next).toBe(longIds[1].seq);
+  });
+
+  test("with `after`: what came after it, oldest first, `next` the following page's `after`", async () => {
+    const first = await chat.send(reader, { action: "history", room: "archive", after: 2, limit: 3 });
+    expect(texts(first.messages)).toEqual(["m3", "m4", "m5"]);
+    expect(first.next).toBe(5);
+    const rest = await chat.send(reader, { action: "history", room: "archive", after: first.next });
+    expect(texts(rest.messages)).toEqual(["m6", "m7"]);
+    expect(rest.next).toBeNull();
+    const caughtUp = await chat.send(reader, { action: "history", room: "archive", after: 7 });
+    expect(caughtUp).toEqual({ type: "history", room: "archive", messages: [], next: null });
   });
 
   test("an empty room has an empty history", async () => {
@@ -253,8 +284,11 @@ describe("history", () => {
     [{ limit: 101 }, "limit: must be 1 to 100"],
     [{ limit: 1.5 }, "limit: must be a whole number"],
     [{ limit: "5" }, "limit: must be a number"],
-    [{ before: "not-a-cursor" }, "before: must be a cursor returned as `next` by history or joinroom"],
-    [{ before: 5 }, "before: must be a string"],
+    [{ before: "01M8A8AXFFSRJ69SMP3SVXSFYR" }, "before: must be a number (a seq)"],
+    [{ before: 0 }, "before: must be at least 1"],
+    [{ before: 2.5 }, "before: must be a whole number (a seq)"],
+    [{ after: -1 }, "after: must be at least 0"],
+    [{ before: 5, after: 1 }, "before, after: give one of them, not both"],
     [{ room: undefined }, "room: is required"],
     [{ room: "arch#ive" }, roomRule],
   ])("INVALID %j", async (fields, message) => {

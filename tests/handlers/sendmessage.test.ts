@@ -37,11 +37,13 @@ test("the tutorial's frame reaches every other connection in lobby with text hel
     type: "ack",
     room: "lobby",
     id: expect.stringMatching(ulid),
+    seq: 1,
     sentAt: expect.stringMatching(isoTime),
   });
   const pushed = {
     type: "message",
     room: "lobby",
+    seq: 1,
     id: ack.id,
     from: "alice",
     text: "hello",
@@ -102,6 +104,7 @@ describe("clientId", () => {
       type: "ack",
       room: "idem",
       id: expect.stringMatching(ulid),
+      seq: 1,
       clientId: "c-1:retry.ok",
       sentAt: expect.stringMatching(isoTime),
     });

@@ -101,6 +101,7 @@ describe("broadcast cost (access pattern 1): at most 1.0 RCU per 100 members", (
         .put(
           Array.from({ length: 20 }, (_, i) => ({
             room,
+            seq: i + 1,
             id: `01J${room.padEnd(10, "0").slice(0, 10).toUpperCase()}${String(i).padStart(13, "0")}`,
             from: "someone",
             connectionId: ids[i],

@@ -106,6 +106,11 @@ export async function rawPartition(t: FreshTable, pk: string) {
   return items;
 }
 
+/** The raw message items of a room, in seq order (its partition also holds the room's head). */
+export async function storedMessages(t: FreshTable, room: string) {
+  return (await rawPartition(t, `room#${room}#messages`)).filter((item) => item.e === "message");
+}
+
 /** A connection id in API Gateway's style: 16 characters, often ending in `=`. */
 export function connectionId(seed: string | number): string {
   return `C${String(seed).padStart(14, "0")}=`.slice(-16);

@@ -1,6 +1,6 @@
 import { createChatStore, type ChatStore } from "../../model/store";
 import { freshTable, type FreshTable } from "../support/table";
-import { rawPartition, recordCommands, testClock } from "./helpers";
+import { rawPartition, recordCommands, testClock, storedMessages } from "./helpers";
 
 let t: FreshTable;
 let store: ChatStore;
@@ -27,7 +27,7 @@ async function postMany(room: string, count: number, label = "m") {
   return ids;
 }
 
-describe("history (access pattern 3: newest first, with a cursor)", () => {
+describe("history (access pattern 3: by seq, newest first or after a seq)", () => {
   it("returns the newest messages first", async () => {
     await postMany("h-basic", 5);
     const page = await store.history("h-basic", { limit: 10 });
@@ -40,7 +40,7 @@ describe("history (access pattern 3: newest first, with a cursor)", () => {
   it("pages through the whole history with the cursor: no overlaps, no gaps", async () => {
     const ids = await postMany("h-paged", 53);
     const seen: string[] = [];
-    let before: string | undefined;
+    let before: number | undefined;
     let pages = 0;
     const recorder = recordCommands(t.client);
     for (;;) {
@@ -49,7 +49,7 @@ describe("history (access pattern 3: newest first, with a cursor)", () => {
       seen.push(...page.messages.map((m) => m.id));
       if (!page.next) break;
       expect(page.messages).toHaveLength(10);
-      expect(page.next).toBe(page.messages[page.messages.length - 1].id);
+      expect(page.next).toBe(page.messages[page.messages.length - 1].seq);
       before = page.next;
     }
     recorder.stop();
@@ -75,6 +75,21 @@ describe("history (access pattern 3: newest first, with a cursor)", () => {
     expect(second.next).toBeNull();
   });
 
+  it("numbers each room's messages 1, 2, 3, … and reads what came after a seq, oldest first", async () => {
+    await postMany("h-after", 12);
+    await postMany("h-other", 2);
+    const page = await store.history("h-after", { after: 4, limit: 5 });
+    expect(page.messages.map((m) => m.seq)).toEqual([5, 6, 7, 8, 9]);
+    expect(page.messages.map((m) => m.text)).toEqual(["m4", "m5", "m6", "m7", "m8"]);
+    expect(page.next).toBe(9);
+    const rest = await store.history("h-after", { after: page.next!, limit: 5 });
+    expect(rest.messages.map((m) => m.seq)).toEqual([10, 11, 12]);
+    expect(rest.next).toBeNull();
+    expect(await store.lastSeq("h-after")).toBe(12);
+    expect(await store.lastSeq("h-other")).toBe(2);
+    expect(await store.lastSeq("h-nothing-yet")).toBe(0);
+  });
+
   it("messages posted in the same millisecond keep their order", async () => {
     const ids: string[] = [];
     for (let i = 0; i < 5; i++) {
@@ -87,7 +102,7 @@ describe("history (access pattern 3: newest first, with a cursor)", () => {
       });
       ids.push(message.id);
     }
-    expect([...ids].sort()).toEqual(ids);
+    expect(new Set(ids).size).toBe(5);
     expect((await store.history("h-burst", { limit: 5 })).messages.map((m) => m.text)).toEqual([
       "b4",
       "b3",
@@ -107,7 +122,7 @@ describe("history (access pattern 3: newest first, with a cursor)", () => {
     await store.connect({ connectionId: "hist-member-001=", name: "mem", defaultRoom: "h-a" });
     const a = await store.history("h-a", { limit: 50 });
     expect(a.messages.map((m) => m.text)).toEqual(["a2", "a1", "a0"]);
-    expect((await rawPartition(t, "room#h-a#messages")).every((i) => i.e === "message")).toBe(true);
+    expect((await storedMessages(t, "h-a")).every((i) => i.e === "message")).toBe(true);
     expect((await rawPartition(t, "h-a")).map((i) => i.e)).toEqual(["membership"]);
   });
 
@@ -139,12 +154,12 @@ describe("history (access pattern 3: newest first, with a cursor)", () => {
     // Much later everything has expired: an empty page, not an error.
     const muchLater = createChatStore(t.service, { now: () => retentionClock.now() + 10_000_000 });
     expect(await muchLater.history("h-ttl", { limit: 5 })).toEqual({ messages: [], next: null });
-    expect(await rawPartition(t, "room#h-ttl#messages")).toHaveLength(30);
+    expect(await storedMessages(t, "h-ttl")).toHaveLength(30);
   });
 
   it("messages without retention carry no expiry", async () => {
     await postMany("h-forever", 1);
-    const [item] = await rawPartition(t, "room#h-forever#messages");
+    const [item] = await storedMessages(t, "h-forever");
     expect(item.ttl).toBeUndefined();
   });
 });

@@ -1,6 +1,6 @@
 import { createChatStore, type ChatStore } from "../../model/store";
 import { freshTable, type FreshTable } from "../support/table";
-import { rawPartition, testClock } from "./helpers";
+import { rawPartition, testClock, storedMessages } from "./helpers";
 
 let t: FreshTable;
 let store: ChatStore;
@@ -42,7 +42,7 @@ describe("message idempotency (clientId, per client session)", () => {
     expect(third.message.id).toBe(first.message.id);
     expect(first.message.clientId).toBe("cid-1");
 
-    const stored = await rawPartition(t, "room#i-room#messages");
+    const stored = await storedMessages(t, "i-room");
     expect(stored).toHaveLength(1);
     expect(stored[0]).toMatchObject({ text: "hello", clientId: "cid-1" });
     expect(await rawPartition(t, "room#i-room#clientids")).toHaveLength(1);
@@ -53,7 +53,7 @@ describe("message idempotency (clientId, per client session)", () => {
     const results = await Promise.all(Array.from({ length: 5 }, () => post("i-race", "bob", "cid-race")));
     expect(new Set(results.map((r) => r.message.id)).size).toBe(1);
     expect(results.filter((r) => !r.duplicate)).toHaveLength(1);
-    expect(await rawPartition(t, "room#i-race#messages")).toHaveLength(1);
+    expect(await storedMessages(t, "i-race")).toHaveLength(1);
   });
 
   it("a guest's resend after a reconnect (new connection id, new display name, same session) is stored once", async () => {
@@ -68,7 +68,7 @@ describe("message idempotency (clientId, per client session)", () => {
       "cid-7",
     );
     expect(after).toEqual({ message: before.message, duplicate: true });
-    expect(await rawPartition(t, "room#i-reconnect#messages")).toHaveLength(1);
+    expect(await storedMessages(t, "i-reconnect")).toHaveLength(1);
   });
 
   it("two sessions with the same display name and the same clientId are two messages", async () => {
@@ -84,7 +84,7 @@ describe("message idempotency (clientId, per client session)", () => {
     );
     expect(a.duplicate || b.duplicate).toBe(false);
     expect(a.message.id).not.toBe(b.message.id);
-    expect((await rawPartition(t, "room#i-names#messages")).map((m) => m.connectionId).sort()).toEqual([
+    expect((await storedMessages(t, "i-names")).map((m) => m.connectionId).sort()).toEqual([
       "sam-conn-00001=",
       "sam-conn-00002=",
     ]);
@@ -95,21 +95,21 @@ describe("message idempotency (clientId, per client session)", () => {
     const a = await post("i-one", "carol", "cid-shared");
     const b = await post("i-two", "carol", "cid-shared");
     expect(a.duplicate || b.duplicate).toBe(false);
-    expect(await rawPartition(t, "room#i-one#messages")).toHaveLength(1);
-    expect(await rawPartition(t, "room#i-two#messages")).toHaveLength(1);
+    expect(await storedMessages(t, "i-one")).toHaveLength(1);
+    expect(await storedMessages(t, "i-two")).toHaveLength(1);
   });
 
   it("session ids are case-sensitive", async () => {
     await post("i-case", "connection:abcD=", "cid-1");
     const lower = await post("i-case", "connection:abcd=", "cid-1");
     expect(lower.duplicate).toBe(false);
-    expect(await rawPartition(t, "room#i-case#messages")).toHaveLength(2);
+    expect(await storedMessages(t, "i-case")).toHaveLength(2);
   });
 
   it("messages without a clientId are never deduplicated", async () => {
     await post("i-none", "fred", undefined, "same");
     await post("i-none", "fred", undefined, "same");
-    expect(await rawPartition(t, "room#i-none#messages")).toHaveLength(2);
+    expect(await storedMessages(t, "i-none")).toHaveLength(2);
     expect(await rawPartition(t, "room#i-none#clientids")).toHaveLength(0);
   });
 
@@ -123,7 +123,7 @@ describe("message idempotency (clientId, per client session)", () => {
     const later = await post("i-ttl", "gina", "cid-1", "new", shortMemory);
     expect(later.duplicate).toBe(false);
     expect(later.message.id).not.toBe(first.message.id);
-    expect((await rawPartition(t, "room#i-ttl#messages")).map((m) => m.text)).toEqual(["first", "new"]);
+    expect((await storedMessages(t, "i-ttl")).map((m) => m.text)).toEqual(["first", "new"]);
     // And the record now remembers the new message.
     expect((await post("i-ttl", "gina", "cid-1", "retry", shortMemory)).message.id).toBe(later.message.id);
   });

@@ -131,6 +131,7 @@ export function hostileFrames(): string[] {
           after: bad,
           limit: bad,
           clientId: bad,
+          rooms: bad,
         }),
       );
     }
@@ -142,6 +143,29 @@ export function hostileFrames(): string[] {
     frames.push(JSON.stringify({ action: "history", room: "lobby", before }));
   for (const after of hostileCursors)
     frames.push(JSON.stringify({ action: "members", room: "lobby", after }));
+  // Seqs: negative, fractional, huge, not numbers, both bounds at once; resume lists of every wrong shape.
+  for (const seq of [-1, 0.5, 2 ** 53, 1e308, "5", null, [], {}]) {
+    frames.push(JSON.stringify({ action: "history", room: "lobby", after: seq }));
+    frames.push(JSON.stringify({ action: "joinroom", room: "lobby", after: seq }));
+    frames.push(JSON.stringify({ action: "resume", rooms: [{ room: "lobby", after: seq }] }));
+  }
+  frames.push(JSON.stringify({ action: "history", room: "lobby", before: 3, after: 1 }));
+  for (const room of hostileRooms)
+    frames.push(JSON.stringify({ action: "resume", rooms: [{ room, after: 0 }] }));
+  frames.push(
+    JSON.stringify({
+      action: "resume",
+      rooms: Array.from({ length: 1000 }, (_, i) => ({ room: `r${i}`, after: 0 })),
+    }),
+    JSON.stringify({
+      action: "resume",
+      rooms: [
+        { room: "lobby", after: 0 },
+        { room: "lobby", after: 1 },
+      ],
+    }),
+    JSON.stringify({ action: "resume", rooms: [null, "lobby", 1] }),
+  );
   for (const limit of [0, -1, 101, 1.5, 1e9, "10", null]) {
     frames.push(JSON.stringify({ action: "history", room: "lobby", limit }));
   }

@@ -1,4 +1,5 @@
 import { randomUUID } from "node:crypto";
+import { DeleteConnectionCommand } from "@aws-sdk/client-apigatewaymanagementapi";
 import { chromium, type Browser, type Page, type WebSocketRoute } from "playwright-core";
 import { createLogger } from "../../handlers/log";
 import { freePort } from "../../local/dynamodb-local";
@@ -7,6 +8,7 @@ import { createDocumentClient, createDynamoClient } from "../../model/client";
 import { createChatService } from "../../model/service";
 import { createChatStore } from "../../model/store";
 import { findChromium } from "../support/chromium";
+import { managementClient } from "../support/local-stack";
 
 // The web client in headless Chromium (CHROMIUM_PATH or an installed one, see
 // tests/support/chromium.ts) against the local stack: gateway, real handlers, DynamoDB Local.
@@ -49,10 +51,17 @@ afterAll(async () => {
  * A fresh browser profile on the page, connected as `name` with `room` as its default room;
  * `intercept` sits between the page and the gateway (it must connect and forward itself).
  */
-async function openChat(name: string, room: string, intercept?: (ws: WebSocketRoute) => void): Promise<Page> {
+async function openChat(
+  name: string,
+  room: string,
+  intercept?: (ws: WebSocketRoute) => void,
+  { fakeClock = false } = {},
+): Promise<Page> {
   const context = await browser.newContext();
   const page = await context.newPage();
   if (intercept) await page.routeWebSocket(/./, intercept);
+  // The page's timers on Playwright's clock: they fire only when the test moves it on.
+  if (fakeClock) await page.clock.install();
   await page.goto(stack.httpUrl);
   // The server URL comes from /config.json.
   await page.waitForFunction(() => (document.getElementById("ws-url") as HTMLInputElement).value !== "");
@@ -361,7 +370,7 @@ describe("web client and the frames AWS sends", () => {
     await jane.context().close();
   });
 
-  it("puts a message that arrives late (a retried fan-out) where its id sorts", async () => {
+  it("puts a message that arrives late (a retried fan-out) where its seq sorts", async () => {
     // The first message is held back until the second has been shown, as after a retried fan-out.
     let held: ((message: string | Buffer) => void) | undefined;
     const kim = await openChat("kim", "late", (ws) => {
@@ -389,3 +398,154 @@ describe("web client and the frames AWS sends", () => {
     await lee.context().close();
   });
 });
+
+describe("web client: resume, reconnects and the clock", () => {
+  /** Every frame the page sent, parsed, across all its sockets; `sockets` counts connections. */
+  function recordFrames() {
+    const sent: Record<string, unknown>[] = [];
+    const record = { sent, sockets: 0 };
+    const intercept = (ws: WebSocketRoute) => {
+      record.sockets++;
+      const server = ws.connectToServer();
+      ws.onMessage((message) => {
+        sent.push(JSON.parse(String(message)) as Record<string, unknown>);
+        server.send(message);
+      });
+    };
+    return { record, intercept };
+  }
+
+  const texts = (page: Page, room: string) => log(page, room).locator(".message .text").allTextContents();
+
+  /** The connection id the server knows `name` by in `room`. */
+  async function connectionOf(room: string, name: string) {
+    const client = createDynamoClient(stack.dynamodbEndpoint);
+    const store = createChatStore(createChatService(createDocumentClient(client), stack.tableName));
+    const members = await store.membersOf(room, { consistent: true });
+    client.destroy();
+    return members.find((m) => m.name === name)!.connectionId;
+  }
+
+  it("resumes after the server closes its socket: what was sent meanwhile appears once, in order", async () => {
+    const { record, intercept } = recordFrames();
+    const mia = await openChat("mia", "away", intercept, { fakeClock: true });
+    const ned = await openChat("ned", "away");
+    await say(ned, "before");
+    await delivered(mia, "away", "before").waitFor();
+    // Timers stand still from here: mia's reconnect waits until the test moves her clock.
+    await mia.clock.pauseAt(Date.now() + 1000);
+
+    const management = managementClient(`http://127.0.0.1:${stack.port}`);
+    await management.send(new DeleteConnectionCommand({ ConnectionId: await connectionOf("away", "mia") }));
+    management.destroy();
+    await mia.getByText(/reconnecting in/).waitFor();
+    for (const text of ["while away 1", "while away 2", "while away 3"]) await say(ned, text);
+    await delivered(ned, "away", "while away 3").waitFor();
+
+    await mia.clock.runFor(31_000); // past the first backoff
+    await delivered(mia, "away", "while away 3").waitFor();
+    expect(await texts(mia, "away")).toEqual(["before", "while away 1", "while away 2", "while away 3"]);
+    expect(record.sockets).toBe(2);
+    expect(record.sent.filter((f) => f.action === "resume")).toEqual([
+      { action: "resume", rooms: [{ room: "away", after: 1 }] },
+    ]);
+    await mia.context().close();
+    await ned.context().close();
+  });
+
+  it("resumes after a reload: its name and rooms come back, with what was sent meanwhile", async () => {
+    const olga = await openChat("olga", "reload-a");
+    await olga.getByLabel("Join a room").fill("reload-b");
+    await olga.getByRole("button", { name: "Join", exact: true }).click();
+    await olga.getByRole("heading", { name: "#reload-b" }).waitFor();
+    const pat = await openChat("pat", "reload-a");
+    await pat.getByLabel("Join a room").fill("reload-b");
+    await pat.getByRole("button", { name: "Join", exact: true }).click();
+    await pat.getByRole("heading", { name: "#reload-b" }).waitFor();
+    await say(pat, "b before");
+    await delivered(olga, "reload-b", "b before").waitFor();
+
+    // Olga's tab goes away (its socket closes), Pat keeps talking, then the tab comes back.
+    await olga.goto("about:blank");
+    await say(pat, "b while away");
+    await pat.locator("#room-list").getByRole("button", { name: "#reload-a" }).click();
+    await say(pat, "a while away");
+    await delivered(pat, "reload-a", "a while away").waitFor();
+    await olga.goto(stack.httpUrl);
+
+    await olga.getByText("Connected as olga").waitFor();
+    await delivered(olga, "reload-a", "a while away").waitFor();
+    // reload-b is not the room shown: its log is in the page, hidden.
+    await delivered(olga, "reload-b", "b while away").waitFor({ state: "attached" });
+    expect(await olga.locator("#room-list").getByRole("button").allTextContents()).toEqual([
+      "#reload-a",
+      "#reload-b",
+    ]);
+    expect(await texts(olga, "reload-a")).toEqual(["a while away"]);
+    expect(await texts(olga, "reload-b")).toEqual(["b while away"]);
+    // What came before the reload is one click away.
+    await olga.locator("#room-list").getByRole("button", { name: "#reload-b" }).click();
+    await olga.getByRole("button", { name: "Load older messages" }).click();
+    await delivered(olga, "reload-b", "b before").waitFor();
+    expect(await texts(olga, "reload-b")).toEqual(["b before", "b while away"]);
+    await olga.context().close();
+    await pat.context().close();
+    // Two users, two rooms and a reload: more steps than the file's 60 s allow on a loaded machine.
+  }, 150_000);
+
+  it("keeps a quiet connection alive, reconnects before the 2-hour cap and backs off after drops", async () => {
+    const { record, intercept } = recordFrames();
+    const quinn = await openChat("quinn", "clockwork", intercept, { fakeClock: true });
+    await quinn.clock.pauseAt(Date.now() + 1000);
+    const listrooms = () => record.sent.filter((f) => f.action === "listrooms").length;
+
+    // Keep-alive: one frame after 9 quiet minutes, not before.
+    const before = listrooms();
+    await quinn.clock.runFor(8 * 60_000);
+    expect(listrooms()).toBe(before);
+    await quinn.clock.runFor(60_000 + 1000);
+    await until(() => listrooms() === before + 1);
+
+    // Before API Gateway's 2-hour cap (105 to 115 minutes after connecting), a new socket that resumes.
+    expect(record.sockets).toBe(1);
+    await quinn.clock.runFor(95 * 60_000);
+    expect(record.sockets).toBe(1);
+    await quinn.clock.runFor(12 * 60_000);
+    await until(() => record.sent.some((f) => f.action === "resume"));
+    expect(record.sockets).toBe(2);
+    expect(record.sent.filter((f) => f.action === "resume")).toEqual([
+      { action: "resume", rooms: [{ room: "clockwork", after: 0 }] },
+    ]);
+
+    // Drops: each retry waits longer (jittered between half and all of 0.5 s, 1 s, 2 s, …).
+    const waits: number[] = [];
+    for (let drop = 0; drop < 3; drop++) {
+      await dropConnection(quinn);
+      await quinn.getByText(/reconnecting in/).waitFor();
+      const sockets = record.sockets;
+      let waited = 0;
+      while (record.sockets === sockets) {
+        await quinn.clock.runFor(100);
+        waited += 100;
+        if (waited > 60_000) throw new Error("no reconnect within a minute of fake time");
+      }
+      waits.push(waited);
+      await until(() => record.sent.filter((f) => f.action === "resume").length === drop + 2);
+    }
+    // The backoff resets once a connection opens: each of these is a first retry (250-500 ms).
+    for (const wait of waits) {
+      expect(wait).toBeGreaterThanOrEqual(200);
+      expect(wait).toBeLessThanOrEqual(600);
+    }
+    await quinn.context().close();
+  });
+});
+
+/** Polls `check` in the test (not in the page, whose timers may be stopped) until it holds. */
+async function until(check: () => boolean, timeoutMs = 30_000) {
+  const deadline = Date.now() + timeoutMs;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error("condition not met in time");
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}

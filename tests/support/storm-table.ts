@@ -20,7 +20,7 @@ export function openStackTable(stack: { dynamodbEndpoint: string; tableName: str
     async history(...rooms: string[]): Promise<Message[]> {
       const all: Message[] = [];
       for (const room of rooms) {
-        let before: string | undefined;
+        let before: number | undefined;
         do {
           const page = await store.history(room, { before, limit: 100 });
           all.push(...page.messages);

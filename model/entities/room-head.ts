@@ -1,0 +1,27 @@
+import { Entity, type EntityConfiguration } from "electrodb";
+
+/**
+ * A room's last `seq`, in the room's message partition beside the events it numbers.
+ * Each stored event moves it by one in the same transaction, on the condition that it
+ * still holds the number the writer read: two writers never take the same number and
+ * a failed write leaves no gap. It has no TTL: events may expire, their numbers are
+ * never handed out again (a client that saw seq 41 must not take a new 41 for a repeat).
+ */
+export const roomHeadSchema = {
+  model: { entity: "roomHead", version: "1", service: "roomcast" },
+  attributes: {
+    room: { type: "string", required: true, readOnly: true },
+    seq: { type: "number", required: true },
+  },
+  indexes: {
+    byRoom: {
+      pk: { field: "pk", composite: ["room"], template: "room#${room}#messages", casing: "none" },
+      // Sorts before every `seq#…` event key, so no event range includes it.
+      sk: { field: "sk", composite: [], template: "head", casing: "none" },
+    },
+  },
+} as const;
+
+export function createRoomHeadEntity(config: EntityConfiguration) {
+  return new Entity(roomHeadSchema, config);
+}
