@@ -1,3 +1,5 @@
+import { parseOrigins } from "./origins";
+
 /**
  * Runtime settings of the handlers, read from environment variables once per cold
  * start. index.ts sets them from the stack config; the local stack from its flags.
@@ -15,6 +17,8 @@ export type ChatConfig = {
   fanoutQueueUrl?: string;
   /** A local SQS-compatible server; unset in AWS. */
   sqsEndpoint?: string;
+  /** Page origins a browser may connect from (`$connect`, handlers/origins.ts); unset: any. */
+  allowedOrigins?: string[];
   maxMessageLength: number;
   maxNameLength: number;
   maxRoomsPerConnection: number;
@@ -62,6 +66,7 @@ export const configEnv = {
   managementEndpoint: "MANAGEMENT_ENDPOINT",
   fanoutQueueUrl: "FANOUT_QUEUE_URL",
   sqsEndpoint: "SQS_ENDPOINT",
+  allowedOrigins: "ALLOWED_ORIGINS",
   maxMessageLength: "MAX_MESSAGE_LENGTH",
   maxNameLength: "MAX_NAME_LENGTH",
   maxRoomsPerConnection: "MAX_ROOMS_PER_CONNECTION",
@@ -87,7 +92,12 @@ export const configEnv = {
 } as const satisfies Record<keyof ChatConfig, string>;
 
 type EndpointSettings =
-  "tableName" | "dynamodbEndpoint" | "managementEndpoint" | "fanoutQueueUrl" | "sqsEndpoint";
+  | "tableName"
+  | "dynamodbEndpoint"
+  | "managementEndpoint"
+  | "fanoutQueueUrl"
+  | "sqsEndpoint"
+  | "allowedOrigins";
 
 export const defaultConfig: Omit<ChatConfig, EndpointSettings> = {
   maxMessageLength: 4096,
@@ -144,5 +154,6 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): ChatConfig {
     managementEndpoint,
     fanoutQueueUrl: env[configEnv.fanoutQueueUrl] || undefined,
     sqsEndpoint: env[configEnv.sqsEndpoint] || undefined,
+    allowedOrigins: parseOrigins(env[configEnv.allowedOrigins]),
   };
 }

@@ -1,10 +1,12 @@
+import { configEnv } from "../handlers/config";
+import { parseOrigins } from "../handlers/origins";
 import { infraDefaults } from "../infra/defaults";
 import type { GatewayOptions } from "./gateway";
 
 /** The gateway's fidelity settings a local stack passes through (see local/stack.ts `gateway`). */
 export type GatewaySettings = Pick<
   GatewayOptions,
-  "throttling" | "integrationTimeoutMs" | "dropDisconnects" | "managementCredentials"
+  "throttling" | "integrationTimeoutMs" | "dropDisconnects" | "managementCredentials" | "allowedOrigins"
 >;
 
 /** Environment variables `npm start` reads for them. */
@@ -26,7 +28,8 @@ function count(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
  * `npm start`'s gateway settings: stage throttling as the Pulumi stage sets it
  * (`roomcast:throttlingRateLimit` / `throttlingBurstLimit`, same defaults, overridden by
  * THROTTLING_RATE_LIMIT / THROTTLING_BURST_LIMIT) and the `$disconnect` fault mode
- * (DROP_DISCONNECTS=1).
+ * (DROP_DISCONNECTS=1), and the page origins it takes handshakes from (ALLOWED_ORIGINS, the
+ * same variable `$connect` reads; unset: the gateway's own page).
  *
  * @example
  * gatewaySettingsFromEnv({ THROTTLING_RATE_LIMIT: "5" });
@@ -41,5 +44,6 @@ export function gatewaySettingsFromEnv(env: NodeJS.ProcessEnv): GatewaySettings 
       burstLimit: count(env, gatewayEnv.throttlingBurstLimit, infraDefaults.throttlingBurstLimit),
     },
     dropDisconnects: drop === "1",
+    allowedOrigins: parseOrigins(env[configEnv.allowedOrigins]),
   };
 }
