@@ -1,12 +1,44 @@
-/** @type {import('jest').Config} */
-module.exports = {
-  // Each test file gets a DynamoDB Local of its own (tests/support/dynamodb-environment.ts).
-  testEnvironment: "<rootDir>/tests/support/dynamodb-environment.ts",
-  roots: ["<rootDir>/tests"],
+/**
+ * The environment is chosen by folder: files under a DynamoDB folder get a DynamoDB Local
+ * of their own (tests/support/dynamodb-environment.ts); the others get plain node and pay
+ * for no JVM. A file in a DynamoDB folder that starts its own (npm start, a restart storm)
+ * says `@jest-environment ./tests/support/node-environment.ts`.
+ */
+const dynamodbFolders = ["handlers", "model", "stack", "storms", "security", "lambda"];
+const nodeFolders = ["unit", "local", "infra", "workflows", "bench"];
+
+// A test folder in neither list would silently never run.
+const { readdirSync } = require("node:fs");
+const unassigned = readdirSync(`${__dirname}/tests`, { withFileTypes: true })
+  .filter((entry) => entry.isDirectory() && entry.name !== "support")
+  .map((entry) => entry.name)
+  .filter((name) => !dynamodbFolders.includes(name) && !nodeFolders.includes(name));
+if (unassigned.length)
+  throw new Error(`jest.config.js: put tests/${unassigned.join(", tests/")} in a project`);
+
+const project = (displayName, folders, testEnvironment) => ({
+  displayName,
+  testEnvironment,
+  roots: folders.map((folder) => `<rootDir>/tests/${folder}`),
   testMatch: ["**/*.test.ts"],
   transform: { "^.+\\.ts$": ["ts-jest", { tsconfig: "tsconfig.json" }] },
-  // v8 coverage: istanbul counters would leak into Pulumi's serialized Lambdas.
-  coverageProvider: "v8",
+  // jest marks a file slower than this; tests/support/slow-files-reporter.js lists files over budget.
+  slowTestThreshold: 30,
+});
+
+/** @type {import('jest').Config} */
+module.exports = {
+  projects: [
+    project("dynamodb", dynamodbFolders, "<rootDir>/tests/support/dynamodb-environment.ts"),
+    project("node", nodeFolders, "<rootDir>/tests/support/node-environment.ts"),
+  ],
+  // Most files wait on timers, sockets and DynamoDB Local, so two workers share 2 cores well;
+  // files marked `@exclusive` never run beside each other (tests/support/exclusive.js).
+  maxWorkers: 2,
   // Integration tests on 2 cores (DynamoDB Local, the stream, SQS): slow is not failing, a hang is.
   testTimeout: 120_000,
+  testSequencer: "<rootDir>/tests/support/sequencer.js",
+  reporters: ["default", "<rootDir>/tests/support/slow-files-reporter.js"],
+  // v8 coverage: istanbul counters would leak into Pulumi's serialized Lambdas.
+  coverageProvider: "v8",
 };

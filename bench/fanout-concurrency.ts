@@ -6,7 +6,7 @@
  *
  * The loopback Management API runs in a child process with a fixed delay per call
  * (the round trip to API Gateway), so this process's CPU time is the sender's
- * alone: roomcast's transport (handlers/transport.ts) signing and sending every post.
+ * alone: roomcast's transport (handlers/delivery/transport.ts) signing and sending every post.
  */
 import { startManagementApiProcess } from "./lib/management-api-process";
 import { roomcastDelivery } from "./lib/posters";

@@ -456,7 +456,7 @@ export const fanoutLatency: Benchmark = {
               "×1.00",
             ],
             [
-              "roomcast: handlers/transport.ts (aws4-signed keep-alive http.request)",
+              "roomcast: handlers/delivery/transport.ts (aws4-signed keep-alive http.request)",
               `${cpu.lean.cpu.median.toFixed(3)} / ${cpu.lean.cpu.p95.toFixed(3)}`,
               ms(cpu.lean.wall.median),
               times(cpu.sdk.cpu.median, cpu.lean.cpu.median),

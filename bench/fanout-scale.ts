@@ -6,17 +6,11 @@
  * counting Management API in another process. roomcast vs the tutorial's and the
  * Go port's `sendmessage` (one Lambda each) under the same per-invocation cap.
  */
-import type { SQSBatchResponse } from "aws-lambda";
 import { randomBytes } from "node:crypto";
 import { loadavg } from "node:os";
 import type { WebSocket } from "ws";
 import { configEnv, defaultConfig } from "../handlers/config";
-import type { Deps } from "../handlers/deps";
-import { fanoutJobsPerInvocation } from "../handlers/fanout-jobs";
-import { createLogger } from "../handlers/log";
-import { createMetrics } from "../handlers/metrics";
-import { fanoutWorker, streamWorker } from "../handlers/workers";
-import { createEventPipeline } from "../local/event-pipeline";
+import { fanoutJobsPerInvocation } from "../handlers/delivery/fanout-jobs";
 import { awsStyleId } from "../local/events";
 import { startSqsServer } from "../local/sqs-server";
 import { createDocumentClient, createDynamoClient } from "../model/client";
@@ -26,11 +20,12 @@ import { roomShard } from "../model/store";
 import { tutorialConnections } from "./baselines/tutorial";
 import type { Benchmark } from "./lib/benchmark";
 import { forkCappedStack, type CappedStackOptions } from "./lib/capped-stack";
+import { capNote, startCappedWorkers } from "./lib/capped-workers";
 import { startCountingManagementApi, nowMs } from "./lib/counting-management-api";
 import { capCpu, lambdaMbPerVcpu } from "./lib/cpu-cap";
 import { batchWriteAll, dropTables } from "./lib/dynamodb";
 import { count, ms, times } from "./lib/format";
-import { startLambdaPool, startLambdaProcess, type Invocation } from "./lib/lambda-process";
+import type { Invocation } from "./lib/lambda-process";
 import type { Table } from "./lib/markdown";
 import { median, percentile } from "./lib/stats";
 import { barChartSvg } from "./lib/svg-chart";
@@ -79,12 +74,6 @@ type Run = {
   traces: Trace[];
 };
 
-/** What the mappings themselves touch of a deps (dead-letter logging, metric flushes): nothing is recorded here. */
-const harnessDeps = {
-  log: createLogger({}, () => undefined),
-  metrics: createMetrics({ namespace: "roomcast", service: "roomcast", write: () => undefined }),
-} as Deps;
-
 const roomOf = (prefix: string, n: number) => `${prefix}-${n}`;
 const sum = (values: number[]) => values.reduce((a, b) => a + b, 0);
 const durationOf = (i: Invocation) => i.endedAt - i.startedAt;
@@ -114,13 +103,6 @@ export const fanoutScale: Benchmark = {
     const tutorialTables: string[] = [];
     const capNotes = new Set<string>();
     const log: Invocation[] = [];
-    const note = (applied: boolean, what: string, memoryMb: number, reason?: string) =>
-      capNotes.add(
-        applied
-          ? `${what}: cgroup v1 CPU quota ${((memoryMb / lambdaMbPerVcpu) * 100).toFixed(1)} % of one core (${memoryMb} MB)`
-          : `${what}: NOT capped at ${memoryMb} MB (${reason})`,
-      );
-
     /** A room of n members written straight to the table (before any stream reader starts: no join storm). */
     async function seedRoom(name: string, n: number) {
       const ids = Array.from({ length: n }, () => awsStyleId());
@@ -173,7 +155,7 @@ export const fanoutScale: Benchmark = {
       }));
       const wsUrl = await apiStack.wsUrl;
       apiCap = capCpu(apiStack.pid, apiMemoryMb, `roomcast-bench-${process.pid}-api-${suffix}`);
-      note(apiCap.applied, "API process", apiMemoryMb, apiCap.reason);
+      capNotes.add(capNote(apiCap.applied, "API process", apiMemoryMb, apiCap.reason));
 
       let stackIndex = 0;
       /** The stream worker, a fan-out pool and the two mappings (in this uncapped harness, as Lambda's pollers are). */
@@ -186,49 +168,24 @@ export const fanoutScale: Benchmark = {
         ) => Promise<T>,
       ): Promise<T> {
         const index = stackIndex++;
-        const pipeline = await createEventPipeline({
+        progress(`${label}: starting the stream worker and ${pool.poolSize} fan-out containers`);
+        const workers = await startCappedWorkers({
           dynamodbEndpoint: endpoint,
           tableName,
           sqsEndpoint: sqs.endpoint,
           queuePrefix: `${tableName}-${index}`,
-          fanoutMaxConcurrency: pool.poolSize,
+          managementEndpoint,
+          streamMemoryMb,
+          pool,
+          env: extraEnv,
+          cgroupPrefix: `roomcast-bench-${process.pid}-${suffix}-${index}`,
+          log,
           onError: (error) => progress(`event source mapping error: ${String(error)}`),
         });
-        const env: Record<string, string> = {
-          [configEnv.tableName]: tableName,
-          [configEnv.dynamodbEndpoint]: endpoint,
-          [configEnv.managementEndpoint]: managementEndpoint,
-          [configEnv.sqsEndpoint]: pipeline.sqsEndpoint,
-          [configEnv.fanoutQueueUrl]: pipeline.queues.fanout.url,
-          [configEnv.fanoutMaxConcurrency]: String(pool.poolSize),
-          ...extraEnv,
-        };
-        progress(`${label}: starting the stream worker and ${pool.poolSize} fan-out containers`);
-        const cgroup = `roomcast-bench-${process.pid}-${suffix}-${index}`;
-        const [stream, fanout] = await Promise.all([
-          startLambdaProcess("stream", env, streamMemoryMb, `${cgroup}-stream`, log),
-          startLambdaPool("fanout", pool.poolSize, env, pool.fanoutMemoryMb, cgroup, log),
-        ]);
-        note(stream.cap.applied, "stream worker", streamMemoryMb, stream.cap.reason);
-        note(
-          fanout.capped,
-          `each of ${pool.poolSize} fan-out containers`,
-          pool.fanoutMemoryMb,
-          fanout.capReason,
-        );
+        const { pipeline } = workers;
+        workers.capNotes.forEach((line) => capNotes.add(line));
         const sockets: WebSocket[] = [];
         try {
-          await pipeline.start(() => ({
-            deps: harnessDeps, // the containers built their own; the mapping only logs and flushes with these
-            stream: {
-              ...streamWorker,
-              handle: (event) => stream.invoke(event, event.Records.length) as never,
-            },
-            fanout: {
-              ...fanoutWorker,
-              handle: (event) => fanout.invoke(event, event.Records.length) as Promise<SQSBatchResponse>,
-            },
-          }));
           const send = async (
             design: Design,
             roomName: string,
@@ -319,8 +276,7 @@ export const fanoutScale: Benchmark = {
           return await plan(send);
         } finally {
           for (const ws of sockets) ws.terminate();
-          await pipeline.stop();
-          await Promise.all([stream.stop(), fanout.stop()]);
+          await workers.stop();
         }
       }
 

@@ -6,14 +6,17 @@
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { cpus, loadavg, platform, release, totalmem } from "node:os";
 import { join } from "node:path";
+import { parseArgs } from "node:util";
 import { startDynamoDbLocal, type DynamoDbLocal } from "../local/dynamodb-local";
 import { coldStart } from "./cold-start";
 import { fanoutLatency } from "./fanout-latency";
 import { fanoutScale } from "./fanout-scale";
+import { manySmallRooms } from "./many-small-rooms";
 import type { Benchmark, BenchReport } from "./lib/benchmark";
 import { markdownTable } from "./lib/markdown";
 import { createProgress } from "./lib/progress";
 import { recipientLookup } from "./recipient-lookup";
+import { slowRecipient } from "./slow-recipient";
 import { throughput } from "./throughput";
 import { transportCpu } from "./transport-cpu";
 
@@ -24,6 +27,8 @@ const benchmarks: Benchmark[] = [
   throughput,
   transportCpu,
   fanoutScale,
+  manySmallRooms,
+  slowRecipient,
 ];
 
 const usage = `usage: npm run bench -- [--quick] [--only <name>[,<name>]] [--latency <ms>]
@@ -31,30 +36,40 @@ const usage = `usage: npm run bench -- [--quick] [--only <name>[,<name>]] [--lat
   --only       run just these benchmarks: ${benchmarks.map((b) => b.name).join(", ")}
   --latency    simulated Management API round trip of the fan-out's second pass (default 20)`;
 
-function parseArgs(argv: string[]) {
-  const valueOf = (flag: string) => (argv.includes(flag) ? (argv[argv.indexOf(flag) + 1] ?? "") : undefined);
-  const only = valueOf("--only")?.split(",").filter(Boolean);
-  const latency = Number(valueOf("--latency") ?? 20);
-  const known = new Set([
-    "--quick",
-    "--only",
-    "--latency",
-    "--help",
-    valueOf("--only"),
-    valueOf("--latency"),
-  ]);
-  const valid =
-    argv.every((arg) => known.has(arg)) &&
-    (only === undefined ||
-      (only.length > 0 && only.every((name) => benchmarks.some((b) => b.name === name)))) &&
-    Number.isInteger(latency) &&
-    latency > 0;
-  if (argv.includes("--help") || !valid) {
-    console.error(usage);
-    process.exit(valid ? 0 : 2);
+/** The flags (node:util parseArgs, strict: an unknown flag or a missing value is a usage error). */
+function parseFlags(argv: string[]) {
+  const fail = (problem: string): never => {
+    console.error(`${problem}\n${usage}`);
+    process.exit(2);
+  };
+  let values: { quick?: boolean; help?: boolean; only?: string; latency?: string };
+  try {
+    ({ values } = parseArgs({
+      args: argv,
+      strict: true,
+      allowPositionals: false,
+      options: {
+        quick: { type: "boolean" },
+        help: { type: "boolean" },
+        only: { type: "string" },
+        latency: { type: "string", default: "20" },
+      },
+    }));
+  } catch (error) {
+    return fail((error as Error).message);
   }
+  if (values.help) {
+    console.error(usage);
+    process.exit(0);
+  }
+  const only = values.only?.split(",").filter(Boolean);
+  const unknown = only?.filter((name) => !benchmarks.some((b) => b.name === name)) ?? [];
+  if (only && (only.length === 0 || unknown.length)) fail(`--only: no benchmark named ${unknown.join(", ")}`);
+  const latency = Number(values.latency);
+  if (!Number.isInteger(latency) || latency <= 0)
+    fail(`--latency: a whole number of ms above 0, not ${values.latency}`);
   return {
-    quick: argv.includes("--quick"),
+    quick: values.quick ?? false,
     managementLatencyMs: latency,
     selected: only ? benchmarks.filter((b) => only.includes(b.name)) : benchmarks,
   };
@@ -143,7 +158,7 @@ function mergedResultsMarkdown(
 
 async function main() {
   const argv = process.argv.slice(2);
-  const { quick, managementLatencyMs, selected } = parseArgs(argv);
+  const { quick, managementLatencyMs, selected } = parseFlags(argv);
   const benchDir = __dirname;
   mkdirSync(join(benchDir, "charts"), { recursive: true });
   const sections: [Benchmark, BenchReport][] = [];

@@ -1,4 +1,4 @@
-import type { FunctionPermissions } from "../infra/policies";
+import type { FunctionPermissions } from "./permissions";
 import type { Deps } from "./deps";
 import { reply } from "./invoke";
 import type { Action, ActionFields } from "./protocol";

@@ -1,3 +1,4 @@
+import { defaultStoreOptions } from "../model/store/context";
 import { parseOrigins } from "./origins";
 
 /**
@@ -120,8 +121,8 @@ export const defaultConfig: Omit<ChatConfig, EndpointSettings> = {
   tokenMaxLifetimeSeconds: 24 * 60 * 60,
   tokenClockSkewSeconds: 60,
   sessionTtlSeconds: 30 * 24 * 60 * 60,
-  connectionTtlSeconds: 2 * 60 * 60 + 5 * 60,
-  messageTtlSeconds: 0,
+  connectionTtlSeconds: defaultStoreOptions.connectionTtlSeconds,
+  messageTtlSeconds: defaultStoreOptions.messageTtlSeconds,
 };
 
 /** The numeric settings alone (the authorizer needs no endpoints); a malformed one throws. */

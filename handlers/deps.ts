@@ -4,11 +4,11 @@ import { createChatService } from "../model/service";
 import { createSessionStore, type SessionStore } from "../model/sessions";
 import { createChatStore, type ChatStore } from "../model/store";
 import { readConfig, type ChatConfig } from "./config";
-import { createDelivery, type Delivery } from "./delivery";
+import { createDelivery, type Delivery } from "./delivery/delivery";
 import { createLogger, type Logger } from "./log";
 import { createMetrics, type Metrics } from "./metrics";
 import { createProtocol, type Protocol } from "./protocol";
-import { createTransport } from "./transport";
+import { createTransport } from "./delivery/transport";
 
 /** Everything a handler needs; handlers depend on these interfaces only. */
 export type Deps = {

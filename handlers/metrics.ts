@@ -8,6 +8,16 @@ export type CountMetric =
   | "FailedPosts"
   /** A post answered 429 (throttled or a full client buffer) and retried. */
   | "ThrottledPosts"
+  /** Deliveries made by the safety net (the stream side) for what the fast path did not confirm. */
+  | "SafetyNetDeliveries"
+  /** Posts of a message to a recipient that had already been sent it (a retried batch, a safety-net double). */
+  | "Repeats"
+  /** Retries of a post to one recipient, apart from the rest of its room. */
+  | "RecipientRetries"
+  /** Recipients disconnected (Management API DELETE) after failing every post for the configured time. */
+  | "RecipientDisconnects"
+  /** DynamoDB transactions retried after a TransactionConflict (concurrent sends to one room). */
+  | "TransactionConflicts"
   | "FanoutJobs"
   /** Stream records sent to the stream dead-letter queue. */
   | "DeadLetters"
@@ -22,6 +32,11 @@ export const countMetrics: readonly CountMetric[] = [
   "GoneConnections",
   "FailedPosts",
   "ThrottledPosts",
+  "SafetyNetDeliveries",
+  "Repeats",
+  "RecipientRetries",
+  "RecipientDisconnects",
+  "TransactionConflicts",
   "FanoutJobs",
   "DeadLetters",
   "PresenceSuppressed",

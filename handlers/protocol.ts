@@ -2,7 +2,7 @@ import { z } from "zod";
 import type { ChatConfig } from "./config";
 import { checkName } from "./names";
 
-/** Client actions of wire protocol v1 (DESIGN.md), in the order the docs list them. */
+/** Client actions of wire protocol v1 (the README's protocol section), in the order it lists them. */
 export const actions = [
   "sendmessage",
   "joinroom",

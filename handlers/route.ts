@@ -1,5 +1,5 @@
 import type { APIGatewayProxyWebsocketEventV2 } from "aws-lambda";
-import type { FunctionPermissions } from "../infra/policies";
+import type { FunctionPermissions } from "./permissions";
 import type { Deps } from "./deps";
 
 /**

@@ -1,5 +1,5 @@
-import { fanoutWorker } from "./fanout-worker";
-import { streamWorker } from "./stream-worker";
+import { fanoutWorker } from "./delivery/fanout-worker";
+import { streamWorker } from "./delivery/stream-worker";
 
 /** The event-driven Lambdas beside the routes: the Pulumi program and the local stack each run both. */
 export const workers = [streamWorker, fanoutWorker] as const;

@@ -16,7 +16,8 @@ import { ConnectAuthorizer } from "./connect-authorizer";
 import { ChatDomain } from "./custom-domain";
 import { createDashboard } from "./dashboard";
 import { FanoutQueues } from "./fanout-queues";
-import type { FunctionPermissions, FunctionResources } from "./policies";
+import type { FunctionPermissions } from "../handlers/permissions";
+import type { FunctionResources } from "./policies";
 
 /** model/table.ts, read for what infrastructure needs: indexes and a stream are optional there. */
 type TableShape = {

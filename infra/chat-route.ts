@@ -3,7 +3,8 @@ import * as pulumi from "@pulumi/pulumi";
 import { lambdaFactory } from "../handlers/lambda";
 import type { Route, RouteResult, WebSocketEvent } from "../handlers/route";
 import { createLambdaFunction } from "./function";
-import { functionPolicy, type FunctionPermissions, type FunctionResources } from "./policies";
+import type { FunctionPermissions } from "../handlers/permissions";
+import { functionPolicy, type FunctionResources } from "./policies";
 
 export type ChatRouteArgs = {
   /** A route of handlers/routes.ts, with the permissions its handler declares. */

@@ -2,8 +2,9 @@ import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import type { FunctionSize } from "./config";
 import { createLambdaFunction } from "./function";
-import { functionPolicy, type FunctionPermissions, type FunctionResources } from "./policies";
-import { fanoutJobsPerInvocation } from "../handlers/fanout-jobs";
+import type { FunctionPermissions } from "../handlers/permissions";
+import { functionPolicy, type FunctionResources } from "./policies";
+import { fanoutJobsPerInvocation } from "../handlers/delivery/fanout-jobs";
 
 /** Where a worker's events come from, with the mapping's settings. */
 export type WorkerSource =

@@ -105,7 +105,7 @@ export async function startDynamoDbLocal(
   );
   const endpoint = `http://127.0.0.1:${port}`;
   const client = createDynamoClient(endpoint, { maxAttempts: 1 });
-  const deadline = Date.now() + (options.timeoutMs ?? 30_000);
+  const deadline = Date.now() + (options.timeoutMs ?? 60_000);
   try {
     for (;;) {
       try {

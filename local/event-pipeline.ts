@@ -13,7 +13,7 @@ import {
 } from "./sqs-server";
 import { startSqsMapping, type SqsMapping } from "./sqs-mapping";
 import { startStreamMapping, type StreamMapping } from "./stream-mapping";
-import { fanoutJobsPerInvocation } from "../handlers/fanout-jobs";
+import { fanoutJobsPerInvocation } from "../handlers/delivery/fanout-jobs";
 import { infraDefaults } from "../infra/defaults";
 
 /** The workers the pipeline runs, read per batch (so `--watch` can swap them), with their deps. */

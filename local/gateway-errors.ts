@@ -1,6 +1,6 @@
 /**
  * The frames API Gateway itself sends a client, instead of a route's reply (sources:
- * DESIGN.md, "What AWS sends"; the timeout text as seen in API Gateway's 29 s
+ * the README's table of refusals; the timeout text as seen in API Gateway's 29 s
  * timeout; "Too Many Requests" from the throttling docs' 429 status text).
  */
 export type GatewayMessage =

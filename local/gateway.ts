@@ -55,6 +55,8 @@ export type GatewayOptions = {
   integrationTimeoutMs?: number;
   /** Stage throttling of incoming messages (the Pulumi stage's rate and burst); none by default. */
   throttling?: Throttling;
+  /** The clock (ms) the throttling bucket refills by; tests move their own. */
+  throttlingClock?: () => number;
   /** Fault mode: `$disconnect` never fires (AWS only promises it best effort). */
   dropDisconnects?: boolean;
   /** A REQUEST authorizer on `$connect` (identity source `?token=`); none: connections are anonymous. */
@@ -102,8 +104,8 @@ function listen(server: Server, port: number, host: string): Promise<number> {
 /**
  * A local stand-in for API Gateway's WebSocket API: one HTTP server for the
  * WebSocket endpoint, the Management API and the web client, running the route
- * handlers in-process exactly as Lambda would (see DESIGN.md, "API Gateway
- * behaviour the local gateway reproduces").
+ * handlers in-process exactly as Lambda would (see docs/design.md, "What the local
+ * stack reproduces").
  */
 export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   const stage = options.stage ?? "local";
@@ -111,7 +113,9 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   const maxDurationMs = options.maxDurationMs ?? apiGatewayDefaults.maxDurationMs;
   const integrationTimeoutMs = options.integrationTimeoutMs ?? apiGatewayDefaults.integrationTimeoutMs;
   // One bucket for the whole stage, as API Gateway's stage throttling is.
-  const admit = options.throttling ? createTokenBucket(options.throttling) : () => true;
+  const admit = options.throttling
+    ? createTokenBucket(options.throttling, options.throttlingClock)
+    : () => true;
   const log = options.log ?? createLogger({ service: "local-gateway" });
   const source: EventSource = { apiId: randomApiId(), stage, domainName: "localhost" };
   const connections = new Map<string, Connection>();

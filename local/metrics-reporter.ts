@@ -25,14 +25,14 @@ type EmfLine = {
 export type LocalMetricsReporter = {
   /** The `write` to give createMetrics: reads each EMF line as CloudWatch would. */
   emf(line: string): void;
-  /** Prints the line for what arrived since the last one (nothing if nothing did). */
+  /** Prints the line for what arrived since the last one (nothing if no count moved). */
   report(): void;
   stop(): void;
 };
 
 /**
  * What `npm start` shows instead of CloudWatch: the EMF lines the handlers publish,
- * summed and summarised every `intervalMs` while traffic flows, e.g.
+ * summed and summarised every `intervalMs` in which a count moved, e.g.
  * `metrics 5s: stored 12 · delivered 340 · gone 2 · failed 0 · ack p50 8 ms · last delivery p50 140 ms`.
  *
  * @example
@@ -60,7 +60,13 @@ export function createLocalMetricsReporter(
   }
 
   function report() {
-    if (counts.size === 0 && latencies.size === 0) return;
+    // Workers publish zero counts too (a batch of joins delivers nothing): those are not traffic.
+    const moved = [...counts.values()].some((count) => count !== 0);
+    if (!moved) {
+      latencies = new Map();
+      counts = new Map();
+      return;
+    }
     const parts = countLabels
       .filter(([name], i) => i < alwaysShown || (counts.get(name) ?? 0) > 0)
       .map(([name, label]) => `${label} ${counts.get(name) ?? 0}`);

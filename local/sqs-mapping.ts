@@ -19,8 +19,10 @@ export type SqsMappingOptions = {
   batchSize?: number;
   /** Concurrent invocations, one poller each (AWS: 2..1000). */
   maximumConcurrency?: number;
-  /** Pause after an empty receive. */
+  /** Pause after an empty receive; doubles while the queue stays empty, up to `idlePollMaxMs`. */
   pollMs?: number;
+  /** Longest pause between receives of an idle queue (default 250 ms). */
+  idlePollMaxMs?: number;
   /** Errors of the mapping itself (receive, delete); handler errors are counted, not reported. */
   onError?: (error: unknown) => void;
 };
@@ -96,6 +98,7 @@ export function startSqsMapping(options: SqsMappingOptions): SqsMapping {
   const batchSize = options.batchSize ?? 10;
   const maximumConcurrency = options.maximumConcurrency ?? 2;
   const pollMs = options.pollMs ?? 50;
+  const idlePollMaxMs = Math.max(pollMs, options.idlePollMaxMs ?? 250);
   const onError = options.onError ?? ((error) => console.error("sqs mapping:", error));
   if (batchSize < 1 || batchSize > 10) throw new Error(`batchSize must be 1..10, got ${batchSize}`);
   if (maximumConcurrency < 1) throw new Error(`maximumConcurrency must be >= 1, got ${maximumConcurrency}`);
@@ -153,12 +156,38 @@ export function startSqsMapping(options: SqsMappingOptions): SqsMapping {
     if (Failed?.length) onError(new Error(`DeleteMessageBatch failed: ${JSON.stringify(Failed)}`));
   }
 
-  async function poll(): Promise<void> {
+  // An idle queue is watched by the first poller alone, its pause doubling up to idlePollMaxMs;
+  // the others park until a receive brings messages (Lambda also scales an idle mapping's
+  // pollers down). Without this, 16 pollers sent 320 signed receives a second to an empty queue.
+  const parked = new Set<() => void>();
+  let scoutPauseMs = pollMs;
+  const wakeAll = () => {
+    for (const wake of [...parked]) wake();
+  };
+  const park = (ms?: number) =>
+    new Promise<void>((resolve) => {
+      if (stopped) return resolve();
+      const wake = () => {
+        clearTimeout(timer);
+        parked.delete(wake);
+        resolve();
+      };
+      const timer = ms === undefined ? undefined : setTimeout(wake, ms);
+      parked.add(wake);
+    });
+
+  async function poll(scout: boolean): Promise<void> {
     while (!stopped) {
       try {
         const messages = await receive();
-        if (messages.length) await invoke(messages);
-        else await sleep(pollMs);
+        if (messages.length) {
+          scoutPauseMs = pollMs;
+          wakeAll();
+          await invoke(messages);
+        } else if (scout) {
+          await park(scoutPauseMs);
+          scoutPauseMs = Math.min(scoutPauseMs * 2, idlePollMaxMs);
+        } else await park();
       } catch (error) {
         if (stopped) return;
         onError(error);
@@ -167,7 +196,7 @@ export function startSqsMapping(options: SqsMappingOptions): SqsMapping {
     }
   }
 
-  const pollers = Array.from({ length: maximumConcurrency }, () => poll());
+  const pollers = Array.from({ length: maximumConcurrency }, (_, index) => poll(index === 0));
 
   async function queueIsEmpty(): Promise<boolean> {
     const { Attributes = {} } = await options.client.send(
@@ -194,6 +223,7 @@ export function startSqsMapping(options: SqsMappingOptions): SqsMapping {
     },
     async stop() {
       stopped = true;
+      wakeAll();
       await Promise.all(pollers);
     },
   };

@@ -1,10 +1,12 @@
 import { relative, resolve } from "node:path";
+import { parseArgs } from "node:util";
 import { localAuthSecret } from "./auth-secret";
 import { gatewaySettingsFromEnv, type GatewaySettings } from "./gateway-settings";
 import { createLocalMetricsReporter } from "./metrics-reporter";
 import { reloadableDirs } from "./handler-app";
 import { startLocalStack, type LocalStack } from "./stack";
 import { secondsSince } from "./steps";
+import { onStopTriggers } from "./stop-triggers";
 import { defaultTtlDelayMs } from "./ttl-emulation";
 import { watchSources } from "./watch";
 
@@ -13,14 +15,35 @@ const usage = `Usage: npm start -- [--in-memory] [--watch] [--auth]
   --watch      reload handlers/ and model/ when they change, keeping sockets and data
   --auth       require a signed token on connect (?token=...), as a stack with authSecret does;
                mint one with: npm run -s token -- --name alice
-Environment: PORT (default 3001); ROOMCAST_DATA_DIR (default .data/dynamodb);
+Settings come from the environment, then from a .env file in the project folder (the environment wins):
+  PORT (default 3001); ROOMCAST_DATA_DIR (default .data/dynamodb);
   THROTTLING_RATE_LIMIT / THROTTLING_BURST_LIMIT (stage throttling, default as the Pulumi stage: 50 / 100);
   DROP_DISCONNECTS=1 ($disconnect never fires: the fault mode that TTL and 410 cleanup must survive);
   TTL_DELAY_SECONDS (expired items stay readable this long before deletion, default ${defaultTtlDelayMs / 1000};
     AWS takes up to days), e.g. DROP_DISCONNECTS=1 CONNECTION_TTL_SECONDS=30 npm start;
   and any handler setting of handlers/config.ts, e.g. RATE_LIMIT_MESSAGES=0 npm start`;
 
-const options = ["--in-memory", "--watch", "--auth", "--help"];
+const options = {
+  "in-memory": { type: "boolean" },
+  watch: { type: "boolean" },
+  auth: { type: "boolean" },
+  help: { type: "boolean" },
+} as const;
+
+/** `.env` beside package.json, read into the environment where it has no value yet. */
+const dotEnvFile = resolve(__dirname, "../.env");
+
+/** Reads {@link dotEnvFile} if there is one; returns whether there was. */
+function loadDotEnv(): boolean {
+  try {
+    // Node's own parser; a variable already in the environment keeps its value.
+    process.loadEnvFile(dotEnvFile);
+    return true;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === "ENOENT") return false;
+    throw error;
+  }
+}
 
 /** TTL_DELAY_SECONDS in milliseconds; unset or empty: {@link defaultTtlDelayMs}. */
 function ttlDelayFromEnv(value: string | undefined): number {
@@ -33,20 +56,28 @@ function ttlDelayFromEnv(value: string | undefined): number {
 
 /** `npm start`: the whole chat on one machine, until Ctrl-C. */
 async function main(args: string[]) {
-  const unknown = args.filter((arg) => !options.includes(arg));
-  if (args.includes("--help") || unknown.length > 0) {
-    if (unknown.length > 0) console.error(`unknown option: ${unknown.join(" ")}`);
+  let flags: { [name in keyof typeof options]?: boolean };
+  try {
+    flags = parseArgs({ args, options, strict: true, allowPositionals: false }).values;
+  } catch (error) {
+    console.error((error as Error).message);
     console.log(usage);
-    process.exitCode = unknown.length > 0 ? 2 : 0;
+    process.exitCode = 2;
     return;
   }
-  const inMemory = args.includes("--in-memory");
+  if (flags.help) {
+    console.log(usage);
+    return;
+  }
+  const inMemory = flags["in-memory"] === true;
+  const auth = flags.auth === true;
   const started = performance.now();
   console.log("roomcast local stack");
-  const auth = args.includes("--auth");
   let gateway: GatewaySettings;
   let ttlDelayMs: number;
+  let dotEnvRead: boolean;
   try {
+    dotEnvRead = loadDotEnv();
     gateway = gatewaySettingsFromEnv(process.env);
     ttlDelayMs = ttlDelayFromEnv(process.env.TTL_DELAY_SECONDS);
   } catch (error) {
@@ -55,7 +86,7 @@ async function main(args: string[]) {
     return;
   }
   const dataDir = resolve(process.env.ROOMCAST_DATA_DIR || resolve(__dirname, "../.data/dynamodb"));
-  // What CloudWatch would get, summed in a line every 5 s while traffic flows; nothing when idle.
+  // What CloudWatch would get, summed in a line every 5 s in which a count moved; nothing otherwise.
   const metrics = createLocalMetricsReporter((line) => console.log(line), 5000);
   const stackOptions = {
     metrics: metrics.emf,
@@ -86,8 +117,7 @@ async function main(args: string[]) {
     await stack.stop();
     console.log(`stopped the gateway and DynamoDB Local in ${secondsSince(stopStarted)}`);
   };
-  process.on("SIGINT", () => void stop("SIGINT"));
-  process.on("SIGTERM", () => void stop("SIGTERM"));
+  onStopTriggers((reason) => void stop(reason));
 
   let stack: LocalStack;
   try {
@@ -106,7 +136,7 @@ async function main(args: string[]) {
   });
 
   if (stopping !== undefined) return;
-  const watcher = args.includes("--watch")
+  const watcher = flags.watch
     ? watchSources(reloadableDirs, (files) => {
         const reloadStarted = performance.now();
         try {
@@ -132,6 +162,7 @@ roomcast is ready in ${secondsSince(started)}
       : `npx wscat -c "${stack.wsUrl}?name=alice"`
   }
              then type {"action":"sendmessage","message":"hello"}
+  Settings   ${dotEnvRead ? `the environment, then ${relative(process.cwd(), dotEnvFile)}` : "the environment (no .env file)"}
   Data       ${inMemory ? "in memory (gone when you stop)" : `${relative(process.cwd(), dataDir) || "."} (kept across restarts)`}
   Metrics    a line every 5 s while traffic flows: what CloudWatch gets on AWS (docs/operations.md)
   Throttling ${gateway.throttling!.rateLimit} messages/s, burst ${gateway.throttling!.burstLimit} (THROTTLING_RATE_LIMIT / THROTTLING_BURST_LIMIT)

@@ -24,7 +24,7 @@ import type { DynamoDBBatchResponse, DynamoDBRecord, DynamoDBStreamEvent } from 
 import { readConfig } from "../handlers/config";
 import { createDeps } from "../handlers/deps";
 import { createMetrics } from "../handlers/metrics";
-import { normalizeStreamRecord } from "../handlers/stream-records";
+import { normalizeStreamRecord } from "../handlers/delivery/stream-records";
 import { streamWorker } from "../handlers/workers";
 import { toStreamEventRecord } from "../local/stream-mapping";
 import { clientConfig } from "../model/client";

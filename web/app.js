@@ -1,5 +1,5 @@
 // roomcast web client: a plain ES module, no build step. It speaks wire protocol v1
-// (DESIGN.md). User data is only ever written with textContent, never as HTML.
+// (the README's protocol section). User data is only ever written with textContent, never as HTML.
 
 const $ = (id) => document.getElementById(id);
 const ui = {

@@ -80,11 +80,12 @@ export type Posting = "all at once" | "one at a time";
 /**
  * The tutorial's `sendmessage` ("all at once") or its Go port's ("one at a time"),
  * as a route of the local gateway under `key`. `clientConfig` carries the local
- * stack's region and keys.
+ * stack's region and keys. `connections` may depend on the frame's `room`: one
+ * tutorial deployment per room, for workloads of many rooms.
  */
 export function tutorialSendMessageRoute(
   key: string,
-  connections: TutorialConnections,
+  connections: TutorialConnections | ((room: string) => TutorialConnections),
   posting: Posting,
   clientConfig: ApiGatewayManagementApiClientConfig,
 ): Route {
@@ -94,8 +95,9 @@ export function tutorialSendMessageRoute(
     routeResponse: false,
     permissions: { table: ["Query"], post: true },
     async handle(event, deps) {
-      const recipients = await connections.scanConnectionIds();
-      const { data = "" } = JSON.parse(event.body ?? "{}") as { data?: string };
+      const { data = "", room = "" } = JSON.parse(event.body ?? "{}") as { data?: string; room?: string };
+      const table = typeof connections === "function" ? connections(room) : connections;
+      const recipients = await table.scanConnectionIds();
       const client = new ApiGatewayManagementApiClient({
         endpoint: deps.config.managementEndpoint,
         ...clientConfig,
@@ -106,7 +108,7 @@ export function tutorialSendMessageRoute(
         } catch (error) {
           if ((error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode !== 410)
             throw error;
-          await connections.remove(connectionId);
+          await table.remove(connectionId);
         }
       };
       try {

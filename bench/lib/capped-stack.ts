@@ -19,10 +19,18 @@ export type CappedStackOptions = {
   dynamodbEndpoint: string;
   tableName: string;
   managementEndpoint: string;
+  /**
+   * Where the routes post (replies, and whatever they deliver themselves). Default: the
+   * gateway itself; a stand-in that forwards real connections to it can count the rest.
+   */
+  routesManagementEndpoint?: string;
   /** Handler settings on top of the defaults. */
   env: Record<string, string>;
-  /** Baseline routes: action -> the tutorial connections table it Scans, and how it posts. */
-  baselines: { action: string; table: string; posting: "all at once" | "one at a time" }[];
+  /**
+   * Baseline routes: action -> the tutorial connections table it Scans, and how it posts.
+   * `perRoom`: one tutorial deployment per room, its table `<table>-<room>` (the frame's `room`).
+   */
+  baselines: { action: string; table: string; posting: "all at once" | "one at a time"; perRoom?: boolean }[];
 };
 
 /** What the child reports: its CPU time so far. */
@@ -40,14 +48,17 @@ async function serve(options: CappedStackOptions) {
         [configEnv.tableName]: options.tableName,
         [configEnv.dynamodbEndpoint]: options.dynamodbEndpoint,
         // Routes post nothing but replies; their Management API is the gateway itself.
-        [configEnv.managementEndpoint]: origin,
+        [configEnv.managementEndpoint]: options.routesManagementEndpoint ?? origin,
       },
       { log: quiet },
     );
-    const baselineRoutes = options.baselines.map(({ action, table, posting }) =>
+    const dynamodb = createDynamoClient(options.dynamodbEndpoint);
+    const baselineRoutes = options.baselines.map(({ action, table, posting, perRoom }) =>
       tutorialSendMessageRoute(
         action,
-        tutorialConnections(createDynamoClient(options.dynamodbEndpoint), table),
+        perRoom
+          ? (room: string) => tutorialConnections(dynamodb, `${table}-${room}`)
+          : tutorialConnections(dynamodb, table),
         posting,
         { ...localAws, endpoint: options.managementEndpoint },
       ),
@@ -65,6 +76,8 @@ async function serve(options: CappedStackOptions) {
   origin = `http://127.0.0.1:${gateway.port}`;
   ready.app = loaded();
   process.send!({ wsUrl: gateway.wsUrl });
+  // The harness is gone (killed, crashed): the gateway would otherwise keep this process alive.
+  process.on("disconnect", () => process.exit(0));
   process.on("message", (command: "stats" | "stop") => {
     void (async () => {
       if (command === "stop") await gateway.stop();

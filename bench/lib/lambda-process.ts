@@ -81,6 +81,8 @@ async function serve(kind: WorkerKind, env: NodeJS.ProcessEnv) {
       });
     })();
   });
+  // The harness is gone (killed, crashed): a container has no one left to serve.
+  process.on("disconnect", () => process.exit(0));
   process.send!("ready");
 }
 

@@ -4,12 +4,12 @@ import {
 } from "@aws-sdk/client-apigatewaymanagementapi";
 import pLimit from "p-limit";
 import { defaultConfig } from "../../handlers/config";
-import { createDelivery, type Delivery } from "../../handlers/delivery";
-import { createTransport } from "../../handlers/transport";
+import { createDelivery, type Delivery } from "../../handlers/delivery/delivery";
+import { createTransport } from "../../handlers/delivery/transport";
 import { localAws } from "../../model/client";
 
 /**
- * roomcast's own delivery (handlers/delivery.ts over handlers/transport.ts) with
+ * roomcast's own delivery (handlers/delivery/delivery.ts over handlers/delivery/transport.ts) with
  * the handlers' defaults, posting to a local endpoint with the local keys.
  *
  * @example

@@ -1,4 +1,4 @@
-import { Entity, type EntityConfiguration } from "electrodb";
+import { Entity, type EntityConfiguration, type EntityItem } from "electrodb";
 
 /**
  * A live WebSocket connection (access pattern 5: GetItem by connection id). It also
@@ -40,3 +40,6 @@ export function createConnectionEntity(config: EntityConfiguration) {
 }
 
 export type ConnectionEntity = ReturnType<typeof createConnectionEntity>;
+
+/** A connection as the store reads and writes it. */
+export type Connection = EntityItem<ConnectionEntity>;

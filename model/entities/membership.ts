@@ -1,4 +1,4 @@
-import { Entity, type EntityConfiguration } from "electrodb";
+import { Entity, type EntityConfiguration, type EntityItem } from "electrodb";
 
 /**
  * A connection's membership of a room, read on every broadcast (access pattern 1),
@@ -30,3 +30,6 @@ export function createMembershipEntity(config: EntityConfiguration) {
 }
 
 export type MembershipEntity = ReturnType<typeof createMembershipEntity>;
+
+/** A membership as the store reads and writes it. */
+export type Membership = EntityItem<MembershipEntity>;

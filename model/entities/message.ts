@@ -1,4 +1,4 @@
-import { Entity, type EntityConfiguration } from "electrodb";
+import { Entity, type EntityConfiguration, type EntityItem } from "electrodb";
 
 /**
  * A chat message. Ids are ULIDs, so the sort key orders a room's history by time
@@ -31,3 +31,6 @@ export function createMessageEntity(config: EntityConfiguration) {
 }
 
 export type MessageEntity = ReturnType<typeof createMessageEntity>;
+
+/** A message as the store reads and writes it. */
+export type Message = EntityItem<MessageEntity>;

@@ -30,6 +30,13 @@ export const roomSchema = {
 /** Partitions of the room directory: each takes a quarter of the count updates. */
 export const roomDirectoryShards = 4;
 
+/** The directory shard of a room: a stable hash of its name. */
+export function roomShard(room: string): number {
+  let hash = 0;
+  for (const char of room) hash = (hash * 31 + char.charCodeAt(0)) >>> 0;
+  return hash % roomDirectoryShards;
+}
+
 export function createRoomEntity(config: EntityConfiguration) {
   return new Entity(roomSchema, config);
 }

@@ -1,5 +1,5 @@
 import { connectRoute } from "../../handlers/connect";
-import { announcePresence } from "../../handlers/presence";
+import { announcePresence } from "../../handlers/delivery/presence";
 import { wsClient } from "../support/events";
 import { startChat, type Chat } from "./harness";
 

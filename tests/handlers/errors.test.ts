@@ -49,7 +49,7 @@ describe("$default", () => {
     });
   });
 
-  // DESIGN.md's actions, in its order.
+  // The README's actions, in its order.
   const valid = "valid actions: sendmessage, joinroom, leaveroom, listrooms, history, members, session";
   test.each([
     ['{"message":"hi"}', `action: is missing; ${valid}`],

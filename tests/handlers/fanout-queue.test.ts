@@ -24,7 +24,10 @@ const idsTo = (client: WsClient) =>
     .filter((f) => (f as { type?: string }).type === "message")
     .map((f) => (f as { id: string }).id);
 
-test("50 messages sent in sequence reach every member in stored order, each once", async () => {
+/** Each id once, in the order it first arrived: delivery is at least once, so a repeat may follow. */
+const firstArrivals = (ids: string[]) => [...new Set(ids)];
+
+test("50 messages sent in sequence reach every member in stored order; a repeat only after a logged fault", async () => {
   const [sender, ...others] = await seed("ordered", 20);
   const acks: string[] = [];
   for (let i = 0; i < 50; i++) {
@@ -34,7 +37,15 @@ test("50 messages sent in sequence reach every member in stored order, each once
   await chat.settle();
 
   expect([...acks].sort()).toEqual(acks);
-  for (const member of others) expect(idsTo(member)).toEqual(acks);
+  let repeats = 0;
+  for (const member of others) {
+    const ids = idsTo(member);
+    expect(firstArrivals(ids)).toEqual(acks);
+    repeats += ids.length - new Set(ids).size;
+  }
+  const faults = chat.logs().filter((line) => line.level !== "info");
+  console.log(`ordered fan-out: ${repeats} repeats, ${faults.length} logged faults`);
+  if (repeats) expect(faults).not.toEqual([]);
   expect(idsTo(sender)).toEqual([]);
   expect(await chat.deps.store.roomInfo("ordered")).toMatchObject({ members: 20, queued: true });
 });
@@ -51,7 +62,7 @@ test("a crash in the stream worker before the fan-out: the stream hands the mess
   try {
     const ack = await chat.send(sender, { action: "sendmessage", message: "survives" });
     expect(crashes).toBeLessThan(0);
-    for (const member of others) expect(idsTo(member)).toEqual([ack.id]);
+    for (const member of others) expect(firstArrivals(idsTo(member))).toEqual([ack.id]);
   } finally {
     store.roomInfo = roomInfo;
   }

@@ -117,7 +117,7 @@ export async function startChat(env: Partial<Record<keyof typeof configEnv, stri
 
     /**
      * Sends a frame the protocol must reject with `code`, and checks the promise
-     * of DESIGN.md: nothing was written to the table and nobody else got a frame.
+     * of docs/design.md (Guarantees): nothing was written to the table and nobody else got a frame.
      */
     async expectRejected(client: WsClient, frame: string | object, code: string): Promise<Frame> {
       await settle();

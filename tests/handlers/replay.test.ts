@@ -6,7 +6,12 @@ import {
   type _Record,
 } from "@aws-sdk/client-dynamodb-streams";
 import { DescribeTableCommand } from "@aws-sdk/client-dynamodb";
-import { DeleteMessageCommand, SendMessageCommand, SQSClient } from "@aws-sdk/client-sqs";
+import {
+  DeleteMessageCommand,
+  ReceiveMessageCommand,
+  SendMessageCommand,
+  SQSClient,
+} from "@aws-sdk/client-sqs";
 import { configEnv } from "../../handlers/config";
 import { streamWorker } from "../../handlers/workers";
 import { toStreamEventRecord } from "../../local/stream-mapping";
@@ -20,21 +25,33 @@ import { wsClient, type WsClient } from "../support/events";
 import { repo, runInGroup } from "../support/child-process";
 import { startChat, type Chat } from "./harness";
 
+// Each test gets a chat of its own: a letter one test keeps in flight never reaches another.
 let chat: Chat;
 let sqs: SQSClient;
 let streams: DynamoDBStreamsClient;
-beforeAll(async () => {
+beforeEach(async () => {
   chat = await startChat({ connectGraceSeconds: "0" });
   sqs = new SQSClient({ ...localAws, endpoint: chat.events.sqsEndpoint });
   streams = new DynamoDBStreamsClient({ ...localAws, endpoint: chat.table.endpoint });
 });
-afterAll(async () => {
+afterEach(async () => {
   sqs.destroy();
   streams.destroy();
   await chat.close();
 });
 
 const deadLetters = () => chat.events.queues.streamDeadLetter.url;
+
+/** Resolves once a letter kept with a short visibility timeout can be received again (peeked, left visible). */
+async function letterVisibleAgain() {
+  for (;;) {
+    const { Messages = [] } = await sqs.send(
+      new ReceiveMessageCommand({ QueueUrl: deadLetters(), MaxNumberOfMessages: 1, VisibilityTimeout: 0 }),
+    );
+    if (Messages.length) return;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
 
 /** Sender, broken and healthy members of `room`; a message to it whose stream batch ends in the dead-letter queue. */
 async function messageToDeadLetters(room: string) {
@@ -80,7 +97,7 @@ test("a dead-lettered batch is read back from the stream and replayed once the c
   expect(chat.api.framesTo(broken.connectionId)).toEqual([]);
 
   chat.api.failNext(broken.connectionId, 500, 0);
-  await new Promise((resolve) => setTimeout(resolve, 1_100)); // the kept letter is visible again
+  await letterVisibleAgain();
   const report = await replay();
   console.log(`replay: ${JSON.stringify(report)}`);
   expect(report.replayed).toBe(1);
@@ -100,8 +117,8 @@ test("a letter that is not a stream batch's on-failure record is kept, and says 
     replayed: 0,
     kept: [{ reason: expect.stringMatching(/DDBStreamBatchInfo/) }],
   });
-  // Out of the way of the next test: let it come back and delete it by hand, as an operator would.
-  await new Promise((resolve) => setTimeout(resolve, 1_100));
+  // It comes back, and an operator deletes it by hand.
+  await letterVisibleAgain();
   const { Messages = [] } = await chat.events.receiveDeadLetters();
   expect(Messages.map((m) => m.Body)).toEqual(['{"hello":"world"}']);
   await sqs.send(

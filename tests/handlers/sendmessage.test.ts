@@ -1,4 +1,5 @@
 import type { WsClient } from "../support/events";
+import { startAtWindowOpen } from "../support/clock";
 import { startChat, type Chat } from "./harness";
 
 const ulid = /^[0-9A-HJKMNP-TV-Z]{26}$/;
@@ -231,10 +232,13 @@ describe("limits at their edge are accepted", () => {
 describe("RATE_LIMITED", () => {
   let limited: Chat;
   beforeAll(async () => {
-    // A day-long window: the test cannot straddle two windows in practice.
-    limited = await startChat({ rateLimitMessages: "3", rateLimitWindowSeconds: "86400" });
+    limited = await startChat({ rateLimitMessages: "3", rateLimitWindowSeconds: "600" });
   });
   afterAll(() => limited.close());
+  // Date starts at a window's opening: the four sends cannot straddle two windows.
+  let realDate: () => void;
+  beforeEach(() => (realDate = startAtWindowOpen(600)));
+  afterEach(() => realDate());
 
   test("past the limit a message is refused, unstored and undelivered", async () => {
     const talker = await limited.connect({ name: "talker", room: "busy" });

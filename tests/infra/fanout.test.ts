@@ -1,6 +1,5 @@
-/** @jest-environment node */
 import { fanoutWorker, streamWorker } from "../../handlers/workers";
-import type { FunctionPermissions } from "../../infra/policies";
+import type { FunctionPermissions } from "../../handlers/permissions";
 import { account, region, runProgram, type MockedResource, type ProgramRun } from "../support/pulumi-mocks";
 
 // The `dev` stack with no config: the fan-out tier at its defaults.

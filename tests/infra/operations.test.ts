@@ -1,4 +1,3 @@
-/** @jest-environment node */
 import { routes } from "../../handlers/routes";
 import { countMetrics, latencyMetrics } from "../../handlers/metrics";
 import { account, region, runProgram, type MockedResource, type ProgramRun } from "../support/pulumi-mocks";

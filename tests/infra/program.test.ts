@@ -1,7 +1,7 @@
 import { configEnv, defaultConfig } from "../../handlers/config";
 import { metricsStackEnv } from "../../handlers/metrics";
 import { routes } from "../../handlers/routes";
-import type { FunctionPermissions } from "../../infra/policies";
+import type { FunctionPermissions } from "../../handlers/permissions";
 import { keyAttributes, tableDefinition } from "../../model/table";
 import { account, region, runProgram, type ProgramRun } from "../support/pulumi-mocks";
 

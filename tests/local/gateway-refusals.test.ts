@@ -88,11 +88,15 @@ describe("the integration timeout", () => {
 });
 
 describe("stage throttling", () => {
+  // The bucket refills by a clock the test moves: a slow machine changes no count.
+  let clockMs = 0;
+  const throttlingClock = () => clockMs;
+
   it("lets a burst through, then answers `Too Many Requests` without routing, then refills at the rate", async () => {
-    const g = await gateway({ throttling: { rateLimit: 5, burstLimit: 3 } });
+    const g = await gateway({ throttling: { rateLimit: 5, burstLimit: 3 }, throttlingClock });
     const { client: c, texts, connectionId } = await client(g);
-    // The echo in client() took one token; wait for the bucket to be full again (3 tokens at 5/s).
-    await new Promise((done) => setTimeout(done, 700));
+    // The echo in client() took one token; a second later the bucket is full again (3 tokens at 5/s).
+    clockMs += 1000;
     const before = g.events.filter(routeEvent("$default", connectionId)).length;
     for (let i = 0; i < 6; i++) c.send({ n: i });
     const replies = [];
@@ -105,8 +109,13 @@ describe("stage throttling", () => {
     // Throttled messages never reached a handler.
     expect(g.events.filter(routeEvent("$default", connectionId)).length - before).toBe(3);
 
-    // 5 tokens a second: one more after 200 ms.
-    await new Promise((done) => setTimeout(done, 250));
+    // 5 tokens a second: 199 ms bring none, 100 ms more one.
+    clockMs += 199;
+    c.send({ n: "too soon" });
+    expect(await c.next((f) => f.route === "$default" || f.message === "Too Many Requests")).toMatchObject({
+      message: "Too Many Requests",
+    });
+    clockMs += 100;
     c.send({ n: "after" });
     expect(await c.next((f) => f.route === "$default" || f.message === "Too Many Requests")).toMatchObject({
       route: "$default",
@@ -115,7 +124,7 @@ describe("stage throttling", () => {
   });
 
   it("throttles the stage as a whole, not each connection", async () => {
-    const g = await gateway({ throttling: { rateLimit: 1, burstLimit: 2 } });
+    const g = await gateway({ throttling: { rateLimit: 1, burstLimit: 2 }, throttlingClock });
     const a = await connect(g.wsUrl);
     const b = await connect(g.wsUrl);
     a.send({ from: "a" });
@@ -132,7 +141,7 @@ describe("stage throttling", () => {
   });
 
   it("does not count $connect against the stage's bucket", async () => {
-    const g = await gateway({ throttling: { rateLimit: 1, burstLimit: 1 } });
+    const g = await gateway({ throttling: { rateLimit: 1, burstLimit: 1 }, throttlingClock });
     const clients = await Promise.all([1, 2, 3].map(() => connect(g.wsUrl)));
     clients[0].send({ first: true });
     expect(await clients[0].next()).toMatchObject({ route: "$default" });

@@ -1,4 +1,3 @@
-/** @jest-environment node */
 import { infraDefaults } from "../../infra/defaults";
 import { gatewaySettingsFromEnv } from "../../local/gateway-settings";
 

@@ -1,11 +1,10 @@
-/** @jest-environment node */
-import { dataAccessKey, withAccessKey } from "../../local/data-key";
 import { execFileSync } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { GetItemCommand, PutItemCommand } from "@aws-sdk/client-dynamodb";
+import { dataAccessKey, withAccessKey } from "../../local/data-key";
 import { freePort, pidFileName } from "../../local/dynamodb-local";
 import { createDynamoClient } from "../../model/client";
 import { alive, projectCopy, repo, runInGroup } from "../support/child-process";
@@ -80,14 +79,20 @@ it("starts step by step, prints the URLs and a wscat line, serves the page, and 
     // The metrics the alarms watch, summed from the handlers' EMF lines, printed while traffic flows:
     // one line, or two if the traffic straddled an interval (then the next 5 s print nothing).
     expect(output).toContain("Metrics    a line every 5 s while traffic flows");
-    await start.printed("metrics 5s: ");
-    await new Promise((resolve) => setTimeout(resolve, 5500));
-    const lines = start
-      .output()
-      .split("\n")
-      .filter((line) => line.startsWith("metrics 5s: "));
+    const metricLines = () =>
+      start
+        .output()
+        .split("\n")
+        .filter((line) => line.startsWith("metrics 5s: "));
     const counted = (label: string) =>
-      lines.reduce((sum, line) => sum + Number(new RegExp(`${label} (\\d+)`).exec(line)?.[1] ?? 0), 0);
+      metricLines().reduce(
+        (sum, line) => sum + Number(new RegExp(`${label} (\\d+)`).exec(line)?.[1] ?? 0),
+        0,
+      );
+    // Waits for the lines that count all the traffic above (printed at the next 5 s tick or two).
+    while (counted("stored") < 3 || counted("delivered") < 4)
+      await start.printed(new RegExp(`(?:metrics 5s: [\\s\\S]*){${metricLines().length + 1}}`));
+    const lines = metricLines();
     expect(lines.length).toBeLessThanOrEqual(2);
     expect(counted("stored")).toBe(3);
     // The 3 messages to the other member, and bob's join announced to alice (and alice's to bob
@@ -221,5 +226,86 @@ it("after a SIGKILL, the next start ends the DynamoDB Local left behind and keep
     first.killAll();
     second?.killAll();
     rmSync(dataDir, { recursive: true, force: true });
+  }
+});
+
+/** `npm start` exactly as typed (npm -> node -> DynamoDB Local's java), in its own process group. */
+const npmRunStart = (port: number, cwd = repo, env: NodeJS.ProcessEnv = {}) =>
+  runInGroup("npm", ["start", "--", "--in-memory"], {
+    cwd,
+    env: { ...process.env, PORT: String(port), ...env },
+  });
+
+/** Pids of the processes whose parent is `pid`, read from `ps`. */
+function childrenOf(pid: number): number[] {
+  return execFileSync("ps", ["-eo", "pid=,ppid="], { encoding: "utf8" })
+    .split("\n")
+    .map((line) => line.trim().split(/\s+/).map(Number))
+    .filter(([, parent]) => parent === pid)
+    .map(([child]) => child);
+}
+
+const tick = () => new Promise((resolve) => setTimeout(resolve, 100));
+
+/** Resolves once `pid` (or, negative, every process of a group) has exited; a hang guard, not a timing check. */
+async function exitOf(pid: number, giveUpMs = 60_000): Promise<void> {
+  const deadline = Date.now() + giveUpMs;
+  while (alive(pid)) {
+    if (Date.now() > deadline) throw new Error(`process ${pid} still running after ${giveUpMs / 1000} s`);
+    await tick();
+  }
+}
+
+describe.each([
+  ["SIGTERM", "npm", "a process manager or `kill` stops the npm process; npm relays SIGTERM"],
+  ["SIGHUP", "npm", "npm dies without relaying SIGHUP: node sees its parent go"],
+  ["SIGHUP", "node", "the terminal closes"],
+] as const)("%s to the %s process of `npm start` (%s)", (signal, target, _why) => {
+  it("stops the gateway and DynamoDB Local, and leaves no process and no Java", async () => {
+    // prepare
+    const port = await freePort();
+    const start = npmRunStart(port);
+    try {
+      const output = await start.printed("Ctrl-C stops everything.");
+      const javaPid = Number(/\(pid (\d+)\)/.exec(output)![1]);
+      const [nodePid] = childrenOf(start.pid);
+      expect(alive(javaPid)).toBe(true);
+
+      // act
+      process.kill(target === "npm" ? start.pid : nodePid, signal);
+
+      // assess: npm may be gone before node has stopped (SIGHUP), so wait for the whole group.
+      await exitOf(-start.pid);
+      await exitOf(javaPid);
+      while (!start.output().includes("stopped the gateway and DynamoDB Local in")) await tick();
+      expect(start.output()).toMatch(/(SIGTERM|SIGHUP|parent process \d+ exited): closing 0 connection\(s\)/);
+      const probe = createServer();
+      await new Promise<void>((done, fail) => probe.once("error", fail).listen(port, "127.0.0.1", done));
+      probe.close();
+    } finally {
+      start.killAll();
+    }
+  });
+});
+
+it("reads a .env file in the project folder, where the environment has no value", async () => {
+  // prepare: .env sets both throttling settings, the environment one of them.
+  const copy = projectCopy();
+  writeFileSync(join(copy.dir, ".env"), "THROTTLING_RATE_LIMIT=7\nTHROTTLING_BURST_LIMIT=9\n");
+  const start = npmRunStart(await freePort(), copy.dir, { THROTTLING_BURST_LIMIT: "11" });
+  try {
+    // act
+    const output = await start.printed("Ctrl-C stops everything.");
+
+    // assess
+    expect(output).toContain("Settings   the environment, then .env\n");
+    expect(output).toContain(
+      "Throttling 7 messages/s, burst 11 (THROTTLING_RATE_LIMIT / THROTTLING_BURST_LIMIT)\n",
+    );
+    start.pressCtrlC();
+    await start.exited;
+  } finally {
+    start.killAll();
+    copy.remove();
   }
 });

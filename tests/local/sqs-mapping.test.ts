@@ -1,4 +1,3 @@
-/** @jest-environment node */
 import { randomUUID } from "node:crypto";
 import {
   DeleteMessageCommand,
@@ -289,4 +288,43 @@ test("maximum concurrency bounds the invocations running at once", async () => {
   await mapping.idle();
   expect(peak).toBe(3);
   expect(mapping.stats).toMatchObject({ peakConcurrency: 3, deletedMessages: 24, invocations: 12 });
+});
+
+test("an idle mapping lets one poller receive, its pause doubling to the cap; jobs wake the others", async () => {
+  const queues = await freshQueues({ visibilityTimeoutSeconds: 10 });
+  const receivedAt: number[] = [];
+  const countingClient = {
+    send: (command: Parameters<SQSClient["send"]>[0]) => {
+      if (command instanceof ReceiveMessageCommand) receivedAt.push(performance.now());
+      return client.send(command);
+    },
+  } as SQSClient;
+  let running = 0;
+  let peak = 0;
+  const mapping = map(queues, {
+    client: countingClient,
+    batchSize: 2,
+    maximumConcurrency: 3,
+    pollMs: 20,
+    idlePollMaxMs: 80,
+    handler: async () => {
+      peak = Math.max(peak, ++running);
+      await sleep(100);
+      running--;
+    },
+  });
+  // Each poller's first receive, then the scout alone after pauses of 20, 40, 80, 80, 80 ms.
+  while (receivedAt.length < 3 + 5) await sleep(20);
+  const gaps = receivedAt.slice(4, 8).map((at, i) => at - receivedAt[3 + i]);
+  // A timer never fires early (1 ms for rounding); a loaded machine only makes gaps longer.
+  [40, 80, 80, 80].forEach((pause, i) => expect(gaps[i]).toBeGreaterThanOrEqual(pause - 1));
+
+  await sendJobs(
+    queues.fanout.url,
+    Array.from({ length: 12 }, (_, i) => `job-${i}`),
+    (body) => body,
+  );
+  await mapping.idle();
+  expect(peak).toBe(3);
+  expect(mapping.stats).toMatchObject({ deletedMessages: 12 });
 });

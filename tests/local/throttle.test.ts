@@ -1,4 +1,3 @@
-/** @jest-environment node */
 import { createTokenBucket } from "../../local/throttle";
 
 // API Gateway's token bucket, on a clock the test moves.

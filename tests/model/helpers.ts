@@ -7,7 +7,7 @@ import type { Deps } from "../../handlers/deps";
 import { createLogger } from "../../handlers/log";
 import { createMetrics } from "../../handlers/metrics";
 import { createProtocol } from "../../handlers/protocol";
-import { streamWorker } from "../../handlers/stream-worker";
+import { streamWorker } from "../../handlers/delivery/stream-worker";
 import { startStreamMapping } from "../../local/stream-mapping";
 import { roomDirectoryShards } from "../../model/entities/room";
 import type { ChatStore } from "../../model/store";

@@ -1,3 +1,4 @@
+/** @exclusive */
 import { setTimeout as delay } from "node:timers/promises";
 import { rawWebSocket } from "../support/raw-websocket";
 import { everyoneGot, range, stormClient, type StormClient } from "../support/storm-client";
@@ -82,7 +83,7 @@ it("cleans up clients that dropped their TCP connection, while messages flow, lo
   );
   expect(stack.connectionCount()).toBe(steady.length);
 
-  const report = ledger.verify(await storm.table.history(room));
+  const report = ledger.verify(await storm.table.history(room), storm.faults);
   console.log(
     figures("vanishing clients (no close frame)", report, [
       `plus ${dropsOfEachKind} raw ones`,
@@ -139,7 +140,7 @@ it("removes records of connections gone without a $disconnect at the first post 
   for (const connectionId of young) await table.store.disconnect(connectionId);
   expect(await counts()).toMatchObject({ [room]: steady.length, [otherRoom]: steady.length });
 
-  const report = ledger.verify(await table.history(room));
+  const report = ledger.verify(await table.history(room), storm.faults);
   console.log(
     figures("vanishing clients, both phases", report, [
       `${staleGhosts} stale records removed by the first broadcast's 410s`,

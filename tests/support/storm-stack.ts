@@ -1,14 +1,23 @@
 import { configEnv } from "../../handlers/config";
+import { createLogger } from "../../handlers/log";
 import type { LocalStackOptions } from "../../local/stack";
 import { startTestStack } from "./local-stack";
 import { openStackTable } from "./storm-table";
 
 /**
  * A local stack for a storm: quiet logs, rate limit off (senders send without
- * pause), and the store over its table to compare with what clients saw.
+ * pause), and the store over its table to compare with what clients saw. Every warning
+ * and error the handlers and mappings log (a failed post, job or batch, each one a cause
+ * of a retry) is kept in `faults`, so a repeat delivery can be told from a bug.
  */
 export async function startStormStack(options: LocalStackOptions = {}) {
+  const faults: string[] = [];
+  const logger = createLogger({}, (line) => {
+    const { level, msg } = JSON.parse(line) as { level: string; msg: string };
+    if (level === "warn" || level === "error") faults.push(msg);
+  });
   const stack = await startTestStack({
+    logger,
     // A fan-out job that failed comes back in seconds, not the deployed minute, within a test's time.
     queues: { visibilityTimeoutSeconds: 5 },
     ...options,
@@ -18,6 +27,7 @@ export async function startStormStack(options: LocalStackOptions = {}) {
   return {
     stack,
     table,
+    faults,
     /** Closes every client still open (after a failure) and waits for their `$disconnect`s. */
     async stop() {
       await stack.stop();

@@ -1,4 +1,3 @@
-/** @jest-environment node */
 import { SignJWT, UnsecuredJWT, type JWTPayload } from "jose";
 import { authorize, authorizerFactory, authSecretEnv } from "../../handlers/authorizer";
 import { defaultConfig } from "../../handlers/config";

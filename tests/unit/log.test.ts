@@ -1,4 +1,3 @@
-/** @jest-environment node */
 import type { Context } from "aws-lambda";
 import { createLogger } from "../../handlers/log";
 

@@ -1,10 +1,10 @@
 import type { DynamoDBBatchResponse, DynamoDBRecord, DynamoDBStreamEvent } from "aws-lambda";
-import type { RoomChange } from "../model/store";
-import type { Deps } from "./deps";
+import type { RoomChange } from "../../model/store";
+import type { Deps } from "../deps";
 import { fanOutMessage } from "./fanout";
 import { announcePresence, type PresenceEvent } from "./presence";
 import { normalizeStreamRecord } from "./stream-records";
-import type { Worker } from "./worker";
+import type { Worker } from "../worker";
 
 /**
  * The table's stream, in order, batch by batch — the outbox behind every promise

@@ -1,5 +1,5 @@
 import type { DynamoDBRecord } from "aws-lambda";
-import { normalizeStreamRecord } from "../../handlers/stream-records";
+import { normalizeStreamRecord } from "../../handlers/delivery/stream-records";
 
 const oldImage = { pk: { S: "CONN#abc" }, sk: { S: "connection" }, expiresAt: { N: "1700000000" } };
 const base = {

@@ -6,7 +6,8 @@ import { startTestStack } from "../support/local-stack";
 import { connect, handshakeStatus, type Frame, type TestClient } from "../support/ws-client";
 
 // End to end: the local stack (gateway, the real handlers, the jest run's DynamoDB Local)
-// and several real WebSocket clients speaking wire protocol v1.
+// and several real WebSocket clients speaking wire protocol v1. One ordered scenario: each
+// test goes on from the state the one before left.
 let stack: LocalStack;
 let alice: TestClient;
 let bob: TestClient;
@@ -54,7 +55,8 @@ it("delivers the tutorial's frame to everyone else in lobby, and acknowledges it
     id: message.id,
     sentAt: message.sentAt,
   });
-  // carol is in games, not lobby.
+  // carol is in games, not lobby: once every delivery is done, she has not got it.
+  await stack.settled();
   expect(carol.frames.some((f) => typeof f === "object" && (f as Frame).text === "hello")).toBe(false);
 });
 
@@ -83,6 +85,7 @@ it("broadcasts to a named room's members only", async () => {
   carol.send({ action: "history", room: "games" });
   const history = await carol.next(ofType("history"));
   expect((history.messages as Frame[]).filter((m) => m.text === "me! e4")).toHaveLength(1);
+  await stack.settled();
   expect(bob.frames.some((f) => typeof f === "object" && (f as Frame).text === "me! e4")).toBe(false);
 });
 

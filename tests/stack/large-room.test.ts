@@ -1,3 +1,4 @@
+/** @exclusive */
 import pLimit from "p-limit";
 import type { LocalStack } from "../../local/stack";
 import { startTestStack } from "../support/local-stack";

@@ -1,9 +1,9 @@
-import { sliceRanges } from "../model/slices";
-import type { Message } from "../model/store";
+import { sliceRanges } from "../../model/slices";
+import type { Message } from "../../model/store";
 import type { DeliveryReport } from "./delivery";
-import type { Deps } from "./deps";
+import type { Deps } from "../deps";
 import { enqueueJobs, type FanoutJob } from "./fanout-jobs";
-import { frames } from "./protocol";
+import { frames } from "../protocol";
 
 /**
  * Posts a frame to a room's recipients, then removes the connections that turned

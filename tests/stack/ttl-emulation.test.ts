@@ -1,6 +1,6 @@
 import { GetItemCommand, PutItemCommand } from "@aws-sdk/client-dynamodb";
 import type { DynamoDBRecord } from "aws-lambda";
-import { normalizeStreamRecord } from "../../handlers/stream-records";
+import { normalizeStreamRecord } from "../../handlers/delivery/stream-records";
 import { tableDefinition } from "../../model/table";
 import { startStreamMapping } from "../../local/stream-mapping";
 import { startTtlEmulation } from "../../local/ttl-emulation";

@@ -1,9 +1,9 @@
 import type { SQSBatchResponse, SQSEvent } from "aws-lambda";
-import { sliceRanges } from "../model/slices";
-import type { Deps } from "./deps";
+import { sliceRanges } from "../../model/slices";
+import type { Deps } from "../deps";
 import { deliver } from "./fanout";
 import { parseJob } from "./fanout-jobs";
-import type { Worker } from "./worker";
+import type { Worker } from "../worker";
 
 /**
  * Consumes fan-out jobs from the FIFO queue: for each, reads one slice of the room

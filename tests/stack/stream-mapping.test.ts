@@ -6,7 +6,7 @@ import {
 } from "@aws-sdk/client-dynamodb";
 import { ReceiveMessageCommand, type SQSClient } from "@aws-sdk/client-sqs";
 import type { DynamoDBBatchResponse, DynamoDBRecord } from "aws-lambda";
-import { normalizeStreamRecord } from "../../handlers/stream-records";
+import { normalizeStreamRecord } from "../../handlers/delivery/stream-records";
 import { tableDefinition } from "../../model/table";
 import {
   createRoomcastQueues,

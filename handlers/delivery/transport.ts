@@ -33,8 +33,11 @@ export type TransportOptions = {
   onFailure?: (connectionId: string, error: unknown) => void;
   /** Told of every attempt answered 429 or LimitExceededException, even if a retry then delivers (ThrottledPosts). */
   onThrottled?: (connectionId: string) => void;
-  /** Full-jitter exponential backoff: before retry n, a random wait below min(capMs, baseMs × 2^(n-1)). */
-  backoff?: { baseMs: number; capMs: number };
+  /**
+   * Full-jitter exponential backoff: before retry n, a random wait below min(capMs, baseMs × 2^(n-1)).
+   * `random` (in [0, 1)) and `wait` default to Math.random and a timer; tests pass their own.
+   */
+  backoff?: { baseMs: number; capMs: number; random?: () => number; wait?: (ms: number) => Promise<void> };
 };
 
 /** The Management API's answer to a post that did not go through, or the request's own failure. */
@@ -113,7 +116,9 @@ export function createTransport(options: TransportOptions): Transport {
   const send = secure ? httpsRequest : httpRequest;
   const stagePath = url.pathname.replace(/\/+$/, "");
   const credentials = options.credentials ?? credentialsFromEnv(process.env);
-  const backoff = options.backoff ?? defaultBackoff;
+  const backoff: NonNullable<TransportOptions["backoff"]> = options.backoff ?? defaultBackoff;
+  const random = backoff.random ?? Math.random;
+  const wait = backoff.wait ?? sleep;
   const maxAttempts = Math.max(1, options.maxAttempts);
 
   function attempt(path: string, data: Uint8Array): Promise<Attempt> {
@@ -225,7 +230,7 @@ export function createTransport(options: TransportOptions): Transport {
           if (!worthRetrying(result) || n >= maxAttempts) {
             return reportFailure(connectionId, failure(connectionId, result, n));
           }
-          await sleep(Math.random() * Math.min(backoff.capMs, backoff.baseMs * 2 ** (n - 1)));
+          await wait(random() * Math.min(backoff.capMs, backoff.baseMs * 2 ** (n - 1)));
         }
       } catch (error) {
         return reportFailure(connectionId, error);

@@ -1,0 +1,244 @@
+/**
+ * Benchmark 8 (issue 17): a slow recipient. One member of one room fails every
+ * post (an instant 429, or a post that never answers) while the rooms carry an
+ * open-loop load; the delivery p99 of the room's other members and of the other
+ * rooms, with and without the failing member, in interleaved trials; whether
+ * anything went to a dead-letter queue, and when the failing member was
+ * disconnected (a DELETE on its connection).
+ */
+import { loadavg } from "node:os";
+import type { Benchmark } from "./lib/benchmark";
+import type { FailureMode } from "./lib/counting-management-api";
+import { nowMs } from "./lib/counting-management-api";
+import { count, ms, times } from "./lib/format";
+import type { Table } from "./lib/markdown";
+import { percentile } from "./lib/stats";
+import { barChartSvg } from "./lib/svg-chart";
+import { owedPerMessage, smallRoomShape, startSmallRoomsRig, type Sent } from "./lib/small-rooms";
+
+type Condition = "none" | FailureMode;
+const conditionNames: Record<Condition, string> = {
+  none: "no failing member",
+  "429": "one member: every post 429",
+  hang: "one member: every post hangs",
+};
+
+type Trial = {
+  condition: Condition;
+  round: number;
+  /** Delivery times (ms from the send) to the failing room's other members, and to the other rooms. */
+  sameRoom: number[];
+  otherRooms: number[];
+  /** Deliveries to others missing when the drain bound ran out, and once the stack settled (lost). */
+  missingAtDrain: number;
+  lost?: number;
+  repeats: number;
+  deadLetters: { stream: number; fanout: number };
+  /** Seconds from the fault's start to the DELETE of the failing connection, if any. */
+  disconnectedAfter?: number;
+};
+
+const p99 = (values: number[]) => (values.length ? percentile(values, 99) : NaN);
+const p50 = (values: number[]) => (values.length ? percentile(values, 50) : NaN);
+
+export const slowRecipient: Benchmark = {
+  name: "slow-recipient",
+  title: "Slow recipient: one member fails every post; everyone else's delivery p99",
+  async run({ quick, progress, dynamodb }) {
+    const rooms = quick ? 10 : 20;
+    const rate = quick ? 10 : 20;
+    const seconds = quick ? 10 : 30;
+    const rounds = quick ? 1 : 3;
+    const drainMs = 30_000;
+    const settleMs = 180_000;
+    const loadBefore = loadavg().map((l) => l.toFixed(2));
+    const rig = await startSmallRoomsRig({
+      dynamodbEndpoint: await dynamodb(),
+      rooms,
+      apiContainers: 1,
+      progress,
+    });
+    const trials: Trial[] = [];
+    const failures: string[] = [];
+    try {
+      const conditions: Condition[] = ["none", "429", "hang"];
+      for (let round = 0; round < rounds; round++) {
+        // Interleaved, the order rotating each round, so load drift on the machine hits every condition.
+        const order = conditions.map((_, i) => conditions[(i + round) % conditions.length]);
+        for (const condition of order) {
+          const trialIndex = trials.length;
+          // A fresh room each trial: a disconnected member is gone from its room.
+          const failingRoom = rig.roomNames[trialIndex % rooms];
+          const failing = rig.recipients.get(failingRoom)![0];
+          progress(`round ${round + 1}/${rounds}: ${conditionNames[condition]} in ${failingRoom}`);
+          await rig.collect();
+          const deletesBefore = rig.deletes().length;
+          const faultAt = nowMs();
+          if (condition !== "none") await rig.standIn.fail(failing, condition);
+          const { batch } = await rig.offer("roomcast", rate, seconds);
+          await rig.drain("roomcast", batch, drainMs);
+          const others = (m: Sent) => [...m.arrivals].filter(([id]) => id !== failing);
+          const owedToOthers = (m: Sent) => owedPerMessage.roomcast - (m.room === failingRoom ? 1 : 0);
+          const missing = () =>
+            batch.reduce((n, m) => n + Math.max(0, owedToOthers(m) - others(m).length), 0);
+          const times = (inRoom: boolean) =>
+            batch
+              .filter((m) => (m.room === failingRoom) === inRoom)
+              .flatMap((m) => others(m).map(([, at]) => at - m.sentAt));
+          const missingAtDrain = missing();
+          const [stream, fanout] = await Promise.all(
+            (["stream", "fanout"] as const).map(
+              async (from) => (await rig.pipeline.receiveDeadLetters(from)).Messages?.length ?? 0,
+            ),
+          );
+          const deleted = rig
+            .deletes()
+            .slice(deletesBefore)
+            .find(([id]) => id === failing);
+          await rig.standIn.heal();
+          const settled = await rig.settle(settleMs);
+          const trial: Trial = {
+            condition,
+            round,
+            sameRoom: times(true),
+            otherRooms: times(false),
+            missingAtDrain,
+            lost: settled ? missing() : undefined,
+            repeats: batch.reduce((n, m) => n + m.repeats, 0),
+            deadLetters: { stream, fanout },
+            disconnectedAfter: deleted ? (deleted[1] - faultAt) / 1000 : undefined,
+          };
+          trials.push(trial);
+          if (trial.lost)
+            failures.push(
+              `slow-recipient (${conditionNames[condition]}, round ${round + 1}): ${trial.lost} deliveries to other members lost`,
+            );
+        }
+      }
+    } finally {
+      await rig.stop();
+    }
+    return report({
+      trials,
+      rooms,
+      rate,
+      seconds,
+      drainMs,
+      settleMs,
+      quick,
+      capNotes: [...rig.capNotes],
+      loadBefore: loadBefore.join(" "),
+      loadAfter: loadavg()
+        .map((l) => l.toFixed(2))
+        .join(" "),
+      failures,
+    });
+  },
+};
+
+function report(input: {
+  trials: Trial[];
+  rooms: number;
+  rate: number;
+  seconds: number;
+  drainMs: number;
+  settleMs: number;
+  quick: boolean;
+  capNotes: string[];
+  loadBefore: string;
+  loadAfter: string;
+  failures: string[];
+}) {
+  const { trials } = input;
+  const cell = (value: number) => (Number.isFinite(value) ? ms(value) : "—");
+  const pooled = (condition: Condition, part: "sameRoom" | "otherRooms") =>
+    trials.filter((t) => t.condition === condition).flatMap((t) => t[part]);
+  const trialTable: Table = {
+    title: `Per trial: ${input.rate} messages/s over ${input.rooms} rooms of ${smallRoomShape.members} for ${input.seconds} s; delivery ms from the send, p50 / p99`,
+    columns: [
+      { label: "round" },
+      { label: "condition", align: "left" },
+      { label: "failing room's other members" },
+      { label: "other rooms" },
+      { label: `missing after ${input.drainMs / 1000} s` },
+      { label: "lost (settled)" },
+      { label: "repeats" },
+      { label: "dead letters: stream / fan-out" },
+      { label: "failing member disconnected after" },
+    ],
+    rows: trials.map((t) => [
+      String(t.round + 1),
+      conditionNames[t.condition],
+      `${cell(p50(t.sameRoom))} / ${cell(p99(t.sameRoom))}`,
+      `${cell(p50(t.otherRooms))} / ${cell(p99(t.otherRooms))}`,
+      count(t.missingAtDrain),
+      t.lost === undefined ? `not settled in ${input.settleMs / 1000} s` : count(t.lost),
+      count(t.repeats),
+      `${t.deadLetters.stream} / ${t.deadLetters.fanout}`,
+      t.condition === "none"
+        ? "—"
+        : t.disconnectedAfter === undefined
+          ? "not disconnected"
+          : `${t.disconnectedAfter.toFixed(1)} s`,
+    ]),
+  };
+  const baseline = {
+    sameRoom: p99(pooled("none", "sameRoom")),
+    otherRooms: p99(pooled("none", "otherRooms")),
+  };
+  const comparison: Table = {
+    title: "Delivery p99 to everyone else, pooled over the rounds: with a failing member vs without",
+    columns: [
+      { label: "condition", align: "left" },
+      { label: "failing room's other members p99 ms" },
+      { label: "× / + vs none" },
+      { label: "other rooms p99 ms" },
+      { label: "× / + vs none" },
+    ],
+    rows: (["none", "429", "hang"] as Condition[]).map((condition) => {
+      const same = p99(pooled(condition, "sameRoom"));
+      const other = p99(pooled(condition, "otherRooms"));
+      const versus = (value: number, base: number) =>
+        condition === "none" ? "—" : `${times(value, base)} / +${cell(value - base)}`;
+      return [
+        conditionNames[condition],
+        cell(same),
+        versus(same, baseline.sameRoom),
+        cell(other),
+        versus(other, baseline.otherRooms),
+      ];
+    }),
+  };
+  return {
+    method:
+      `The many-small-rooms rig (benchmark 7: every function at its Lambda's CPU share, one API process of ${smallRoomShape.apiMemoryMb} MB, ` +
+      `9 counted members and one real sender per room, +${smallRoomShape.latencyMs} ms a post) with ${input.rooms} rooms. Each trial offers ` +
+      `${input.rate} messages/s open loop, round robin over the rooms, for ${input.seconds} s, and waits up to ${input.drainMs / 1000} s ` +
+      `for the deliveries. In a faulty trial one member of one room (a fresh room each trial) fails every post at the Management API ` +
+      `stand-in: an instant 429 LimitExceededException, or a post that is never answered (the transport's timeout ends it). After the ` +
+      `drain: the dead-letter queues are read, the fault is lifted, and the stack settles (up to ${input.settleMs / 1000} s) before the next ` +
+      `trial; whatever other members still miss then is lost. The trials interleave (none, 429, hang, the order rotating each round). ` +
+      `A DELETE of the failing connection at the stand-in counts as its disconnect (410 from then on, as API Gateway answers).`,
+    tables: [comparison, trialTable],
+    chart: barChartSvg({
+      title: "Delivery p99 to everyone else (ms), pooled over the rounds",
+      yLabel: "milliseconds",
+      groups: ["failing room's other members", "other rooms"],
+      series: (["none", "429", "hang"] as Condition[]).map((condition) => ({
+        name: conditionNames[condition],
+        values: [p99(pooled(condition, "sameRoom")), p99(pooled(condition, "otherRooms"))].map((v) =>
+          Number.isFinite(v) ? v : undefined,
+        ),
+      })),
+      format: ms,
+    }),
+    findings: [
+      `CPU caps: ${input.capNotes.join("; ")}.`,
+      `Load average (1/5/15 min) ${input.loadBefore} before, ${input.loadAfter} after: other agents' work shares the 2 cores.`,
+      `Issue 17 asks that a failing member add no more than max(×1.2, +50 ms) to the others' delivery p99 (compare the columns above), ` +
+        `send nothing to a dead-letter queue and be disconnected within the configured time.`,
+      ...(input.quick ? [`Quick run: ${input.rooms} rooms, one round, ${input.seconds} s trials.`] : []),
+    ],
+    failures: input.failures,
+  };
+}

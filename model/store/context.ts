@@ -1,0 +1,42 @@
+import type { ChatService } from "../service";
+import { retryConflicts } from "./conflicts";
+
+export type StoreOptions = {
+  /** Milliseconds since the epoch; injectable so expiry can be tested. */
+  now?: () => number;
+  /** API Gateway closes a connection after 2 h: its items expire a little later. */
+  connectionTtlSeconds?: number;
+  /** How long a clientId is remembered. */
+  clientIdTtlSeconds?: number;
+  /** History retention; 0 keeps messages forever. */
+  messageTtlSeconds?: number;
+  maxRoomsPerConnection?: number;
+  /** Transaction attempts when DynamoDB cancels one for a conflicting write. */
+  conflictAttempts?: number;
+};
+
+export const defaultStoreOptions = {
+  connectionTtlSeconds: 2 * 60 * 60 + 5 * 60,
+  clientIdTtlSeconds: 24 * 60 * 60,
+  messageTtlSeconds: 0,
+  maxRoomsPerConnection: 20,
+  conflictAttempts: 8,
+};
+
+/** What every part of the store shares: the entities, the settings and the clock. */
+export type StoreContext = ReturnType<typeof createStoreContext>;
+
+export function createStoreContext(service: ChatService, options: StoreOptions) {
+  const settings = { ...defaultStoreOptions, ...options };
+  const now = options.now ?? Date.now;
+  const nowSeconds = () => Math.floor(now() / 1000);
+  /** A transaction whose conflicts with concurrent writes are retried. */
+  const transact: ChatService["transaction"]["write"] = (fn) => {
+    const write = service.transaction.write(fn);
+    return { ...write, go: (options) => retryConflicts(() => write.go(options), settings.conflictAttempts) };
+  };
+  /** DynamoDB deletes expired items lazily (days on AWS): reads skip them. */
+  const live = <T extends { expiresAt?: number }>(item: T | null | undefined): item is T =>
+    !!item && (item.expiresAt === undefined || item.expiresAt > nowSeconds());
+  return { entities: service.entities, settings, now, nowSeconds, transact, live };
+}

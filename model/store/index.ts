@@ -1,0 +1,40 @@
+import type { ChatService } from "../service";
+import { connectionStore } from "./connections";
+import { createStoreContext, type StoreOptions } from "./context";
+import { membershipStore } from "./memberships";
+import { messageStore } from "./messages";
+import { rateLimitStore } from "./rate-limits";
+import { roomStore } from "./rooms";
+import { streamItemReader } from "./stream-items";
+
+export type { Connection } from "../entities/connection";
+export type { Membership } from "../entities/membership";
+export type { Message } from "../entities/message";
+export { roomShard } from "../entities/room";
+export type { NewConnection } from "./connections";
+export { defaultStoreOptions, type StoreOptions } from "./context";
+export { StillConflictingError, TransactionCanceledError } from "./errors";
+export type { JoinResult } from "./memberships";
+export type { HistoryPage, NewMessage, PostResult } from "./messages";
+export type { RoomChange, RoomCount, RoomInfo } from "./rooms";
+export type { StoredItem } from "./stream-items";
+
+/**
+ * What the handlers need from storage, one module per concern; each read is one
+ * GetItem or one Query, never a Scan. Handlers may depend on a `Pick` of it.
+ */
+export type ChatStore = ReturnType<typeof createChatStore>;
+
+/** Builds the {@link ChatStore} over an ElectroDB service. */
+export function createChatStore(service: ChatService, options: StoreOptions = {}) {
+  const context = createStoreContext(service, options);
+  const connections = connectionStore(context);
+  return {
+    ...connections,
+    ...membershipStore(context, connections.getConnection),
+    ...roomStore(context),
+    ...messageStore(context),
+    ...rateLimitStore(context),
+    ...streamItemReader(context),
+  };
+}

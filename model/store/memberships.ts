@@ -1,0 +1,122 @@
+import pLimit from "p-limit";
+import type { Connection } from "../entities/connection";
+import type { Membership } from "../entities/membership";
+import type { SliceRange } from "../slices";
+import type { StoreContext } from "./context";
+import { isConditionFailure, TransactionCanceledError } from "./errors";
+
+export type JoinResult = "joined" | "already-member" | "too-many-rooms" | "no-connection";
+
+/** Room memberships: join, leave and the reads a broadcast and `members` make. */
+export function membershipStore(
+  { entities, settings, nowSeconds, transact, live }: StoreContext,
+  getConnection: (connectionId: string) => Promise<Connection | undefined>,
+) {
+  const { membership } = entities;
+
+  /** Deletes memberships that are still expired: a rejoin may have replaced one meanwhile. */
+  async function removeExpired(expired: Membership[]) {
+    const limit = pLimit(16);
+    await Promise.all(
+      expired.map(({ room, connectionId }) =>
+        limit(() =>
+          membership
+            .delete({ room, connectionId })
+            .where((a, op) => op.lte(a.expiresAt, nowSeconds()))
+            .go({ response: "none" })
+            .catch((error: unknown) => {
+              if (!isConditionFailure(error)) throw error;
+            }),
+        ),
+      ),
+    );
+  }
+
+  return {
+    async join(conn: Connection, room: string): Promise<JoinResult> {
+      const result = await transact(({ connection: c, membership: m }) => [
+        m
+          .put({ room, connectionId: conn.connectionId, name: conn.name, expiresAt: conn.expiresAt })
+          // Like create, but an expired membership (not yet deleted by DynamoDB) is replaced.
+          .where((a, op) => `${op.notExists(a.name)} OR ${op.lte(a.expiresAt, nowSeconds())}`)
+          .commit(),
+        c
+          .patch({ connectionId: conn.connectionId })
+          .add({ roomCount: 1, rooms: [room] })
+          .where((a, op) => op.lt(a.roomCount, settings.maxRoomsPerConnection))
+          .commit(),
+      ]).go();
+      if (!result.canceled) return "joined";
+      const [membershipWrite, connectionWrite] = result.data;
+      if (membershipWrite.rejected) return "already-member";
+      if (connectionWrite.rejected) {
+        return (await getConnection(conn.connectionId)) ? "too-many-rooms" : "no-connection";
+      }
+      throw new TransactionCanceledError("join", result.data);
+    },
+
+    /** True when the connection was a member and is no longer. */
+    async leave(connectionId: string, room: string): Promise<boolean> {
+      const result = await transact(({ connection: c, membership: m }) => [
+        m
+          .delete({ room, connectionId })
+          .where((a, op) => op.exists(a.name))
+          .commit(),
+        c
+          .patch({ connectionId })
+          .subtract({ roomCount: 1 })
+          .delete({ rooms: [room] })
+          .where((a, op) => op.contains(a.rooms, room))
+          .commit(),
+      ]).go();
+      if (!result.canceled) return true;
+      if (result.data[0].rejected) return false;
+      // The connection record is gone ($disconnect racing this leave): the membership goes alone.
+      await membership.delete({ room, connectionId }).go();
+      return true;
+    },
+
+    /** A live membership; with `expired`, also one expired but not yet deleted (still counted). */
+    async getMembership(
+      room: string,
+      connectionId: string,
+      { expired = false }: { expired?: boolean } = {},
+    ): Promise<Membership | undefined> {
+      const { data } = await membership.get({ room, connectionId }).go({ consistent: true });
+      return (expired ? data : live(data) ? data : undefined) ?? undefined;
+    },
+
+    /**
+     * Pattern 1: live members of a room (or of one slice of it), every page. With `tidy`,
+     * expired memberships met on the way are deleted (if still expired), so a lost
+     * `$disconnect` stops counting long before DynamoDB's TTL gets to it (days on AWS).
+     */
+    async membersOf(
+      room: string,
+      {
+        slice,
+        consistent = false,
+        tidy = false,
+      }: { slice?: SliceRange; consistent?: boolean; tidy?: boolean } = {},
+    ): Promise<Membership[]> {
+      // No filter expression: it would cost the same reads; expired members are skipped here.
+      const query = membership.query.byRoom({ room });
+      const { data } = await (
+        slice ? query.between({ connectionId: slice.from }, { connectionId: slice.to }) : query
+      ).go({ pages: "all", consistent });
+      if (tidy) await removeExpired(data.filter((m) => !live(m)));
+      return data.filter(live);
+    },
+
+    /** Live members from the sort key `from` on, in key order, reading at most `limit` items. */
+    async membersFrom(
+      room: string,
+      from: string | undefined,
+      limit: number,
+    ): Promise<{ members: Membership[]; more: boolean }> {
+      const query = membership.query.byRoom({ room });
+      const { data, cursor } = await (from ? query.gte({ connectionId: from }) : query).go({ limit });
+      return { members: data.filter(live), more: cursor !== null };
+    },
+  };
+}
