@@ -5,7 +5,7 @@
  * says `@jest-environment ./tests/support/node-environment.ts`.
  */
 const dynamodbFolders = ["handlers", "model", "stack", "storms", "security", "lambda"];
-const nodeFolders = ["unit", "local", "infra", "workflows", "bench"];
+const nodeFolders = ["unit", "local", "infra", "workflows", "bench", "docs"];
 
 // A test folder in neither list would silently never run.
 const { readdirSync } = require("node:fs");

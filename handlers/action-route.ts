@@ -1,27 +1,57 @@
-import type { FunctionPermissions } from "./permissions";
+import type { DynamoAction, FunctionPermissions } from "./permissions";
 import type { Deps } from "./deps";
 import { reply } from "./invoke";
-import type { Action, ActionFields } from "./protocol";
+import { FrameError, type Action, type ActionFields } from "./protocol";
+import { rateClassOf } from "./rate-limits";
 import type { Route, WebSocketEvent } from "./route";
 
+type FieldsHandler<A extends Action> = (
+  fields: ActionFields<A>,
+  event: WebSocketEvent,
+  deps: Deps,
+) => Promise<unknown>;
+
+/** What the rate limits do on every route: read the connection's session, take tokens, close a flooder. */
+const rateLimitTable: readonly DynamoAction[] = ["GetItem", "UpdateItem"];
+
 /**
- * A client action route: validates the frame before anything else (so a bad one
- * writes nothing), then runs `handleFields` and sends its result back as the reply.
+ * A client action route: every frame passes the connection's in-container bucket
+ * first, is validated before anything is written, takes its tokens from the shared
+ * buckets (model/store/rate-limits.ts), then runs `handleFields` and sends its result
+ * back as the reply. `whenRateLimited` may answer a refused frame instead (a resend
+ * that only re-acks); undefined keeps the refusal.
  */
 export function actionRoute<A extends Action>(
   action: A,
   permissions: FunctionPermissions,
   // Not `handle`: Pulumi's function serialization takes that for the method's own name below and leaves it uncaptured.
-  handleFields: (fields: ActionFields<A>, event: WebSocketEvent, deps: Deps) => Promise<unknown>,
+  handleFields: FieldsHandler<A>,
+  whenRateLimited?: FieldsHandler<A>,
 ): Route {
   return {
     key: action,
     name: action,
-    permissions,
+    permissions: {
+      ...permissions,
+      table: [...new Set([...permissions.table, ...rateLimitTable])],
+      disconnect: true,
+    },
     routeResponse: true,
     async handle(event, deps) {
+      await deps.limiter.admitFrame(deps, event.requestContext.connectionId, "action");
       const { fields } = deps.protocol.parseFrame(event.body);
-      return reply(await handleFields(deps.protocol.parseFields(action, fields), event, deps));
+      const valid = deps.protocol.parseFields(action, fields);
+      try {
+        await deps.limiter.takeTokens(deps, event, rateClassOf[action]);
+      } catch (error) {
+        const answer =
+          error instanceof FrameError && error.code === "RATE_LIMITED"
+            ? await whenRateLimited?.(valid, event, deps)
+            : undefined;
+        if (answer === undefined) throw error;
+        return reply(answer);
+      }
+      return reply(await handleFields(valid, event, deps));
     },
   };
 }

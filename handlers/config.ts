@@ -20,6 +20,11 @@ export type ChatConfig = {
   sqsEndpoint?: string;
   /** Page origins a browser may connect from (`$connect`, handlers/origins.ts); unset: any. */
   allowedOrigins?: string[];
+  /**
+   * Keys the `members` and `listrooms` cursors (handlers/cursors.ts). The stack generates
+   * one; unset (local stack, tests), the deps make their own, so cursors last a run.
+   */
+  cursorSecret?: string;
   maxMessageLength: number;
   maxNameLength: number;
   maxRoomsPerConnection: number;
@@ -47,9 +52,21 @@ export type ChatConfig = {
    * 410 until `$connect` has returned (29 s at most), and the records exist before that.
    */
   connectGraceSeconds: number;
-  /** Messages per connection per rate window; 0 turns the limit off. */
+  /**
+   * Frames that write (sendmessage, joinroom, leaveroom) per connection per rate window,
+   * in a burst of up to as many; 0 turns the limit off.
+   */
   rateLimitMessages: number;
   rateLimitWindowSeconds: number;
+  /** Frames that only read (history, members, listrooms) per connection per window: their own bucket; 0: off. */
+  rateLimitReads: number;
+  /** Frames that match no action (`$default`: junk) per connection per window; nothing is written for them. */
+  rateLimitJunk: number;
+  /** The same two limits per user (token subject) or, without auth, per client session, across its connections. */
+  userRateLimitMessages: number;
+  userRateLimitReads: number;
+  /** Refusals in a row after which a connection is closed (Management API DELETE); 0: never. */
+  rateLimitCloseAfter: number;
   /** The longest a `$connect` token may be valid: `exp` at most this long after now (and after `iat`). */
   tokenMaxLifetimeSeconds: number;
   /** Clocks disagree a little: a token's `iat`/`nbf` may be this far in the future, `exp` this far past. */
@@ -68,6 +85,7 @@ export const configEnv = {
   fanoutQueueUrl: "FANOUT_QUEUE_URL",
   sqsEndpoint: "SQS_ENDPOINT",
   allowedOrigins: "ALLOWED_ORIGINS",
+  cursorSecret: "CURSOR_SECRET",
   maxMessageLength: "MAX_MESSAGE_LENGTH",
   maxNameLength: "MAX_NAME_LENGTH",
   maxRoomsPerConnection: "MAX_ROOMS_PER_CONNECTION",
@@ -85,6 +103,11 @@ export const configEnv = {
   connectGraceSeconds: "CONNECT_GRACE_SECONDS",
   rateLimitMessages: "RATE_LIMIT_MESSAGES",
   rateLimitWindowSeconds: "RATE_LIMIT_WINDOW_SECONDS",
+  rateLimitReads: "RATE_LIMIT_READS",
+  rateLimitJunk: "RATE_LIMIT_JUNK",
+  userRateLimitMessages: "USER_RATE_LIMIT_MESSAGES",
+  userRateLimitReads: "USER_RATE_LIMIT_READS",
+  rateLimitCloseAfter: "RATE_LIMIT_CLOSE_AFTER",
   tokenMaxLifetimeSeconds: "TOKEN_MAX_LIFETIME_SECONDS",
   tokenClockSkewSeconds: "TOKEN_CLOCK_SKEW_SECONDS",
   sessionTtlSeconds: "SESSION_TTL_SECONDS",
@@ -98,7 +121,8 @@ type EndpointSettings =
   | "managementEndpoint"
   | "fanoutQueueUrl"
   | "sqsEndpoint"
-  | "allowedOrigins";
+  | "allowedOrigins"
+  | "cursorSecret";
 
 export const defaultConfig: Omit<ChatConfig, EndpointSettings> = {
   maxMessageLength: 4096,
@@ -118,6 +142,11 @@ export const defaultConfig: Omit<ChatConfig, EndpointSettings> = {
   connectGraceSeconds: 30,
   rateLimitMessages: 20,
   rateLimitWindowSeconds: 10,
+  rateLimitReads: 40,
+  rateLimitJunk: 5,
+  userRateLimitMessages: 20,
+  userRateLimitReads: 40,
+  rateLimitCloseAfter: 20,
   tokenMaxLifetimeSeconds: 24 * 60 * 60,
   tokenClockSkewSeconds: 60,
   sessionTtlSeconds: 30 * 24 * 60 * 60,
@@ -156,5 +185,6 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): ChatConfig {
     fanoutQueueUrl: env[configEnv.fanoutQueueUrl] || undefined,
     sqsEndpoint: env[configEnv.sqsEndpoint] || undefined,
     allowedOrigins: parseOrigins(env[configEnv.allowedOrigins]),
+    cursorSecret: env[configEnv.cursorSecret] || undefined,
   };
 }

@@ -4,10 +4,13 @@ import { createChatService } from "../model/service";
 import { createSessionStore, type SessionStore } from "../model/sessions";
 import { createChatStore, type ChatStore } from "../model/store";
 import { readConfig, type ChatConfig } from "./config";
+import { createConnectionCloser, type CloseConnection } from "./close-connection";
+import { createCursors, randomCursorSecret, type Cursors } from "./cursors";
 import { createDelivery, type Delivery } from "./delivery/delivery";
 import { createLogger, type Logger } from "./log";
 import { createMetrics, type Metrics } from "./metrics";
 import { createProtocol, type Protocol } from "./protocol";
+import { createRateLimiter, type RateLimiter } from "./rate-limits";
 import { createTransport } from "./delivery/transport";
 
 /** Everything a handler needs; handlers depend on these interfaces only. */
@@ -19,6 +22,12 @@ export type Deps = {
   /** The FIFO queue of fan-out jobs; only where FANOUT_QUEUE_URL is set (the stream worker). */
   fanoutQueue?: { client: SQSClient; url: string };
   protocol: Protocol;
+  /** Rate limits on every route; its in-container buckets live as long as these deps (a container). */
+  limiter: RateLimiter;
+  /** Seals and opens the `members` and `listrooms` cursors. */
+  cursors: Cursors;
+  /** Closes a client's connection (Management API DELETE). */
+  closeConnection: CloseConnection;
   log: Logger;
   metrics: Metrics;
 };
@@ -41,10 +50,13 @@ export function createDeps(env: NodeJS.ProcessEnv = process.env, overrides: Part
     messageTtlSeconds: config.messageTtlSeconds,
     maxRoomsPerConnection: config.maxRoomsPerConnection,
   });
-  const transport = createTransport({
+  const management = {
     endpoint: config.managementEndpoint,
     region: local?.region ?? env.AWS_REGION ?? "us-east-1",
     credentials: local?.credentials,
+  };
+  const transport = createTransport({
+    ...management,
     maxAttempts: config.postMaxAttempts,
     timeoutMs: config.postTimeoutMs,
     maxSockets: config.fanoutConcurrency,
@@ -57,6 +69,9 @@ export function createDeps(env: NodeJS.ProcessEnv = process.env, overrides: Part
     store,
     sessions: createSessionStore(service, { sessionTtlSeconds: config.sessionTtlSeconds }),
     protocol: createProtocol(config),
+    limiter: createRateLimiter(config),
+    cursors: createCursors(config.cursorSecret ?? randomCursorSecret()),
+    closeConnection: createConnectionCloser(management),
     delivery: createDelivery({
       transport,
       concurrency: config.fanoutConcurrency,

@@ -22,7 +22,7 @@ export async function invoke(route: Route, event: WebSocketEvent, deps: Deps): P
     if (error instanceof FrameError) {
       log.info("rejected frame", { code: error.code, reason: error.message, ms: Date.now() - started });
       if (route.key === "$connect") return { statusCode: 400, body: error.message };
-      return reply(errorFrame(error.code, error.message, action));
+      return reply(errorFrame(error.code, error.message, action, error.details));
     }
     log.error("handler failed", { error, ms: Date.now() - started });
     if (route.key === "$connect") return { statusCode: 500, body: "Internal server error" };

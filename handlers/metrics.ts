@@ -21,7 +21,9 @@ export type CountMetric =
   | "FanoutJobs"
   /** Stream records sent to the stream dead-letter queue. */
   | "DeadLetters"
-  | "PresenceSuppressed";
+  | "PresenceSuppressed"
+  /** Connections closed (Management API DELETE) for exceeding their rate limits again and again. */
+  | "RateLimitCloses";
 
 /** Durations in milliseconds; every value is kept, so CloudWatch can give percentiles. */
 export type LatencyMetric = "AckLatency" | "TimeToLastDelivery";
@@ -40,6 +42,7 @@ export const countMetrics: readonly CountMetric[] = [
   "FanoutJobs",
   "DeadLetters",
   "PresenceSuppressed",
+  "RateLimitCloses",
 ];
 export const latencyMetrics: readonly LatencyMetric[] = ["AckLatency", "TimeToLastDelivery"];
 

@@ -27,6 +27,8 @@ export type FunctionPermissions = {
   table: readonly DynamoAction[];
   /** Posts to connections (`execute-api:ManageConnections`, POST only). */
   post: boolean;
+  /** Closes connections (`execute-api:ManageConnections`, DELETE only): a client over its rate limits. */
+  disconnect?: boolean;
   /** Sends fan-out jobs to the FIFO queue. */
   queue?: boolean;
 };

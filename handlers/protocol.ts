@@ -17,16 +17,24 @@ export type Action = (typeof actions)[number];
 export type ErrorCode =
   "BAD_JSON" | "UNKNOWN_ACTION" | "INVALID" | "NOT_A_MEMBER" | "TOO_LARGE" | "RATE_LIMITED" | "INTERNAL";
 
-export type ErrorFrame = { type: "error"; code: ErrorCode; message: string; action?: string };
+/** What an error frame adds for some codes: RATE_LIMITED says how long to wait. */
+export type ErrorDetails = { retryAfterMs?: number };
 
-export const errorFrame = (code: ErrorCode, message: string, action?: string): ErrorFrame =>
-  action === undefined ? { type: "error", code, message } : { type: "error", code, message, action };
+export type ErrorFrame = { type: "error"; code: ErrorCode; message: string; action?: string } & ErrorDetails;
+
+export const errorFrame = (
+  code: ErrorCode,
+  message: string,
+  action?: string,
+  details: ErrorDetails = {},
+): ErrorFrame => ({ type: "error", code, message, ...(action === undefined ? {} : { action }), ...details });
 
 /** A frame was rejected: the reply says why, nothing was written. */
 export class FrameError extends Error {
   constructor(
     readonly code: ErrorCode,
     message: string,
+    readonly details: ErrorDetails = {},
   ) {
     super(message);
   }
@@ -36,8 +44,8 @@ const roomPattern = /^[A-Za-z0-9_-]{1,64}$/;
 const clientIdPattern = /^[A-Za-z0-9_.:-]{1,64}$/;
 const ulidPattern = /^[0-9A-HJKMNP-TV-Z]{26}$/;
 const sessionPattern = /^[A-Za-z0-9_-]{16,64}$/;
-/** A `members` cursor: the start of a connection id, never a whole one. */
-const membersCursorPattern = /^[A-Za-z0-9+/=_-]{1,15}$/;
+/** A cursor the server issued (handlers/cursors.ts checks it is one): base64url. */
+const issuedCursorPattern = /^[A-Za-z0-9_-]{1,1024}$/;
 // C0/C1 controls, except tab and newlines in message text.
 const textForbidden = /(?![\t\n\r])\p{Cc}/u;
 const characters = (s: string) => [...s].length;
@@ -73,9 +81,10 @@ function buildSchemas(config: Limits) {
   const session = z
     .string({ error: "session: must be a string" })
     .regex(sessionPattern, { error: "session: must be 16 to 64 characters of A-Z, a-z, 0-9, _ or -" });
-  const membersCursor = z
-    .string({ error: "after: must be a string" })
-    .regex(membersCursorPattern, { error: "after: must be a cursor returned as `next` by members" });
+  const issuedCursor = (action: "members" | "listrooms") =>
+    z
+      .string({ error: "after: must be a string" })
+      .regex(issuedCursorPattern, { error: `after: must be a cursor returned as \`next\` by ${action}` });
   const limit = z
     .number({ error: "limit: must be a number" })
     .int({ error: "limit: must be a whole number" })
@@ -86,9 +95,9 @@ function buildSchemas(config: Limits) {
     sendmessage: z.object({ message: text, room: room.optional(), clientId: clientId.optional() }),
     joinroom: z.object({ room }),
     leaveroom: z.object({ room }),
-    listrooms: z.object({}),
+    listrooms: z.object({ after: issuedCursor("listrooms").optional() }),
     history: z.object({ room, before: cursor.optional(), limit: limit.optional() }),
-    members: z.object({ room, after: membersCursor.optional() }),
+    members: z.object({ room, after: issuedCursor("members").optional() }),
     session: z.object({}),
   } satisfies Record<Action, z.ZodType>;
   const connect = z.object({ name: name.optional(), room: room.optional(), session: session.optional() });

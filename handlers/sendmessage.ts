@@ -1,8 +1,9 @@
 import { actionRoute } from "./action-route";
 import { requireConnection, requireMember } from "./membership";
-import { FrameError } from "./protocol";
+import type { ActionFields } from "./protocol";
 import type { Connection } from "../model/store";
 import type { Deps } from "./deps";
+import type { WebSocketEvent } from "./route";
 
 /**
  * `sendmessage`: stores the message and acknowledges it — ack means stored. The
@@ -13,35 +14,46 @@ import type { Deps } from "./deps";
 export const sendMessageRoute = actionRoute(
   "sendmessage",
   { table: ["GetItem", "UpdateItem", "PutItem"], post: false },
+  storeAndAck,
+  // A resend of a stored clientId only re-acks: it must not be refused for the rate limit
+  // it already paid. Looked up only when refused, so no send pays an extra read.
   async (fields, event, deps) => {
-    const { connectionId, requestTimeEpoch } = event.requestContext;
-    // The connection record holds the default room and the session that scopes a clientId.
-    const connection =
-      fields.room === undefined || fields.clientId !== undefined
-        ? await requireConnection(deps, connectionId)
-        : undefined;
-    const room = fields.room ?? connection!.defaultRoom;
-    const member = await requireMember(deps, room, connectionId);
-    await enforceRateLimit(deps, connectionId);
-    const { message } = await deps.store.post({
-      room,
-      from: member.name,
-      connectionId,
-      session: sessionOf(connection, connectionId),
-      text: fields.message,
-      clientId: fields.clientId,
-    });
-    deps.metrics.count("MessagesStored");
-    deps.metrics.milliseconds("AckLatency", Date.now() - requestTimeEpoch);
-    return {
-      type: "ack",
-      room,
-      id: message.id,
-      ...(fields.clientId ? { clientId: fields.clientId } : {}),
-      sentAt: message.sentAt,
-    };
+    if (fields.clientId === undefined) return undefined;
+    const { connectionId } = event.requestContext;
+    const connection = await requireConnection(deps, connectionId);
+    const room = fields.room ?? connection.defaultRoom;
+    const repeat = await deps.store.isRepeat(room, sessionOf(connection, connectionId), fields.clientId);
+    return repeat ? storeAndAck(fields, event, deps) : undefined;
   },
 );
+
+async function storeAndAck(fields: ActionFields<"sendmessage">, event: WebSocketEvent, deps: Deps) {
+  const { connectionId, requestTimeEpoch } = event.requestContext;
+  // The connection record holds the default room and the session that scopes a clientId.
+  const connection =
+    fields.room === undefined || fields.clientId !== undefined
+      ? await requireConnection(deps, connectionId)
+      : undefined;
+  const room = fields.room ?? connection!.defaultRoom;
+  const member = await requireMember(deps, room, connectionId);
+  const { message } = await deps.store.post({
+    room,
+    from: member.name,
+    connectionId,
+    session: sessionOf(connection, connectionId),
+    text: fields.message,
+    clientId: fields.clientId,
+  });
+  deps.metrics.count("MessagesStored");
+  deps.metrics.milliseconds("AckLatency", Date.now() - requestTimeEpoch);
+  return {
+    type: "ack",
+    room,
+    id: message.id,
+    ...(fields.clientId ? { clientId: fields.clientId } : {}),
+    sentAt: message.sentAt,
+  };
+}
 
 /**
  * Whose `clientId`s these are: the token's subject, else the session id the client
@@ -52,15 +64,4 @@ function sessionOf(connection: Connection | undefined, connectionId: string): st
   if (connection?.userId) return `user:${connection.userId}`;
   if (connection?.sessionId) return `session:${connection.sessionId}`;
   return `connection:${connectionId}`;
-}
-
-/** Messages per connection per window, counted in DynamoDB so every Lambda container agrees. */
-async function enforceRateLimit(deps: Deps, connectionId: string) {
-  const { rateLimitMessages: limit, rateLimitWindowSeconds: window } = deps.config;
-  if (limit > 0 && !(await deps.store.consumeRate(connectionId, limit, window))) {
-    throw new FrameError(
-      "RATE_LIMITED",
-      `message: at most ${limit} messages every ${window} s; wait and retry`,
-    );
-  }
 }

@@ -74,9 +74,10 @@ export class ChatApi extends pulumi.ComponentResource {
     const api = createApi();
     const accessLogGroup = createAccessLogGroup();
     const logsRole = args.apiGatewayLogsRole ? createApiGatewayLogsRole(name, asChild) : undefined;
-    const stage = createStage();
-    const stageUrl = pulumi.interpolate`${api.apiEndpoint}/${stage.name}`;
-    const managementEndpoint = stageUrl.apply((url) => url.replace(/^wss:/, "https:"));
+    // From the stage's name, not the stage: the stage's route settings need the routes, whose functions need this.
+    const managementEndpoint = pulumi.interpolate`${api.apiEndpoint}/${args.stage}`.apply((url) =>
+      url.replace(/^wss:/, "https:"),
+    );
     const queues = new FanoutQueues(
       `${name}-queues`,
       {
@@ -97,6 +98,8 @@ export class ChatApi extends pulumi.ComponentResource {
     };
     const authorizer = args.authSecret ? createAuthorizer(args.authSecret) : undefined;
     const chatRoutes = createRoutes();
+    const stage = createStage();
+    const stageUrl = pulumi.interpolate`${api.apiEndpoint}/${stage.name}`;
     const workers = createWorkers();
     const domain = args.domain ? new ChatDomain(name, { ...args.domain, api, stage }, asChild) : undefined;
     const watched = [
@@ -216,13 +219,21 @@ export class ChatApi extends pulumi.ComponentResource {
           apiId: api.id,
           name: args.stage,
           autoDeploy: true,
+          // Each route gets a bucket of this size (per route, not one for the stage).
           defaultRouteSettings: {
-            throttlingRateLimit: args.throttling.rateLimit,
-            throttlingBurstLimit: args.throttling.burstLimit,
+            throttlingRateLimit: args.throttling.defaultRoute.rateLimit,
+            throttlingBurstLimit: args.throttling.defaultRoute.burstLimit,
           },
+          // `$default` (junk frames) a small one of its own, so a flood of junk cannot crowd out real routes.
+          routeSettings: Object.entries(args.throttling.routes).map(([routeKey, throttling]) => ({
+            routeKey,
+            throttlingRateLimit: throttling.rateLimit,
+            throttlingBurstLimit: throttling.burstLimit,
+          })),
           accessLogSettings: { destinationArn: accessLogGroup.arn, format: accessLogFormat },
         },
-        { ...asChild, dependsOn: logsRole ? [logsRole] : [] },
+        // Route settings name routes that must exist first.
+        { ...asChild, dependsOn: [...(logsRole ? [logsRole] : []), ...chatRoutes.map((r) => r.apiRoute)] },
       );
     }
 

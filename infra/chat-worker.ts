@@ -5,6 +5,7 @@ import { createLambdaFunction } from "./function";
 import type { FunctionPermissions } from "../handlers/permissions";
 import { functionPolicy, type FunctionResources } from "./policies";
 import { fanoutJobsPerInvocation } from "../handlers/delivery/fanout-jobs";
+import { streamFilterPatterns } from "../model/stream-filter";
 
 /** Where a worker's events come from, with the mapping's settings. */
 export type WorkerSource =
@@ -105,6 +106,10 @@ export class ChatWorker<E, R> extends pulumi.ComponentResource {
           // Order: a bisected batch retries its second half after records that came later.
           bisectBatchOnFunctionError: false,
           parallelizationFactor: stream.parallelizationFactor,
+          // Only the records the worker acts on: rate-limit buckets and the like never invoke it.
+          filterCriteria: {
+            filters: streamFilterPatterns.map((pattern) => ({ pattern: JSON.stringify(pattern) })),
+          },
           destinationConfig: { onFailure: { destinationArn: stream.onFailureQueueArn } },
         },
         asChild,

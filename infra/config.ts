@@ -1,6 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { authSecretMinLength } from "../handlers/authorizer";
 import { configEnv, defaultConfig, readConfig } from "../handlers/config";
+import type { Throttling } from "../model/token-bucket";
 import { infraDefaults } from "./defaults";
 
 /** The handler settings a stack may override: every number of handlers/config.ts. */
@@ -41,8 +42,11 @@ export type StackConfig = {
   fanout: { maxConcurrency: number; maxReceiveCount: number };
   /** Retention of every log group: the functions' and the access log. */
   logRetentionDays: number;
-  /** Stage-wide default route throttling (requests per second, and burst). */
-  throttling: { rateLimit: number; burstLimit: number };
+  /**
+   * The stage's route throttling (requests per second, and burst): `defaultRoute` sizes
+   * each route's own bucket (API Gateway applies it per route), `routes` overrides by route key.
+   */
+  throttling: { defaultRoute: Throttling; routes: Record<string, Throttling> };
   table: { pointInTimeRecovery: boolean; deletionProtection: boolean };
   /**
    * Sets API Gateway's account-wide CloudWatch Logs role for this region, which
@@ -107,7 +111,12 @@ export function readStackConfig(config = new pulumi.Config(), stack = pulumi.get
         // SQS allows a visibility timeout of 12 h at most: 6 x this.
         timeoutSeconds: count("fanoutTimeoutSeconds", d.fanoutTimeoutSeconds, { max: 900 }),
       },
-      reservedConcurrency: config.getObject<Record<string, number>>("reservedConcurrency") ?? {},
+      reservedConcurrency: Object.fromEntries(
+        Object.entries({
+          ...d.reservedConcurrency,
+          ...config.getObject<Record<string, number>>("reservedConcurrency"),
+        }).filter(([, reserved]) => reserved >= 0),
+      ),
       tracing: config.getBoolean("tracing") ?? d.tracing,
     },
     stream: {
@@ -124,8 +133,16 @@ export function readStackConfig(config = new pulumi.Config(), stack = pulumi.get
     },
     logRetentionDays: count("logRetentionDays", d.logRetentionDays),
     throttling: {
-      rateLimit: count("throttlingRateLimit", d.throttlingRateLimit),
-      burstLimit: count("throttlingBurstLimit", d.throttlingBurstLimit),
+      defaultRoute: {
+        rateLimit: count("throttlingRateLimit", d.throttlingRateLimit),
+        burstLimit: count("throttlingBurstLimit", d.throttlingBurstLimit),
+      },
+      routes: {
+        $default: {
+          rateLimit: count("unmatchedRouteRateLimit", d.unmatchedRouteRateLimit),
+          burstLimit: count("unmatchedRouteBurstLimit", d.unmatchedRouteBurstLimit),
+        },
+      },
     },
     table: {
       pointInTimeRecovery: config.getBoolean("pointInTimeRecovery") ?? protectedByDefault,

@@ -18,8 +18,32 @@ export const infraDefaults = {
   streamMaximumRetryAttempts: 10,
   streamParallelizationFactor: 1,
   logRetentionDays: 14,
-  throttlingRateLimit: 50,
-  throttlingBurstLimit: 100,
+  // The stage's route throttling: each route gets a bucket of this size (docs/operations.md has the arithmetic).
+  throttlingRateLimit: 500,
+  throttlingBurstLimit: 1000,
+  // `$default` (frames that match no action: junk) gets a small bucket of its own.
+  unmatchedRouteRateLimit: 10,
+  unmatchedRouteBurstLimit: 20,
+  /**
+   * Reserved concurrency per function (by route or worker name): a flood or a huge room
+   * takes at most this much of the account's Lambda concurrency (1,000 by default, of
+   * which AWS keeps 100 unreserved). Config `reservedConcurrency` overrides by name;
+   * -1 leaves a function unreserved (accounts with a lower quota need that).
+   */
+  reservedConcurrency: {
+    connect: 100,
+    disconnect: 50,
+    default: 10,
+    sendmessage: 100,
+    joinroom: 50,
+    leaveroom: 50,
+    listrooms: 30,
+    history: 50,
+    members: 30,
+    authorizer: 50,
+    stream: 20,
+    fanout: 20,
+  } as Record<string, number>,
   apiGatewayLogsRole: true,
   tracing: false,
 };

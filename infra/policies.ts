@@ -79,9 +79,17 @@ export function functionPolicy(
     statements.push({
       Sid: "PostToConnections",
       Effect: "Allow",
-      // Handlers only POST to connections; GET and DELETE stay denied.
+      // POST only here; DELETE has its own statement for the functions that close connections.
       Action: ["execute-api:ManageConnections"],
       Resource: pulumi.interpolate`${on.apiExecutionArn}/${on.stage}/POST/@connections/*`,
+    });
+  }
+  if (permissions.disconnect) {
+    statements.push({
+      Sid: "CloseConnections",
+      Effect: "Allow",
+      Action: ["execute-api:ManageConnections"],
+      Resource: pulumi.interpolate`${on.apiExecutionArn}/${on.stage}/DELETE/@connections/*`,
     });
   }
   if (permissions.queue) {

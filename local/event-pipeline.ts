@@ -14,6 +14,7 @@ import {
 import { startSqsMapping, type SqsMapping } from "./sqs-mapping";
 import { startStreamMapping, type StreamMapping } from "./stream-mapping";
 import { fanoutJobsPerInvocation } from "../handlers/delivery/fanout-jobs";
+import { streamFilterPatterns } from "../model/stream-filter";
 import { infraDefaults } from "../infra/defaults";
 
 /** The workers the pipeline runs, read per batch (so `--watch` can swap them), with their deps. */
@@ -91,6 +92,7 @@ export async function createEventPipeline(options: EventPipelineOptions): Promis
         dynamodb,
         tableName: options.tableName,
         pollMs: options.streamPollMs,
+        filters: streamFilterPatterns,
         handler: (event) => {
           const { deps, stream: worker } = app();
           return flushing(deps, () => worker.handle(event, deps));

@@ -13,6 +13,8 @@ export type GatewaySettings = Pick<
 export const gatewayEnv = {
   throttlingRateLimit: "THROTTLING_RATE_LIMIT",
   throttlingBurstLimit: "THROTTLING_BURST_LIMIT",
+  unmatchedRouteRateLimit: "UNMATCHED_ROUTE_RATE_LIMIT",
+  unmatchedRouteBurstLimit: "UNMATCHED_ROUTE_BURST_LIMIT",
   dropDisconnects: "DROP_DISCONNECTS",
 } as const;
 
@@ -25,23 +27,32 @@ function count(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
 }
 
 /**
- * `npm start`'s gateway settings: stage throttling as the Pulumi stage sets it
- * (`roomcast:throttlingRateLimit` / `throttlingBurstLimit`, same defaults, overridden by
- * THROTTLING_RATE_LIMIT / THROTTLING_BURST_LIMIT) and the `$disconnect` fault mode
- * (DROP_DISCONNECTS=1), and the page origins it takes handshakes from (ALLOWED_ORIGINS, the
- * same variable `$connect` reads; unset: the gateway's own page).
+ * `npm start`'s gateway settings: stage throttling as the Pulumi stage sets it, a bucket
+ * per route (`roomcast:throttlingRateLimit` / `throttlingBurstLimit` for each route,
+ * `unmatchedRouteRateLimit` / `unmatchedRouteBurstLimit` for `$default`; same defaults,
+ * overridden by the environment variables of the same names in upper snake case), the
+ * `$disconnect` fault mode (DROP_DISCONNECTS=1) and the page origins it takes handshakes from
+ * (ALLOWED_ORIGINS, the same variable `$connect` reads; unset: the gateway's own page).
  *
  * @example
  * gatewaySettingsFromEnv({ THROTTLING_RATE_LIMIT: "5" });
- * // { throttling: { rateLimit: 5, burstLimit: 100 }, dropDisconnects: false }
+ * // { throttling: { defaultRoute: { rateLimit: 5, burstLimit: 1000 }, routes: { $default: … } }, … }
  */
 export function gatewaySettingsFromEnv(env: NodeJS.ProcessEnv): GatewaySettings {
   const drop = env[gatewayEnv.dropDisconnects] ?? "";
   if (!["", "0", "1"].includes(drop)) throw new Error(`${gatewayEnv.dropDisconnects}=${drop}: use 1 or 0`);
   return {
     throttling: {
-      rateLimit: count(env, gatewayEnv.throttlingRateLimit, infraDefaults.throttlingRateLimit),
-      burstLimit: count(env, gatewayEnv.throttlingBurstLimit, infraDefaults.throttlingBurstLimit),
+      defaultRoute: {
+        rateLimit: count(env, gatewayEnv.throttlingRateLimit, infraDefaults.throttlingRateLimit),
+        burstLimit: count(env, gatewayEnv.throttlingBurstLimit, infraDefaults.throttlingBurstLimit),
+      },
+      routes: {
+        $default: {
+          rateLimit: count(env, gatewayEnv.unmatchedRouteRateLimit, infraDefaults.unmatchedRouteRateLimit),
+          burstLimit: count(env, gatewayEnv.unmatchedRouteBurstLimit, infraDefaults.unmatchedRouteBurstLimit),
+        },
+      },
     },
     dropDisconnects: drop === "1",
     allowedOrigins: parseOrigins(env[configEnv.allowedOrigins]),

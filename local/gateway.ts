@@ -26,7 +26,7 @@ import { isWebSocketUpgrade, rejectHandshake } from "./handshake";
 import { createManagementApi, type Credentials } from "./management-api";
 import { selectRoute } from "./route-selection";
 import { createStaticSite } from "./static-site";
-import { createTokenBucket, type Throttling } from "./throttle";
+import { createStageThrottle, type StageThrottling } from "./throttle";
 
 /** What the gateway itself runs: the routes (the workers are the event pipeline's). */
 export type GatewayApp = Pick<App, "routes" | "deps" | "invoke">;
@@ -53,9 +53,9 @@ export type GatewayOptions = {
   managementCredentials?: Credentials | null;
   /** How long a route's integration may run before the client gets API Gateway's timeout frame: 29 s. */
   integrationTimeoutMs?: number;
-  /** Stage throttling of incoming messages (the Pulumi stage's rate and burst); none by default. */
-  throttling?: Throttling;
-  /** The clock (ms) the throttling bucket refills by; tests move their own. */
+  /** Stage throttling of incoming messages, a bucket per route (the Pulumi stage's route settings); none by default. */
+  throttling?: StageThrottling;
+  /** The clock (ms) the throttling buckets refill by; tests move their own. */
   throttlingClock?: () => number;
   /** Fault mode: `$disconnect` never fires (AWS only promises it best effort). */
   dropDisconnects?: boolean;
@@ -112,9 +112,9 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   const idleTimeoutMs = options.idleTimeoutMs ?? apiGatewayDefaults.idleTimeoutMs;
   const maxDurationMs = options.maxDurationMs ?? apiGatewayDefaults.maxDurationMs;
   const integrationTimeoutMs = options.integrationTimeoutMs ?? apiGatewayDefaults.integrationTimeoutMs;
-  // One bucket for the whole stage, as API Gateway's stage throttling is.
+  // A bucket per route, as API Gateway applies a stage's route throttling.
   const admit = options.throttling
-    ? createTokenBucket(options.throttling, options.throttlingClock)
+    ? createStageThrottle(options.throttling, options.throttlingClock)
     : () => true;
   const log = options.log ?? createLogger({ service: "local-gateway" });
   const source: EventSource = { apiId: randomApiId(), stage, domainName: "localhost" };
@@ -173,10 +173,12 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     return Promise.race([invocation, timeout]).finally(() => clearTimeout(timer));
   }
 
-  async function dispatch(connection: Connection, body: string): Promise<void> {
-    const app = options.app()!;
-    const route = selectRoute(app.routes, body);
-    if (!route) return gatewayError(connection, "Forbidden");
+  async function dispatch(
+    connection: Connection,
+    app: GatewayApp,
+    route: Route,
+    body: string,
+  ): Promise<void> {
     const event = messageEvent(source, connection, route.key, body);
     const { requestId } = event.requestContext;
     const result = await withinTimeout(run(app, route, event));
@@ -231,9 +233,13 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
       if (connection.closedBy) return;
       connection.lastActiveAt = Date.now();
       connection.refreshIdle();
+      const body = data.toString("utf8");
+      const app = options.app()!;
+      const route = selectRoute(app.routes, body);
+      if (!route) return gatewayError(connection, "Forbidden");
       // A throttled message is never routed: API Gateway answers it itself.
-      if (!admit()) return gatewayError(connection, "Too Many Requests");
-      track(dispatch(connection, data.toString("utf8")));
+      if (!admit(route.key)) return gatewayError(connection, "Too Many Requests");
+      track(dispatch(connection, app, route, body));
     });
     // ws has already sent its close frame for a frame it refused; 'close' follows.
     ws.on("error", (error) => {

@@ -10,6 +10,7 @@ const countLabels: [CountMetric, string][] = [
   ["FanoutJobs", "jobs"],
   ["DeadLetters", "dead letters"],
   ["PresenceSuppressed", "presence suppressed"],
+  ["RateLimitCloses", "closed for flooding"],
 ];
 const alwaysShown = 4;
 const latencyLabels: [LatencyMetric, string][] = [

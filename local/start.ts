@@ -17,7 +17,8 @@ const usage = `Usage: npm start -- [--in-memory] [--watch] [--auth]
                mint one with: npm run -s token -- --name alice
 Settings come from the environment, then from a .env file in the project folder (the environment wins):
   PORT (default 3001); ROOMCAST_DATA_DIR (default .data/dynamodb);
-  THROTTLING_RATE_LIMIT / THROTTLING_BURST_LIMIT (stage throttling, default as the Pulumi stage: 50 / 100);
+  THROTTLING_RATE_LIMIT / THROTTLING_BURST_LIMIT (each route's stage throttling, default as the Pulumi stage: 500 / 1000),
+  UNMATCHED_ROUTE_RATE_LIMIT / UNMATCHED_ROUTE_BURST_LIMIT ($default's, 10 / 20);
   DROP_DISCONNECTS=1 ($disconnect never fires: the fault mode that TTL and 410 cleanup must survive);
   TTL_DELAY_SECONDS (expired items stay readable this long before deletion, default ${defaultTtlDelayMs / 1000};
     AWS takes up to days), e.g. DROP_DISCONNECTS=1 CONNECTION_TTL_SECONDS=30 npm start;
@@ -165,7 +166,7 @@ roomcast is ready in ${secondsSince(started)}
   Settings   ${dotEnvRead ? `the environment, then ${relative(process.cwd(), dotEnvFile)}` : "the environment (no .env file)"}
   Data       ${inMemory ? "in memory (gone when you stop)" : `${relative(process.cwd(), dataDir) || "."} (kept across restarts)`}
   Metrics    a line every 5 s while traffic flows: what CloudWatch gets on AWS (docs/operations.md)
-  Throttling ${gateway.throttling!.rateLimit} messages/s, burst ${gateway.throttling!.burstLimit} (THROTTLING_RATE_LIMIT / THROTTLING_BURST_LIMIT)
+  Throttling ${gateway.throttling!.defaultRoute.rateLimit} messages/s, burst ${gateway.throttling!.defaultRoute.burstLimit}, for each route (THROTTLING_RATE_LIMIT / THROTTLING_BURST_LIMIT); $default ${gateway.throttling!.routes!.$default.rateLimit}/s, burst ${gateway.throttling!.routes!.$default.burstLimit} (UNMATCHED_ROUTE_RATE_LIMIT / …_BURST_LIMIT)
   Expiry     expired items deleted ${ttlDelayMs / 1000} s after expiry (TTL_DELAY_SECONDS)${
     gateway.dropDisconnects ? "\n  Faults     DROP_DISCONNECTS=1: $disconnect never fires" : ""
   }${watcher ? "\n  Watching   handlers/ and model/ (reload on save)" : ""}

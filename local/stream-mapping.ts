@@ -13,6 +13,7 @@ import {
 import { SendMessageCommand, type SQSClient } from "@aws-sdk/client-sqs";
 import type { DynamoDBBatchResponse, DynamoDBRecord, DynamoDBStreamEvent } from "aws-lambda";
 import { localAws } from "../model/client";
+import { passesFilters, type FilterPattern } from "../model/stream-filter";
 
 export type StreamHandler = (event: DynamoDBStreamEvent) => Promise<DynamoDBBatchResponse | void>;
 
@@ -21,6 +22,8 @@ export type StreamMappingOptions = {
   dynamodb: DynamoDBClient;
   tableName: string;
   handler: StreamHandler;
+  /** The mapping's filter criteria: only records matching one of them reach the handler (none: all). */
+  filters?: readonly FilterPattern[];
   /** Records per invocation (Lambda's default for streams: 100). */
   batchSize?: number;
   /** GetRecords period per shard: Lambda polls a shard 4 times a second. */
@@ -265,7 +268,11 @@ export async function startStreamMapping(options: StreamMappingOptions): Promise
         );
         shard.iterator = NextShardIterator;
         if (Records.length) {
-          await deliver(shard.id, Records);
+          // Lambda drops records no filter matches before it batches: they never reach the function.
+          const wanted = Records.filter((record) =>
+            passesFilters(toStreamEventRecord(record, streamArn!), options.filters ?? []),
+          );
+          if (wanted.length) await deliver(shard.id, wanted);
           lastSequence = Records.at(-1)!.dynamodb?.SequenceNumber;
         } else {
           shard.caughtUpAt = readStartedAt;

@@ -1,27 +1,38 @@
-/** A stage's default route throttling, as Pulumi sets it: steady requests per second and burst. */
-export type Throttling = { rateLimit: number; burstLimit: number };
+import { createTokenBucket, type Throttling } from "../model/token-bucket";
+
+export type { Throttling };
 
 /**
- * API Gateway's throttle: a token bucket that holds `burstLimit` tokens and
- * refills at `rateLimit` per second; a request that finds it empty is throttled.
- * Returns whether a request arriving now may go through (and takes its token).
+ * A stage's throttling as API Gateway applies it: the stage's default route settings
+ * give EACH route a bucket of its own of that size (per route, not one for the whole
+ * stage), and a route with route settings of its own gets those instead. So a flood
+ * of junk frames (`$default`) empties `$default`'s bucket, never `sendmessage`'s.
+ */
+export type StageThrottling = {
+  /** The stage's defaultRouteSettings: the size of each route's bucket. */
+  defaultRoute: Throttling;
+  /** routeSettings by route key: a bucket of another size for those routes. */
+  routes?: Record<string, Throttling>;
+};
+
+/**
+ * Returns whether a message for `routeKey` arriving now may go through (and takes its token).
  *
  * @example
- * const admit = createTokenBucket({ rateLimit: 50, burstLimit: 100 });
- * admit(); // true for the first 100 requests at once, then 50 a second
+ * const admit = createStageThrottle({ defaultRoute: { rateLimit: 50, burstLimit: 100 } });
+ * admit("$default"); // takes from $default's bucket only
  */
-export function createTokenBucket(
-  { rateLimit, burstLimit }: Throttling,
-  now: () => number = () => performance.now(),
-): () => boolean {
-  let tokens = burstLimit;
-  let refilledAt = now();
-  return () => {
-    const time = now();
-    tokens = Math.min(burstLimit, tokens + ((time - refilledAt) / 1000) * rateLimit);
-    refilledAt = time;
-    if (tokens < 1) return false;
-    tokens -= 1;
-    return true;
+export function createStageThrottle(
+  { defaultRoute, routes = {} }: StageThrottling,
+  now?: () => number,
+): (routeKey: string) => boolean {
+  const buckets = new Map<string, () => boolean>();
+  return (routeKey) => {
+    let admit = buckets.get(routeKey);
+    if (!admit) {
+      admit = createTokenBucket(routes[routeKey] ?? defaultRoute, now);
+      buckets.set(routeKey, admit);
+    }
+    return admit();
   };
 }

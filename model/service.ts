@@ -4,6 +4,7 @@ import { createClientMessageEntity } from "./entities/client-message";
 import { createConnectionEntity } from "./entities/connection";
 import { createMembershipEntity } from "./entities/membership";
 import { createMessageEntity } from "./entities/message";
+import { createRateLimitEntity } from "./entities/rate-limit";
 import { createRoomEntity } from "./entities/room";
 import { createSessionEntity } from "./entities/session";
 
@@ -26,6 +27,7 @@ export function createChatService(client: DynamoDBDocumentClient, table: string)
     clientMessage: createClientMessageEntity(config),
     room: createRoomEntity(config),
     session: createSessionEntity(config),
+    rateLimit: createRateLimitEntity(config),
   };
   for (const entity of Object.values(entities)) {
     entity.setIdentifier("entity", entityIdentifiers.entity);

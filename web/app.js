@@ -420,7 +420,10 @@ const handlers = {
     ui.showMembers.setAttribute("aria-expanded", "true");
   },
 
-  rooms({ rooms }) {
+  rooms({ rooms, next }) {
+    // A page that continues a listing (`after` = the previous `next`) adds to it; a new listing replaces it.
+    const continuing = state.roomsAfter !== undefined;
+    state.roomsAfter = undefined;
     const items = rooms.map(({ room, members }) => {
       const button = el("button", "room-button", `#${room}`);
       button.type = "button";
@@ -431,7 +434,20 @@ const handlers = {
       item.append(button);
       return item;
     });
-    ui.allRooms.replaceChildren(...(items.length ? items : [el("li", "muted", "No rooms yet")]));
+    if (continuing) ui.allRooms.querySelector(".more-rooms")?.remove();
+    else ui.allRooms.replaceChildren();
+    ui.allRooms.append(...(items.length || continuing ? items : [el("li", "muted", "No rooms yet")]));
+    if (next) {
+      const more = el("button", "room-button", "More rooms…");
+      more.type = "button";
+      more.addEventListener("click", () => {
+        state.roomsAfter = next;
+        send({ action: "listrooms", after: next });
+      });
+      const item = el("li", "more-rooms");
+      item.append(more);
+      ui.allRooms.append(item);
+    }
   },
 
   error({ code, message, action }) {

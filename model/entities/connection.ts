@@ -22,9 +22,6 @@ export const connectionSchema = {
     // A function, not `0`: Pulumi 3.270 fails to serialize an object whose `default` is a primitive.
     roomCount: { type: "number", required: true, default: () => 0 },
     connectedAt: { type: "number", required: true },
-    /** Fixed-window message rate limit: the window's number and the messages sent in it. */
-    rateWindow: { type: "number" },
-    rateCount: { type: "number" },
     expiresAt: { type: "number", required: true, field: "ttl" },
   },
   indexes: {

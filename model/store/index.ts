@@ -1,9 +1,11 @@
 import type { ChatService } from "../service";
+import { clientIdStore } from "./client-ids";
 import { connectionStore } from "./connections";
 import { createStoreContext, type StoreOptions } from "./context";
 import { membershipStore } from "./memberships";
 import { messageStore } from "./messages";
 import { rateLimitStore } from "./rate-limits";
+import { roomPageStore } from "./room-pages";
 import { roomStore } from "./rooms";
 import { streamItemReader } from "./stream-items";
 
@@ -16,6 +18,8 @@ export { defaultStoreOptions, type StoreOptions } from "./context";
 export { StillConflictingError, TransactionCanceledError } from "./errors";
 export type { JoinResult } from "./memberships";
 export type { HistoryPage, NewMessage, PostResult } from "./messages";
+export type { RateLimit, RateVerdict } from "./rate-limits";
+export type { ShardPositions } from "./room-pages";
 export type { RoomChange, RoomCount, RoomInfo } from "./rooms";
 export type { StoredItem } from "./stream-items";
 
@@ -33,8 +37,10 @@ export function createChatStore(service: ChatService, options: StoreOptions = {}
     ...connections,
     ...membershipStore(context, connections.getConnection),
     ...roomStore(context),
+    ...roomPageStore(context),
     ...messageStore(context),
     ...rateLimitStore(context),
+    ...clientIdStore(context),
     ...streamItemReader(context),
   };
 }

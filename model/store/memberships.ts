@@ -108,15 +108,19 @@ export function membershipStore(
       return data.filter(live);
     },
 
-    /** Live members from the sort key `from` on, in key order, reading at most `limit` items. */
+    /**
+     * Live members after the connection id `after`, in key order, reading at most `limit`
+     * items. `lastRead` is the last key read when the room goes on beyond this read (else
+     * undefined): where the next read starts, even when every item read had expired.
+     */
     async membersFrom(
       room: string,
-      from: string | undefined,
+      after: string | undefined,
       limit: number,
-    ): Promise<{ members: Membership[]; more: boolean }> {
+    ): Promise<{ members: Membership[]; lastRead: string | undefined }> {
       const query = membership.query.byRoom({ room });
-      const { data, cursor } = await (from ? query.gte({ connectionId: from }) : query).go({ limit });
-      return { members: data.filter(live), more: cursor !== null };
+      const { data, cursor } = await (after ? query.gt({ connectionId: after }) : query).go({ limit });
+      return { members: data.filter(live), lastRead: cursor ? data.at(-1)?.connectionId : undefined };
     },
   };
 }

@@ -1,37 +1,56 @@
 import type { StoreContext } from "./context";
 import { isConditionFailure } from "./errors";
 
-/** Per-connection rate limits, counted in DynamoDB so every Lambda container agrees. */
-export function rateLimitStore({ entities, nowSeconds }: StoreContext) {
-  const { connection } = entities;
+/** `limit` frames per `windowSeconds`, in a burst of up to `limit`: a token bucket. */
+export type RateLimit = { limit: number; windowSeconds: number };
+
+export type RateVerdict =
+  | { allowed: true }
+  /** `refusals`: in a row, this one included; `retryAfterMs`: until the next token. */
+  | { allowed: false; refusals: number; retryAfterMs: number };
+
+/**
+ * Rate-limit buckets, each an item of its own that every Lambda container sees.
+ * A bucket is a token bucket kept as one number, the time it is full again (GCRA):
+ * taking a token moves it on by one token's interval, and a frame is let through
+ * while that time stays within one burst of now. One conditional write per frame, no read.
+ */
+export function rateLimitStore({ entities, now }: StoreContext) {
+  const { rateLimit } = entities;
   return {
-    /**
-     * Counts one message against the connection's rate limit: false (and nothing
-     * written) when `limit` messages were already sent in this `windowSeconds` window.
-     */
-    async consumeRate(connectionId: string, limit: number, windowSeconds: number): Promise<boolean> {
-      const window = Math.floor(nowSeconds() / windowSeconds);
-      // Conditional writes, no read: count within the current window, else open a new one.
-      // When two messages race to open the window, the loser counts in the window the winner opened.
-      const countInWindow = () =>
-        connection
-          .patch({ connectionId })
-          .add({ rateCount: 1 })
-          .where((a, op) => `${op.eq(a.rateWindow, window)} AND ${op.lt(a.rateCount, limit)}`);
-      const openWindow = () =>
-        connection
-          .patch({ connectionId })
-          .set({ rateWindow: window, rateCount: 1 })
-          .where((a, op) => `${op.notExists(a.rateWindow)} OR ${op.lt(a.rateWindow, window)}`);
-      for (const attempt of [countInWindow, openWindow, countInWindow]) {
+    async takeToken(bucket: string, { limit, windowSeconds }: RateLimit): Promise<RateVerdict> {
+      const interval = (windowSeconds * 1000) / limit;
+      const time = now();
+      // Nothing to remember once the bucket is full again: at most one burst from now.
+      const expiresAt = Math.ceil((time + limit * interval) / 1000) + 60;
+      // Half a token of slack: the sum of many fractional intervals drifts a little from the product.
+      const lastToken = time + (limit - 1) * interval + interval / 2;
+      const inUse = () =>
+        rateLimit
+          .update({ bucket })
+          .add({ fullAt: interval })
+          .set({ refusals: 0, expiresAt })
+          .where((a, op) => `${op.gt(a.fullAt, time)} AND ${op.lte(a.fullAt, lastToken)}`);
+      const rested = () =>
+        rateLimit
+          .upsert({ bucket, fullAt: time + interval, refusals: 0, expiresAt })
+          .where((a, op) => `${op.notExists(a.fullAt)} OR ${op.lte(a.fullAt, time)}`);
+      // When two frames race for a rested bucket, the loser takes its token from the bucket the winner opened.
+      for (const attempt of [inUse, rested, inUse]) {
         try {
           await attempt().go({ response: "none" });
-          return true;
+          return { allowed: true };
         } catch (error) {
           if (!isConditionFailure(error)) throw error;
         }
       }
-      return false;
+      const { data } = await rateLimit.update({ bucket }).add({ refusals: 1 }).go({ response: "all_new" });
+      const nextToken = (data.fullAt ?? time) - (limit - 1) * interval;
+      return {
+        allowed: false,
+        refusals: data.refusals ?? 1,
+        retryAfterMs: Math.max(1, Math.ceil(nextToken - time)),
+      };
     },
   };
 }

@@ -77,7 +77,7 @@ describe("INTERNAL", () => {
     ["sendmessage", "post", { message: "hi" }],
     ["joinroom", "join", { room: "elsewhere" }],
     ["leaveroom", "leave", { room: "spare" }],
-    ["listrooms", "listRooms", {}],
+    ["listrooms", "roomsPage", {}],
     ["history", "history", { room: "outage" }],
     ["members", "membersFrom", { room: "outage" }],
   ] as const)(

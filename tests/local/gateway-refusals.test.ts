@@ -93,10 +93,11 @@ describe("stage throttling", () => {
   const throttlingClock = () => clockMs;
 
   it("lets a burst through, then answers `Too Many Requests` without routing, then refills at the rate", async () => {
-    const g = await gateway({ throttling: { rateLimit: 5, burstLimit: 3 }, throttlingClock });
+    const g = await gateway({
+      throttling: { defaultRoute: { rateLimit: 5, burstLimit: 3 } },
+      throttlingClock,
+    });
     const { client: c, texts, connectionId } = await client(g);
-    // The echo in client() took one token; a second later the bucket is full again (3 tokens at 5/s).
-    clockMs += 1000;
     const before = g.events.filter(routeEvent("$default", connectionId)).length;
     for (let i = 0; i < 6; i++) c.send({ n: i });
     const replies = [];
@@ -123,25 +124,58 @@ describe("stage throttling", () => {
     await c.close();
   });
 
-  it("throttles the stage as a whole, not each connection", async () => {
-    const g = await gateway({ throttling: { rateLimit: 1, burstLimit: 2 }, throttlingClock });
+  it("throttles each route as a whole, not each connection: a route's bucket is shared, another route's is not", async () => {
+    const g = await gateway({
+      throttling: { defaultRoute: { rateLimit: 1, burstLimit: 2 } },
+      throttlingClock,
+    });
     const a = await connect(g.wsUrl);
     const b = await connect(g.wsUrl);
     a.send({ from: "a" });
     b.send({ from: "b" });
     await a.next((f) => f.route === "$default");
     await b.next((f) => f.route === "$default");
-    // The bucket is empty for everyone now.
+    // $default's bucket is empty for everyone now...
     a.send({ from: "a" });
     b.send({ from: "b" });
     expect(await a.next()).toMatchObject({ message: "Too Many Requests" });
     expect(await b.next()).toMatchObject({ message: "Too Many Requests" });
+    // ...and `echo`'s is still full: a flood of one route does not throttle the others.
+    b.send({ action: "echo" });
+    expect(await b.next()).toMatchObject({ route: "echo" });
     await a.close();
     await b.close();
   });
 
+  it("gives `$default` the small bucket of its route settings: a flood of junk leaves the other routes alone", async () => {
+    const g = await gateway({
+      throttling: {
+        defaultRoute: { rateLimit: 1, burstLimit: 50 },
+        routes: { $default: { rateLimit: 1, burstLimit: 2 } },
+      },
+      throttlingClock,
+    });
+    const flooder = await connect(g.wsUrl);
+    const other = await connect(g.wsUrl);
+    for (let i = 0; i < 40; i++) flooder.send(`junk ${i}`);
+    const answers = [];
+    for (let i = 0; i < 40; i++) answers.push(await flooder.next());
+    expect(answers.filter((f) => typeof f === "object" && f.message === "Too Many Requests")).toHaveLength(
+      38,
+    );
+    const echoes = [];
+    for (let i = 0; i < 10; i++) other.send({ action: "echo", i });
+    for (let i = 0; i < 10; i++) echoes.push(await other.next());
+    expect(echoes.every((f) => typeof f === "object" && f.route === "echo")).toBe(true);
+    await flooder.close();
+    await other.close();
+  });
+
   it("does not count $connect against the stage's bucket", async () => {
-    const g = await gateway({ throttling: { rateLimit: 1, burstLimit: 1 }, throttlingClock });
+    const g = await gateway({
+      throttling: { defaultRoute: { rateLimit: 1, burstLimit: 1 } },
+      throttlingClock,
+    });
     const clients = await Promise.all([1, 2, 3].map(() => connect(g.wsUrl)));
     clients[0].send({ first: true });
     expect(await clients[0].next()).toMatchObject({ route: "$default" });

@@ -5,21 +5,37 @@ import { gatewaySettingsFromEnv } from "../../local/gateway-settings";
 it("throttles as the Pulumi stage does by default, and never drops $disconnect", () => {
   expect(gatewaySettingsFromEnv({})).toEqual({
     throttling: {
-      rateLimit: infraDefaults.throttlingRateLimit,
-      burstLimit: infraDefaults.throttlingBurstLimit,
+      defaultRoute: {
+        rateLimit: infraDefaults.throttlingRateLimit,
+        burstLimit: infraDefaults.throttlingBurstLimit,
+      },
+      routes: {
+        $default: {
+          rateLimit: infraDefaults.unmatchedRouteRateLimit,
+          burstLimit: infraDefaults.unmatchedRouteBurstLimit,
+        },
+      },
     },
     dropDisconnects: false,
   });
 });
 
-it("reads THROTTLING_RATE_LIMIT, THROTTLING_BURST_LIMIT and DROP_DISCONNECTS", () => {
+it("reads the throttling variables and DROP_DISCONNECTS", () => {
   expect(
     gatewaySettingsFromEnv({
       THROTTLING_RATE_LIMIT: "5",
       THROTTLING_BURST_LIMIT: "10",
+      UNMATCHED_ROUTE_RATE_LIMIT: "1",
+      UNMATCHED_ROUTE_BURST_LIMIT: "2",
       DROP_DISCONNECTS: "1",
     }),
-  ).toEqual({ throttling: { rateLimit: 5, burstLimit: 10 }, dropDisconnects: true });
+  ).toEqual({
+    throttling: {
+      defaultRoute: { rateLimit: 5, burstLimit: 10 },
+      routes: { $default: { rateLimit: 1, burstLimit: 2 } },
+    },
+    dropDisconnects: true,
+  });
 });
 
 it("refuses values it cannot use, naming the variable", () => {

@@ -7,6 +7,8 @@ import type { Deps } from "../../handlers/deps";
 import { createLogger } from "../../handlers/log";
 import { createMetrics } from "../../handlers/metrics";
 import { createProtocol } from "../../handlers/protocol";
+import { createRateLimiter } from "../../handlers/rate-limits";
+import { createCursors, randomCursorSecret } from "../../handlers/cursors";
 import { streamWorker } from "../../handlers/delivery/stream-worker";
 import { startStreamMapping } from "../../local/stream-mapping";
 import { roomDirectoryShards } from "../../model/entities/room";
@@ -147,6 +149,10 @@ export async function startStreamWorker(t: FreshTable, store: ChatStore) {
     sessions: createSessionStore(t.service, { sessionTtlSeconds: config.sessionTtlSeconds }),
     delivery: { broadcast: async (ids) => ({ delivered: ids.length, gone: [], failed: [] }) },
     protocol: createProtocol(config),
+    limiter: createRateLimiter(config),
+    cursors: createCursors(randomCursorSecret()),
+    // The stream worker closes no connection.
+    closeConnection: async () => {},
     log: createLogger({ service: "model-tests" }, (line) => {
       if (line.includes('"level":"error"')) errors.push(line);
     }),

@@ -52,7 +52,7 @@ describe("no Scan, ever", () => {
     await store.history("games", { limit: 20 });
     await store.listRooms();
     await store.roomInfo("games");
-    await store.consumeRate(bob.connectionId, 5, 10);
+    await store.takeToken(`conn#${bob.connectionId}#write`, { limit: 5, windowSeconds: 10 });
     await store.applyRoomChanges([{ room: "games", delta: 1, sequenceNumber: "1" }]);
     await store.markQueued("games");
     await store.membersFrom("lobby", undefined, 10);

@@ -30,6 +30,7 @@ export async function startManagementApi(options: ManagementApiOptions = {}) {
   const posts: RecordedPost[] = [];
   const attempts = new Map<string, number>();
   const gone = new Set<string>();
+  const deleted: string[] = [];
   const injected = new Map<string, { status: InjectedStatus; remaining: number }>();
   let inFlight = 0;
   let peakInFlight = 0;
@@ -81,6 +82,7 @@ export async function startManagementApi(options: ManagementApiOptions = {}) {
       }
       case "DELETE":
         gone.add(connectionId);
+        deleted.push(connectionId);
         res.writeHead(204);
         return res.end();
       default:
@@ -107,6 +109,8 @@ export async function startManagementApi(options: ManagementApiOptions = {}) {
     url: `http://127.0.0.1:${port}`,
     /** Every delivered frame, in arrival order. */
     posts,
+    /** Connections closed with DELETE, in order. */
+    deleted,
     /** Frames delivered to one connection, in order. */
     framesTo: (connectionId: string) =>
       posts.filter((p) => p.connectionId === connectionId).map((p) => p.frame),
