@@ -1,4 +1,5 @@
 import { defaultStoreOptions } from "../model/store/context";
+import { parseOrigins } from "./origins";
 
 /**
  * Runtime settings of the handlers, read from environment variables once per cold
@@ -17,6 +18,8 @@ export type ChatConfig = {
   fanoutQueueUrl?: string;
   /** A local SQS-compatible server; unset in AWS. */
   sqsEndpoint?: string;
+  /** Page origins a browser may connect from (`$connect`, handlers/origins.ts); unset: any. */
+  allowedOrigins?: string[];
   /**
    * Keys the `members` and `listrooms` cursors (handlers/cursors.ts). The stack generates
    * one; unset (local stack, tests), the deps make their own, so cursors last a run.
@@ -81,6 +84,7 @@ export const configEnv = {
   managementEndpoint: "MANAGEMENT_ENDPOINT",
   fanoutQueueUrl: "FANOUT_QUEUE_URL",
   sqsEndpoint: "SQS_ENDPOINT",
+  allowedOrigins: "ALLOWED_ORIGINS",
   cursorSecret: "CURSOR_SECRET",
   maxMessageLength: "MAX_MESSAGE_LENGTH",
   maxNameLength: "MAX_NAME_LENGTH",
@@ -112,7 +116,13 @@ export const configEnv = {
 } as const satisfies Record<keyof ChatConfig, string>;
 
 type EndpointSettings =
-  "tableName" | "dynamodbEndpoint" | "managementEndpoint" | "fanoutQueueUrl" | "sqsEndpoint" | "cursorSecret";
+  | "tableName"
+  | "dynamodbEndpoint"
+  | "managementEndpoint"
+  | "fanoutQueueUrl"
+  | "sqsEndpoint"
+  | "allowedOrigins"
+  | "cursorSecret";
 
 export const defaultConfig: Omit<ChatConfig, EndpointSettings> = {
   maxMessageLength: 4096,
@@ -174,6 +184,7 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): ChatConfig {
     managementEndpoint,
     fanoutQueueUrl: env[configEnv.fanoutQueueUrl] || undefined,
     sqsEndpoint: env[configEnv.sqsEndpoint] || undefined,
+    allowedOrigins: parseOrigins(env[configEnv.allowedOrigins]),
     cursorSecret: env[configEnv.cursorSecret] || undefined,
   };
 }

@@ -1,4 +1,5 @@
 import { randomBytes } from "node:crypto";
+import { headerOf, originAllowed } from "./origins";
 import type { Route } from "./route";
 
 export const defaultRoom = "lobby";
@@ -15,7 +16,8 @@ export function authorizedIdentity(context: { authorizer?: Record<string, unknow
  * announces it afterwards). `?name=` (else a guest name, or the token's name when
  * auth is on), `?room=` (else `lobby`) and `?session=` (an id the `session` action
  * issued, kept across reconnects, which scopes its `clientId`s; one the server did not
- * issue is ignored); invalid ones fail the handshake with 400.
+ * issue is ignored); invalid ones fail the handshake with 400, a page origin not in
+ * `allowedOrigins` with 403.
  */
 export const connectRoute: Route = {
   key: "$connect",
@@ -23,6 +25,11 @@ export const connectRoute: Route = {
   routeResponse: false,
   permissions: { table: ["PutItem", "GetItem"], post: false },
   async handle(event, deps) {
+    const origin = headerOf(event.headers, "origin");
+    if (!originAllowed(origin, deps.config.allowedOrigins)) {
+      deps.log.info("origin refused", { connectionId: event.requestContext.connectionId, origin });
+      return { statusCode: 403 };
+    }
     const query = deps.protocol.parseConnect(event.queryStringParameters ?? {});
     const identity = authorizedIdentity(event.requestContext);
     // Only a session the server issued scopes clientIds; any other value is ignored, as if absent.

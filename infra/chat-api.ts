@@ -250,6 +250,7 @@ export class ChatApi extends pulumi.ComponentResource {
         [configEnv.fanoutQueueUrl]: queues.jobs.url,
         [metricsStackEnv]: stack,
         ...settingsEnvironment(args.handlers),
+        ...(args.allowedOrigins && { [configEnv.allowedOrigins]: args.allowedOrigins.join(",") }),
       };
     }
 

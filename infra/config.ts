@@ -60,6 +60,8 @@ export type StackConfig = {
   authSecret?: pulumi.Output<string>;
   /** Subscribed to the alarm topic (SNS asks the address to confirm). */
   alarmEmail?: string;
+  /** Page origins browsers may connect from (`$connect` answers 403 to others); unset: any. */
+  allowedOrigins?: string[];
   domain?: CustomDomain;
   /** Tags on every resource, beside `roomcast:project` and `roomcast:stack`. */
   tags: Record<string, string>;
@@ -149,6 +151,7 @@ export function readStackConfig(config = new pulumi.Config(), stack = pulumi.get
     apiGatewayLogsRole: config.getBoolean("apiGatewayLogsRole") ?? d.apiGatewayLogsRole,
     authSecret: readAuthSecret(config),
     alarmEmail: config.get("alarmEmail"),
+    allowedOrigins: config.getObject<string[]>("allowedOrigins"),
     domain: readDomain(config),
     tags: config.getObject<Record<string, string>>("tags") ?? {},
     handlers,

@@ -1,10 +1,12 @@
+import { configEnv } from "../handlers/config";
+import { parseOrigins } from "../handlers/origins";
 import { infraDefaults } from "../infra/defaults";
 import type { GatewayOptions } from "./gateway";
 
 /** The gateway's fidelity settings a local stack passes through (see local/stack.ts `gateway`). */
 export type GatewaySettings = Pick<
   GatewayOptions,
-  "throttling" | "integrationTimeoutMs" | "dropDisconnects" | "managementCredentials"
+  "throttling" | "integrationTimeoutMs" | "dropDisconnects" | "managementCredentials" | "allowedOrigins"
 >;
 
 /** Environment variables `npm start` reads for them. */
@@ -28,8 +30,9 @@ function count(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
  * `npm start`'s gateway settings: stage throttling as the Pulumi stage sets it, a bucket
  * per route (`roomcast:throttlingRateLimit` / `throttlingBurstLimit` for each route,
  * `unmatchedRouteRateLimit` / `unmatchedRouteBurstLimit` for `$default`; same defaults,
- * overridden by the environment variables of the same names in upper snake case) and the
- * `$disconnect` fault mode (DROP_DISCONNECTS=1).
+ * overridden by the environment variables of the same names in upper snake case), the
+ * `$disconnect` fault mode (DROP_DISCONNECTS=1) and the page origins it takes handshakes from
+ * (ALLOWED_ORIGINS, the same variable `$connect` reads; unset: the gateway's own page).
  *
  * @example
  * gatewaySettingsFromEnv({ THROTTLING_RATE_LIMIT: "5" });
@@ -52,5 +55,6 @@ export function gatewaySettingsFromEnv(env: NodeJS.ProcessEnv): GatewaySettings 
       },
     },
     dropDisconnects: drop === "1",
+    allowedOrigins: parseOrigins(env[configEnv.allowedOrigins]),
   };
 }

@@ -3,6 +3,7 @@ import type { AddressInfo, Socket } from "node:net";
 import { WebSocketServer, type WebSocket } from "ws";
 import type { Route, RouteResult, WebSocketEvent } from "../handlers/route";
 import { createLogger, type Logger } from "../handlers/log";
+import { originAllowed } from "../handlers/origins";
 import { localAws } from "../model/client";
 import { authorizeHandshake, type Authorize } from "./authorizer";
 import { clientClose, gatewayCloses, protocolError, type CloseReason } from "./close-reasons";
@@ -60,6 +61,11 @@ export type GatewayOptions = {
   dropDisconnects?: boolean;
   /** A REQUEST authorizer on `$connect` (identity source `?token=`); none: connections are anonymous. */
   authorize?: Authorize;
+  /**
+   * Page origins whose handshakes are accepted (403 otherwise; none sent: accepted, like wscat's).
+   * Default: the gateway's own page (`http://localhost:<port>`, `http://127.0.0.1:<port>`).
+   */
+  allowedOrigins?: readonly string[];
   log?: Logger;
 };
 
@@ -274,6 +280,9 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     const app = options.app();
     if (!app || stopping) return rejectHandshake(socket, 503);
 
+    // Another site's page must not drive a user's local chat: only configured origins.
+    const allowedOrigins = options.allowedOrigins ?? pageOrigins();
+    if (!originAllowed(req.headers.origin, allowedOrigins)) return rejectHandshake(socket, 403);
     const peer = peerOf(req);
     if (options.authorize) {
       const verdict = await authorizeHandshake(options.authorize, req, peer, source);
@@ -302,9 +311,15 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
       options.managementCredentials === undefined ? localAws.credentials : options.managementCredentials,
     find: (id) => connections.get(id),
   });
-  const site = createStaticSite(options.webRoot, {
-    "/config.json": () => ({ wsUrl: `ws://localhost:${port}` }),
-  });
+  const pageOrigins = () => [`http://localhost:${port}`, `http://127.0.0.1:${port}`];
+  const site = createStaticSite(
+    options.webRoot,
+    { "/config.json": () => ({ wsUrl: `ws://localhost:${port}` }) },
+    // The page may load only its own files and talk only to this gateway; no site may frame it.
+    () =>
+      `default-src 'self'; connect-src 'self' ws://localhost:${port} ws://127.0.0.1:${port}; ` +
+      "frame-ancestors 'none'",
+  );
   const server = createServer((req, res) => {
     if (!managementApi(req, res)) track(site(req, res));
   });

@@ -49,14 +49,17 @@ async function fileFor(root: string, pathname: string): Promise<string | undefin
 
 /**
  * Serves the files of `root` (GET and HEAD; `/` is index.html) and the generated
- * JSON documents of `generated`, e.g. `/config.json`.
+ * JSON documents of `generated`, e.g. `/config.json`, each with the Content-Security-Policy
+ * `csp()` returns, if any.
  */
-export function createStaticSite(root: string, generated: Record<string, () => unknown>) {
-  return (req: IncomingMessage, res: ServerResponse): Promise<void> =>
-    serve(root, generated, req, res).catch(() => {
+export function createStaticSite(root: string, generated: Record<string, () => unknown>, csp?: () => string) {
+  return (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+    if (csp) res.setHeader("Content-Security-Policy", csp());
+    return serve(root, generated, req, res).catch(() => {
       if (res.headersSent) res.destroy();
       else plain(res, 500, "Internal Server Error");
     });
+  };
 }
 
 /** Answers one request; `createStaticSite` turns a failure into a 500. */

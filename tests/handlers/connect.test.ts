@@ -1,3 +1,4 @@
+import { connectRoute } from "../../handlers/connect";
 import { announcePresence } from "../../handlers/delivery/presence";
 import { wsClient } from "../support/events";
 import { startChat, type Chat } from "./harness";
@@ -119,6 +120,23 @@ describe("$connect", () => {
     const client = await chat.connect({ name, room: "names" });
     expect((await chat.deps.store.getConnection(client.connectionId))!.name).toBe(stored);
     await chat.disconnect(client);
+  });
+
+  test("with allowedOrigins, a page from another origin is refused with 403; no Origin (wscat) passes", async () => {
+    const deps = {
+      ...chat.deps,
+      config: { ...chat.deps.config, allowedOrigins: ["https://chat.example.com"] },
+    };
+    const withOrigin = (origin?: string) => {
+      const event = wsClient().connectEvent({ name: "olga" });
+      if (origin !== undefined) event.headers = { ...event.headers, Origin: origin };
+      return connectRoute.handle(event, deps);
+    };
+    const before = await chat.items();
+    expect(await withOrigin("https://evil.example")).toEqual({ statusCode: 403 });
+    expect(await chat.items()).toEqual(before);
+    expect(await withOrigin("https://chat.example.com")).toEqual({ statusCode: 200 });
+    expect(await withOrigin()).toEqual({ statusCode: 200 });
   });
 
   test("tells the others in the room, not the newcomer nor other rooms", async () => {
