@@ -11,6 +11,15 @@ type FieldsHandler<A extends Action> = (
   deps: Deps,
 ) => Promise<unknown>;
 
+/** The frame's fields, or undefined when it does not validate (its refusal stands). */
+function validOrUndefined<T>(parse: () => T): T | undefined {
+  try {
+    return parse();
+  } catch {
+    return undefined;
+  }
+}
+
 /** What the rate limits do on every route: read the connection's session, take tokens, close a flooder. */
 const rateLimitTable: readonly DynamoAction[] = ["GetItem", "UpdateItem"];
 
@@ -38,20 +47,21 @@ export function actionRoute<A extends Action>(
     },
     routeResponse: true,
     async handle(event, deps) {
-      await deps.limiter.admitFrame(deps, event.requestContext.connectionId, "action");
-      const { fields } = deps.protocol.parseFrame(event.body);
-      const valid = deps.protocol.parseFields(action, fields);
+      const parse = () => deps.protocol.parseFields(action, deps.protocol.parseFrame(event.body).fields);
+      let valid: ActionFields<A> | undefined;
       try {
+        await deps.limiter.admitFrame(deps, event.requestContext.connectionId, "action");
+        valid = parse();
         await deps.limiter.takeTokens(deps, event, rateClassOf[action]);
       } catch (error) {
-        const answer =
-          error instanceof FrameError && error.code === "RATE_LIMITED"
-            ? await whenRateLimited?.(valid, event, deps)
-            : undefined;
+        if (!(error instanceof FrameError && error.code === "RATE_LIMITED") || !whenRateLimited) throw error;
+        // Refused in this container or by the shared buckets: a valid frame may still be answered.
+        const fields = valid ?? validOrUndefined(parse);
+        const answer = fields && (await whenRateLimited(fields, event, deps));
         if (answer === undefined) throw error;
         return reply(answer);
       }
-      return reply(await handleFields(valid, event, deps));
+      return reply(await handleFields(valid!, event, deps));
     },
   };
 }

@@ -69,6 +69,14 @@ describe("limits on every route", () => {
   });
 });
 
+/** A session the server issued: only those scope limits (a client-chosen one is ignored). */
+async function issuedSession(chat: Chat): Promise<string> {
+  const issuer = await chat.connect({ name: "issuer", room: "sessions" });
+  const { session } = await chat.send(issuer, { action: "session" });
+  await chat.disconnect(issuer);
+  return session as string;
+}
+
 describe("per session, across connections", () => {
   let chat: Chat;
   beforeAll(async () => {
@@ -82,7 +90,7 @@ describe("per session, across connections", () => {
   afterAll(() => chat.close());
 
   test("a reconnect does not buy more messages", async () => {
-    const session = "s-reconnecting-0001";
+    const session = await issuedSession(chat);
     const first = await chat.connect({ name: "re", room: "loop", session });
     for (let i = 0; i < 5; i++) {
       expect(await chat.send(first, { action: "sendmessage", message: `a${i}` })).toMatchObject({
@@ -96,7 +104,7 @@ describe("per session, across connections", () => {
   });
 
   test("parallel connections of one session share its limit", async () => {
-    const session = "s-parallel-000001";
+    const session = await issuedSession(chat);
     const connections = [];
     for (let i = 0; i < 5; i++) connections.push(await chat.connect({ name: `p${i}`, room: "par", session }));
     const replies = await Promise.all(
@@ -106,7 +114,7 @@ describe("per session, across connections", () => {
     );
     expect(replies.filter((r) => r.type === "ack")).toHaveLength(5);
     // Another session is not affected.
-    const other = await chat.connect({ name: "other", room: "par", session: "s-someone-else-01" });
+    const other = await chat.connect({ name: "other", room: "par", session: await issuedSession(chat) });
     expect(await chat.send(other, { action: "sendmessage", message: "mine" })).toMatchObject({ type: "ack" });
   });
 });
@@ -139,6 +147,8 @@ describe("a connection that keeps exceeding its limits", () => {
         reason: "rate limit",
       }),
     );
+    // Lambda flushes after every invocation (handlers/lambda.ts); the harness invokes routes directly.
+    chat.deps.metrics.flush();
     expect(chat.metricLines.join("\n")).toContain("RateLimitCloses");
     expect(await chat.send(bystander, { action: "sendmessage", message: "still here" })).toMatchObject({
       type: "ack",
@@ -163,7 +173,7 @@ describe("an idempotent resend (issue 17)", () => {
   afterAll(() => chat.close());
 
   test("re-acks a stored clientId past the limit; a new one is still refused", async () => {
-    const sender = await chat.connect({ name: "resender", room: "acks", session: "s-resender-00001" });
+    const sender = await chat.connect({ name: "resender", room: "acks", session: await issuedSession(chat) });
     const c1 = await chat.send(sender, { action: "sendmessage", message: "one", clientId: "c1-4f1d9a" });
     const c2 = await chat.send(sender, { action: "sendmessage", message: "two", clientId: "c2-8b2e0c" });
     expect([c1.type, c2.type]).toEqual(["ack", "ack"]);
