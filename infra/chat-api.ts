@@ -1,5 +1,6 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
+import * as random from "@pulumi/random";
 import { configEnv } from "../handlers/config";
 import { workerFactory } from "../handlers/lambda";
 import { metricsStackEnv } from "../handlers/metrics";
@@ -85,6 +86,12 @@ export class ChatApi extends pulumi.ComponentResource {
         fanoutTimeoutSeconds: args.functions.fanout.timeoutSeconds,
         maxReceiveCount: args.fanout.maxReceiveCount,
       },
+      asChild,
+    );
+    // One key for the whole stack: a cursor sealed by one container must open in every other.
+    const cursorSecret = new random.RandomPassword(
+      `${name}-cursor-secret`,
+      { length: 48, special: false },
       asChild,
     );
     const environment = functionEnvironment();
@@ -249,6 +256,7 @@ export class ChatApi extends pulumi.ComponentResource {
         [configEnv.managementEndpoint]: managementEndpoint,
         [configEnv.fanoutQueueUrl]: queues.jobs.url,
         [metricsStackEnv]: stack,
+        [configEnv.cursorSecret]: cursorSecret.result,
         ...settingsEnvironment(args.handlers),
         ...(args.allowedOrigins && { [configEnv.allowedOrigins]: args.allowedOrigins.join(",") }),
       };

@@ -122,13 +122,17 @@ describe("Lambda functions", () => {
   });
 
   // check 6: the variables handlers/config.ts reads, the same for every function.
-  it("get TABLE_NAME, the stage's own management endpoint, the queue and every handler setting", () => {
+  it("get TABLE_NAME, the stage's own management endpoint, the queue, one cursor key and every handler setting", () => {
+    // One generated key for the stack: a cursor sealed by one container opens in every other.
+    const [cursorSecret] = run.ofType("random:index/randomPassword:RandomPassword");
+    expect(cursorSecret.inputs).toMatchObject({ length: 48, special: false });
     const expected = {
       [configEnv.tableName]: table().state.name,
       // The stage's execute-api endpoint, never one derived from a request (issue 13.7).
       [configEnv.managementEndpoint]: `https://${api().id}.execute-api.${region}.amazonaws.com/dev`,
       [configEnv.fanoutQueueUrl]: `https://sqs.${region}.amazonaws.com/${account}/roomcast-dev-fanout.fifo`,
       [metricsStackEnv]: "dev",
+      [configEnv.cursorSecret]: cursorSecret.state.result,
       ...Object.fromEntries(
         Object.entries(defaultConfig).map(([key, value]) => [
           configEnv[key as keyof typeof defaultConfig],

@@ -44,6 +44,8 @@ function mockState(type: string, name: string, inputs: Properties): { id: string
         },
       };
     }
+    case "random:index/randomPassword:RandomPassword":
+      return { id: name, state: { result: hash(`${name}/password`).slice(0, inputs.length ?? 16) } };
     case "aws:sqs/queue:Queue": {
       const queueName = inputs.name ?? autoName(name);
       return {
