@@ -53,9 +53,11 @@ export function createRateLimiter(config: ChatConfig) {
     connection: { write: rule(config.rateLimitMessages), read: rule(config.rateLimitReads) },
     subject: { write: rule(config.userRateLimitMessages), read: rule(config.userRateLimitReads) },
   };
-  // Actions: room for both classes at once (the shared buckets decide which is over); junk: its own.
+  // Actions: room for both classes at once (the shared buckets decide which is over), and no
+  // bucket at all when either class is unlimited (0), or it would cap what no limit caps; junk: its own.
+  const unlimitedClass = config.rateLimitMessages === 0 || config.rateLimitReads === 0;
   const perContainer = {
-    action: config.rateLimitMessages + config.rateLimitReads,
+    action: unlimitedClass ? 0 : config.rateLimitMessages + config.rateLimitReads,
     junk: config.rateLimitJunk,
   };
   const local = new Map<string, { admit: Record<FrameKind, () => boolean>; refusals: number }>();

@@ -40,6 +40,9 @@ export const infraDefaults = {
     listrooms: 30,
     history: 50,
     members: 30,
+    // One `session` frame per connection that has none; one `resume` per reconnect (joins its rooms).
+    session: 30,
+    resume: 50,
     authorizer: 50,
     stream: 20,
     fanout: 20,

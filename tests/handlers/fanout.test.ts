@@ -55,6 +55,7 @@ describe("a broadcast to 200 members, 20 of them gone", () => {
           type: "message",
           room: "stadium",
           id: ack.id,
+          seq: ack.seq,
           from: "stadium-0",
           text: "goal!",
           sentAt: ack.sentAt,

@@ -2,15 +2,17 @@ import { routes } from "../../handlers/routes";
 import { countMetrics, latencyMetrics } from "../../handlers/metrics";
 import { deliveryHealthThresholds, iteratorAgeThresholdMs, queueDepthThreshold } from "../../infra/alarms";
 import { deliveryHealthMetrics } from "../../infra/dashboard";
+import { infraDefaults } from "../../infra/defaults";
 import { account, region, runProgram, type MockedResource, type ProgramRun } from "../support/pulumi-mocks";
 
-// A production-like stack: alarms mailed, tagged, traced, reserved concurrency, a custom domain in a Route 53 zone.
+// A production-like stack: alarms mailed, tagged, traced, reserved concurrency overridden (and one
+// function unreserved with -1), a custom domain in a Route 53 zone.
 const certificateArn = `arn:aws:acm:${region}:${account}:certificate/0f6b2c8e-4a1d-4c55-9d1e-3b7a8f2e6c41`;
 const opsConfig = {
   alarmEmail: "oncall@example.com",
   tags: JSON.stringify({ team: "chat", costCenter: "cc-42" }),
   tracing: "true",
-  reservedConcurrency: JSON.stringify({ sendmessage: 50, fanout: 20 }),
+  reservedConcurrency: JSON.stringify({ sendmessage: 50, fanout: 32, members: -1 }),
   domainName: "chat.example.com",
   certificateArn,
   hostedZoneId: "Z0123456789ABCDEFGHIJ",
@@ -371,13 +373,23 @@ describe("tags, tracing and reserved concurrency", () => {
     }
   });
 
-  // check 17: reserved concurrency only where configured.
-  it("reserves concurrency for the configured functions only", () => {
+  // check 17: every function reserves its default concurrency (issue 19); config overrides by
+  // name, and -1 leaves a function unreserved.
+  it("reserves the configured concurrency, none for -1, and every other function its default", () => {
     const reserved = Object.fromEntries(
       run.ofType(T.fn).map((fn) => [fn.inputs.name, fn.inputs.reservedConcurrentExecutions]),
     );
-    expect(reserved).toMatchObject({ "roomcast-ops-sendmessage": 50, "roomcast-ops-fanout": 20 });
-    const others = Object.entries(reserved).filter(([name]) => !/-(sendmessage|fanout)$/.test(name));
-    for (const [, value] of others) expect(value).toBeUndefined();
+    const expected = Object.fromEntries(
+      functionNames.map((name) => [`roomcast-ops-${name}`, infraDefaults.reservedConcurrency[name]]),
+    );
+    Object.assign(expected, {
+      "roomcast-ops-sendmessage": 50,
+      "roomcast-ops-fanout": 32,
+      "roomcast-ops-members": undefined,
+    });
+    expect(reserved).toEqual(expected);
+    // Every function not overridden has a default of its own: none is left in the shared pool by accident.
+    for (const name of functionNames.filter((n) => !["sendmessage", "fanout", "members"].includes(n)))
+      expect(reserved[`roomcast-ops-${name}`]).toBeGreaterThan(0);
   });
 });

@@ -3,6 +3,7 @@ import { metricsStackEnv } from "../../handlers/metrics";
 import { routes } from "../../handlers/routes";
 import type { FunctionPermissions } from "../../handlers/permissions";
 import { keyAttributes, tableDefinition } from "../../model/table";
+import { infraDefaults } from "../../infra/defaults";
 import { account, region, runProgram, type ProgramRun } from "../support/pulumi-mocks";
 
 // The `dev` stack with no config: every default of infra/config.ts and handlers/config.ts.
@@ -49,6 +50,22 @@ describe("WebSocket API", () => {
 
   // check 2: every route of handlers/routes.ts, and nothing else, has its own function and integration.
   it("wires every route of the route table to its own function through its own AWS_PROXY integration", () => {
+    // The route table itself: the two connection routes, `$default` and the eight actions (session and resume included).
+    expect(routes.map((r) => r.key).sort()).toEqual(
+      [
+        "$connect",
+        "$disconnect",
+        "$default",
+        "sendmessage",
+        "joinroom",
+        "leaveroom",
+        "listrooms",
+        "history",
+        "members",
+        "resume",
+        "session",
+      ].sort(),
+    );
     expect(
       run
         .ofType(T.route)
@@ -103,7 +120,7 @@ describe("WebSocket API", () => {
 
 describe("Lambda functions", () => {
   // check 5: Node 22 on arm64 with the default size, the serialized handler and JSON logs to its own group.
-  it("run the serialized handler on nodejs22.x arm64 and log JSON to their own log group", () => {
+  it("run the serialized handler on nodejs22.x arm64, untraced, and log JSON to their own log group", () => {
     for (const route of routes) {
       const { fn } = wiring(route.key);
       expect(fn.inputs).toMatchObject({
@@ -115,15 +132,44 @@ describe("Lambda functions", () => {
         loggingConfig: { logFormat: "JSON", logGroup: `/aws/lambda/${fn.inputs.name}` },
       });
       expect(run.ofType(T.logGroup).map((g) => g.inputs.name)).toContain(fn.inputs.loggingConfig.logGroup);
-      // Off by default: no X-Ray, the account's shared concurrency pool.
+      // Off by default: no X-Ray.
       expect(fn.inputs.tracingConfig).toBeUndefined();
-      expect(fn.inputs.reservedConcurrentExecutions).toBeUndefined();
     }
+  });
+
+  // check 5b: each function reserves its default share of the account's concurrency (issue 19):
+  // a flood of one route or a huge room cannot take the account's Lambda concurrency.
+  it("reserve each function's default concurrency, every route and worker included", () => {
+    const expected = {
+      connect: 100,
+      disconnect: 50,
+      default: 10,
+      sendmessage: 100,
+      joinroom: 50,
+      leaveroom: 50,
+      listrooms: 30,
+      history: 50,
+      members: 30,
+      resume: 50,
+      session: 30,
+      stream: 20,
+      fanout: 20,
+    };
+    // No function left without a default: every route of the table and both workers.
+    expect(Object.keys(expected).sort()).toEqual([...routes.map((r) => r.name), "stream", "fanout"].sort());
+    expect(infraDefaults.reservedConcurrency).toEqual({ ...expected, authorizer: 50 });
+    const reserved = Object.fromEntries(
+      run.ofType(T.fn).map((fn) => [fn.inputs.name, fn.inputs.reservedConcurrentExecutions]),
+    );
+    expect(reserved).toEqual(
+      Object.fromEntries(Object.entries(expected).map(([name, value]) => [`roomcast-dev-${name}`, value])),
+    );
   });
 
   // check 6: the variables handlers/config.ts reads, the same for every function.
   it("get TABLE_NAME, the stage's own management endpoint, the queue, one cursor key and every handler setting", () => {
     // One generated key for the stack: a cursor sealed by one container opens in every other.
+    expect(run.ofType("random:index/randomPassword:RandomPassword")).toHaveLength(1);
     const [cursorSecret] = run.ofType("random:index/randomPassword:RandomPassword");
     expect(cursorSecret.inputs).toMatchObject({ length: 48, special: false });
     const expected = {
@@ -146,6 +192,15 @@ describe("Lambda functions", () => {
 
 describe("IAM", () => {
   const tableArn = () => table().state.arn;
+  /** DELETE on this API's `dev` stage only: how a flooding connection is closed. */
+  const closeConnectionsArn = () =>
+    `arn:aws:execute-api:${region}:${account}:${api().id}/dev/DELETE/@connections/*`;
+  const statementsOf = (key: string) =>
+    JSON.parse(wiring(key).policies[0].inputs.policy).Statement as {
+      Sid: string;
+      Action: string[];
+      Resource: string | string[];
+    }[];
   /** The statements a route's declared permissions should become, and nothing more. */
   const expectedStatements = (permissions: FunctionPermissions, logGroupArn: string) => [
     ...(permissions.table.length > 0
@@ -166,6 +221,16 @@ describe("IAM", () => {
             Effect: "Allow",
             Action: ["execute-api:ManageConnections"],
             Resource: `arn:aws:execute-api:${region}:${account}:${api().id}/dev/POST/@connections/*`,
+          },
+        ]
+      : []),
+    ...(permissions.disconnect
+      ? [
+          {
+            Sid: "CloseConnections",
+            Effect: "Allow",
+            Action: ["execute-api:ManageConnections"],
+            Resource: closeConnectionsArn(),
           },
         ]
       : []),
@@ -213,16 +278,73 @@ describe("IAM", () => {
     expect(lambdaRoles).toHaveLength(routes.length + 2);
   });
 
-  // check 8: the read-only routes may neither write the table nor post to anyone.
-  it("lets history, members, listrooms and $default neither write nor post", () => {
-    const writes = ["PutItem", "UpdateItem", "DeleteItem", "BatchWriteItem"].map((a) => `dynamodb:${a}`);
-    for (const key of ["history", "members", "listrooms", "$default"]) {
-      const statements = JSON.parse(wiring(key).policies[0].inputs.policy).Statement;
-      const actions = statements.flatMap((s: { Action: string[] }) => s.Action);
-      expect(actions.filter((action: string) => writes.includes(action))).toEqual([]);
-      expect(actions).not.toContain("execute-api:ManageConnections");
+  // check 8: the read-only routes touch the table only to read and to take rate-limit tokens
+  // (GetItem/UpdateItem on their bucket items, issue 19), post to no one and send no job; $default
+  // (junk) uses an in-container bucket only, so it has no table action at all.
+  it("lets history, members, listrooms and $default write nothing but rate-limit buckets, post to no one and queue nothing", () => {
+    const writes = [
+      "PutItem",
+      "DeleteItem",
+      "BatchWriteItem",
+      "TransactWriteItems",
+      "ConditionCheckItem",
+    ].map((a) => `dynamodb:${a}`);
+    const tableActions: Record<string, string[]> = {
+      history: ["GetItem", "Query", "UpdateItem"],
+      members: ["GetItem", "Query", "UpdateItem"],
+      listrooms: ["GetItem", "Query", "UpdateItem"],
+      $default: [],
+    };
+    for (const [key, expected] of Object.entries(tableActions)) {
+      const statements = statementsOf(key);
+      const actions = statements.flatMap((s) => s.Action);
+      expect(actions.filter((action) => writes.includes(action))).toEqual([]);
+      expect(actions.filter((action) => action.startsWith("dynamodb:")).sort()).toEqual(
+        expected.map((a) => `dynamodb:${a}`).sort(),
+      );
+      expect(statements.map((s) => s.Sid)).not.toContain("PostToConnections");
       expect(actions).not.toContain("sqs:SendMessage");
+      // ManageConnections only to close (DELETE), never to post.
+      for (const statement of statements.filter((s) => s.Action.includes("execute-api:ManageConnections")))
+        expect(statement.Resource).toBe(closeConnectionsArn());
     }
+  });
+
+  // check 8b: a connection that keeps exceeding its limits is closed through the Management API
+  // DELETE: every action route and $default may do that, on this API's stage only; $connect and
+  // $disconnect (no frames to limit) may not.
+  it("lets every action route and $default close connections with DELETE on this stage only", () => {
+    for (const route of routes) {
+      const close = statementsOf(route.key).filter((s) => s.Sid === "CloseConnections");
+      if (route.key === "$connect" || route.key === "$disconnect") {
+        expect(close).toEqual([]);
+        continue;
+      }
+      expect(close).toEqual([
+        {
+          Sid: "CloseConnections",
+          Effect: "Allow",
+          Action: ["execute-api:ManageConnections"],
+          Resource: closeConnectionsArn(),
+        },
+      ]);
+      // And the rate-limit buckets the action routes take tokens from.
+      if (route.key !== "$default") {
+        const tableActions = statementsOf(route.key).find((s) => s.Sid === "ChatTable")!.Action;
+        expect(tableActions).toEqual(expect.arrayContaining(["dynamodb:GetItem", "dynamodb:UpdateItem"]));
+      }
+    }
+    // No statement anywhere reaches another stage's or another API's connections.
+    const manage = run
+      .ofType(T.rolePolicy)
+      .flatMap((p) => JSON.parse(p.inputs.policy).Statement)
+      .filter((s: { Action: string[] }) => [s.Action].flat().includes("execute-api:ManageConnections"));
+    for (const statement of manage)
+      expect(statement.Resource).toMatch(
+        new RegExp(
+          `^arn:aws:execute-api:${region}:${account}:${api().id}/dev/(POST|DELETE)/@connections/\\*$`,
+        ),
+      );
   });
 
   // check 9: nothing broad: no `*` resource (but the account-wide API Gateway logs role's own log groups), no managed policy.
@@ -283,8 +405,9 @@ describe("DynamoDB table", () => {
 });
 
 describe("stage and logs", () => {
-  // check 13: the stage is named after the stack, deploys itself, throttles and logs access as JSON.
-  it("is an auto-deployed stage named after the stack with default throttling and JSON access logs", () => {
+  // check 13: the stage is named after the stack, deploys itself, throttles each route (with a
+  // small bucket of $default's own, issue 19) and logs access as JSON.
+  it("is an auto-deployed stage named after the stack with per-route throttling, a low $default limit and JSON access logs", () => {
     const [stage] = run.ofType(T.stage);
     const accessLog = run
       .ofType(T.logGroup)
@@ -293,8 +416,14 @@ describe("stage and logs", () => {
       apiId: api().id,
       name: "dev",
       autoDeploy: true,
-      defaultRouteSettings: { throttlingRateLimit: 50, throttlingBurstLimit: 100 },
+      // Each route's own bucket (docs/operations.md has the arithmetic).
+      defaultRouteSettings: { throttlingRateLimit: 500, throttlingBurstLimit: 1000 },
     });
+    // Junk frames get a bucket of their own, so a junk flood cannot starve sendmessage.
+    expect(stage.inputs.routeSettings).toEqual([
+      { routeKey: "$default", throttlingRateLimit: 10, throttlingBurstLimit: 20 },
+    ]);
+    expect(run.ofType(T.route).map((r) => r.inputs.routeKey)).toContain("$default");
     expect(accessLog.inputs.name).toBe("/aws/apigateway/roomcast-dev/access");
     expect(JSON.parse(stage.inputs.accessLogSettings.format)).toMatchObject({
       requestId: "$context.requestId",

@@ -168,7 +168,15 @@ describe("the serialized handlers, invoked", () => {
     await stream!.idle();
     expect(management.posts).toContainEqual({
       connectionId: bob,
-      frame: { type: "message", room: "lobby", id: ack.id, from: "alice", text: "hello", sentAt: ack.sentAt },
+      frame: {
+        type: "message",
+        room: "lobby",
+        seq: ack.seq,
+        id: ack.id,
+        from: "alice",
+        text: "hello",
+        sentAt: ack.sentAt,
+      },
     });
   });
 

@@ -44,6 +44,7 @@ it("delivers the tutorial's frame to everyone else in lobby, and acknowledges it
   expect(message).toEqual({
     type: "message",
     room: "lobby",
+    seq: expect.any(Number),
     id: expect.any(String),
     from: "bob",
     text: "hello",
@@ -53,6 +54,7 @@ it("delivers the tutorial's frame to everyone else in lobby, and acknowledges it
     type: "ack",
     room: "lobby",
     id: message.id,
+    seq: message.seq,
     sentAt: message.sentAt,
   });
   // carol is in games, not lobby: once every delivery is done, she has not got it.
