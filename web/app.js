@@ -52,7 +52,8 @@ const state = {
   session: null,
   /**
    * room name -> { log, seen (seqs shown), lastSeq (every seq up to it is shown), maxSeq, next
-   * (a `before` for older history), members, unread, joined, filling (a history … after in flight) }
+   * (a `before` for older history), members, unread, joined, filling (the `after` of a history … after
+   * in flight, else null) }
    */
   rooms: new Map(),
   active: null,
@@ -65,6 +66,7 @@ const state = {
   keepAliveTimer: undefined,
   plannedTimer: undefined,
   resendTimer: undefined,
+  resumeTimer: undefined,
 };
 
 // A debug hook for tests and the console: `roomcast.socket.close()` simulates a dropped connection.
@@ -189,7 +191,7 @@ function open() {
     clearTimeout(state.plannedTimer);
     for (const room of state.rooms.values()) {
       room.joined = false;
-      room.filling = false;
+      room.filling = null;
     }
     setConnected(false);
     scheduleReconnect();
@@ -203,7 +205,7 @@ function reconnectNow() {
   socket?.close();
   for (const room of state.rooms.values()) {
     room.joined = false;
-    room.filling = false;
+    room.filling = null;
   }
   state.inFlight = null;
   setStatus("Reconnecting (connections last at most 2 hours)…");
@@ -223,6 +225,7 @@ function close() {
   clearTimeout(state.keepAliveTimer);
   clearTimeout(state.plannedTimer);
   clearTimeout(state.resendTimer);
+  clearTimeout(state.resumeTimer);
   const socket = state.socket;
   state.socket = null;
   socket?.close();
@@ -280,7 +283,7 @@ function roomState(name) {
       members: 0,
       unread: 0,
       joined: false,
-      filling: false,
+      filling: null,
     };
     state.rooms.set(name, room);
   }
@@ -390,8 +393,8 @@ function remember(room, roomName, seq) {
 
 /** Fetches what came after `lastSeq`, one request at a time per room. */
 function fillGap(room, roomName, after = room.lastSeq) {
-  if (room.filling || !room.joined) return;
-  room.filling = true;
+  if (room.filling !== null || !room.joined) return;
+  room.filling = after;
   send({ action: "history", room: roomName, after });
 }
 
@@ -437,12 +440,14 @@ const handlers = {
   resumed({ rooms, failed }) {
     for (const { room: name, members, history, next, seq } of rooms) {
       const room = roomState(name);
-      room.joined = true;
       room.members = members;
+      // Shown before the room counts as joined, so the reply's own history opens no fill of its own.
       showMessages(room, name, history);
-      // A backlog that did not fit goes on with history … after; so does a gap.
-      if (next !== null) fillGap(room, name, next);
-      else if (seq > room.lastSeq) fillGap(room, name);
+      room.joined = true;
+      // A backlog that did not fit goes on with history … after; so does a gap (pushes seen
+      // before this reply, from a newer seq than it carried).
+      if (next !== null) fillGap(room, name, Math.max(next, room.lastSeq));
+      else if (Math.max(seq, room.maxSeq) > room.lastSeq) fillGap(room, name);
     }
     for (const { room, code, message } of failed) showError(`${code}: #${room}: ${message}`);
     if (!state.active) activate(state.rooms.keys().next().value ?? null);
@@ -502,11 +507,15 @@ const handlers = {
   history({ room: name, messages, next }) {
     const room = state.rooms.get(name);
     if (!room) return;
-    if (room.filling && (messages.length === 0 || messages[0].seq > room.lastSeq)) {
-      // A gap's fill (history … after): oldest first; `next` goes on after it.
-      room.filling = false;
+    // A gap's fill (history … after) is told from an older page by the `after` it asked for:
+    // its messages all come after it, an older page's all before what is shown. (Not by
+    // `lastSeq`: pushes and the resumed reply may have filled the gap while it was in flight.)
+    if (room.filling !== null && (messages.length === 0 || messages[0].seq > room.filling)) {
+      room.filling = null;
       showMessages(room, name, messages);
-      if (next !== null) fillGap(room, name, next);
+      // `next` goes on after this page; a gap still open (seen meanwhile) is asked for again.
+      if (next !== null) fillGap(room, name, Math.max(next, room.lastSeq));
+      else if (room.maxSeq > room.lastSeq) fillGap(room, name);
       return;
     }
     room.next = next;
@@ -556,8 +565,11 @@ const handlers = {
     }
   },
 
-  error({ code, message, action }) {
+  error({ code, message, action, retryAfterMs }) {
     showError(`${code}: ${message}`);
+    // A refused resume or gap fill would leave rooms unjoined or gaps open: asked again shortly.
+    if ((action === "resume" || action === "history") && !["INVALID", "NOT_A_MEMBER"].includes(code))
+      retryLater(retryAfterMs);
     if (action === "sendmessage" && state.inFlight) {
       const failed = state.inFlight;
       state.outbox.shift();
@@ -589,6 +601,27 @@ function gatewayError({ message }) {
   pending.element.classList.add("resending");
   clearTimeout(state.resendTimer);
   state.resendTimer = setTimeout(sendNext, firstRetryMs * 2 ** (pending.gatewayRetries - 1));
+}
+
+/**
+ * After a refused `resume` (rate limit, a transient failure): resumes the rooms not yet
+ * joined on this connection and refills open gaps, once `retryAfterMs` has passed.
+ */
+function retryLater(retryAfterMs) {
+  const socket = state.socket;
+  for (const room of state.rooms.values()) room.filling = null;
+  clearTimeout(state.resumeTimer);
+  state.resumeTimer = setTimeout(
+    () => {
+      if (state.socket !== socket || socket?.readyState !== WebSocket.OPEN) return; // a new connection resumes anew
+      const rooms = [...state.rooms]
+        .filter(([, room]) => !room.joined)
+        .map(([room, { lastSeq }]) => ({ room, after: lastSeq }));
+      if (rooms.length) send({ action: "resume", rooms });
+      for (const [name, room] of state.rooms) if (room.maxSeq > room.lastSeq) fillGap(room, name);
+    },
+    Number.isSafeInteger(retryAfterMs) && retryAfterMs > 0 ? retryAfterMs : firstRetryMs * 2,
+  );
 }
 
 // ---- sending messages ----

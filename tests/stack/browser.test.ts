@@ -73,7 +73,10 @@ async function openChat(
   return page;
 }
 
-const log = (page: Page, room: string) => page.getByRole("log", { name: `Messages in ${room}` });
+// A room's log, shown or not: only the active room's is visible, the others are in the page, hidden
+// (getByRole leaves hidden elements out unless told otherwise).
+const log = (page: Page, room: string) =>
+  page.getByRole("log", { name: `Messages in ${room}`, includeHidden: true });
 
 /** A message in the room's log that the server has stored (acknowledged, or received). */
 const delivered = (page: Page, room: string, text: string) =>
