@@ -6,7 +6,7 @@ import { account, region, runProgram, type MockedResource, type ProgramRun } fro
 let run: ProgramRun;
 beforeAll(async () => {
   run = await runProgram("dev");
-}, 120_000);
+}, 300_000);
 
 const T = {
   queue: "aws:sqs/queue:Queue",

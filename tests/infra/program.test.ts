@@ -10,7 +10,7 @@ import { account, region, runProgram, type ProgramRun } from "../support/pulumi-
 let run: ProgramRun;
 beforeAll(async () => {
   run = await runProgram("dev");
-}, 120_000);
+}, 300_000);
 
 const T = {
   api: "aws:apigatewayv2/api:Api",
