@@ -220,6 +220,7 @@ describe("the serialized handlers, invoked", () => {
         { room: "lobby", members: 2 },
         { room: "pulumi", members: 1 },
       ]),
+      next: null,
     });
     expect(await send("leaveroom", { room: "pulumi" })).toEqual({ type: "left", room: "pulumi" });
   });
