@@ -1,5 +1,5 @@
 /**
- * Benchmark 6 (issue 11): one message to a room of N = 10 … 50 000, each function
+ * Benchmark 6: one message to a room of N = 10 … 50 000, each function
  * as Lambda runs it — the API (gateway + routes) in one capped process, the stream
  * worker in its own, the fan-out worker as a pool of containers each under its own
  * cap with its own deps (pacer, transport) — posting with +20 ms per call to a

@@ -1,5 +1,5 @@
 /**
- * Benchmark 7 (issue 17): many small rooms. R rooms of 10, every function at its
+ * Benchmark 7: many small rooms. R rooms of 10, every function at its
  * Lambda's CPU share (small-rooms.ts), an open-loop offered load stepped up until
  * delivery falls behind: the sustainable rate S, against the tutorial's design in
  * the same run and against the rate the API itself stores on this machine.

@@ -1,5 +1,5 @@
 /**
- * Benchmark 8 (issue 17): a slow recipient. One member of one room fails every
+ * Benchmark 8: a slow recipient. One member of one room fails every
  * post (an instant 429, or a post that never answers) while the rooms carry an
  * open-loop load; the delivery p99 of the room's other members and of the other
  * rooms, with and without the failing member, in interleaved trials; whether
@@ -246,7 +246,7 @@ function report(input: {
     findings: [
       `CPU caps: ${input.capNotes.join("; ")}.`,
       `Load average (1/5/15 min) ${input.loadBefore} before, ${input.loadAfter} after: other agents' work shares the 2 cores.`,
-      `Issue 17 asks that a failing member add no more than max(×1.2, +50 ms) to the others' delivery p99 (compare the columns above), ` +
+      `The design asks that a failing member add no more than max(×1.2, +50 ms) to the others' delivery p99 (compare the columns above), ` +
         `send nothing to a dead-letter queue and be disconnected within the configured time.`,
       ...(input.quick ? [`Quick run: ${input.rooms} rooms, one round, ${input.seconds} s trials.`] : []),
     ],

@@ -26,7 +26,7 @@ import { startManagementApiProcess } from "./lib/management-api-process";
 import { summarize, type Summary } from "./lib/stats";
 import { barChartSvg } from "./lib/svg-chart";
 
-/** Issue 11's budget for the sender's CPU per delivery. */
+/** The budget for the sender's CPU per delivery. */
 const budgetMs = 0.25;
 /** A stage path, as in AWS: every candidate must put it before `/@connections/`. */
 const stage = "bench";
