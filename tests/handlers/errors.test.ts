@@ -50,7 +50,8 @@ describe("$default", () => {
   });
 
   // The README's actions, in its order.
-  const valid = "valid actions: sendmessage, joinroom, leaveroom, listrooms, history, members, session";
+  const valid =
+    "valid actions: sendmessage, joinroom, leaveroom, listrooms, history, members, resume, session";
   test.each([
     ['{"message":"hi"}', `action: is missing; ${valid}`],
     ['{"action":"dance"}', `action: "dance" is not an action; ${valid}`],

@@ -72,7 +72,7 @@ describe("queues", () => {
 
 describe("the stream worker", () => {
   // check 4: one mapping on the table's stream with every property order and at-least-once need.
-  it("consumes the table's stream: LATEST, 100 a batch, partial failures, bounded retries, no bisect, DLQ", () => {
+  it("consumes the table's stream: LATEST, 100 a batch, only the records it handles, partial failures, bounded retries, no bisect, DLQ", () => {
     const worker = fn("stream");
     expect(worker).toBeDefined();
     expect(mappingOf(worker).map((m) => m.inputs)).toEqual([
@@ -85,6 +85,15 @@ describe("the stream worker", () => {
         maximumRetryAttempts: 10,
         bisectBatchOnFunctionError: false,
         parallelizationFactor: 1,
+        // New messages and memberships, removed memberships and connections: never rate-limit buckets.
+        filterCriteria: {
+          filters: [
+            { pattern: JSON.stringify({ dynamodb: { NewImage: { e: { S: ["message", "membership"] } } } }) },
+            {
+              pattern: JSON.stringify({ dynamodb: { OldImage: { e: { S: ["membership", "connection"] } } } }),
+            },
+          ],
+        },
         destinationConfig: { onFailure: { destinationArn: sqsArn("roomcast-dev-stream-dlq") } },
       },
     ]);
