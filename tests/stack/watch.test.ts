@@ -1,5 +1,6 @@
 import { appendFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { routes } from "../../handlers/routes";
 import { freePort } from "../../local/dynamodb-local";
 import { projectCopy, runInGroup } from "../support/child-process";
 import { connect } from "../support/ws-client";
@@ -53,7 +54,10 @@ it("reloads handlers/ on change, keeping the socket open and the data", async ()
       ].join("\n"),
     );
     await start.printed(
-      /reloaded handlers \([^)]*routes\.ts[^)]*\): 10 routes in \d+\.\d s, 1 connection\(s\) kept/,
+      // The route table and the probe.
+      new RegExp(
+        `reloaded handlers \\([^)]*routes\\.ts[^)]*\\): ${routes.length + 1} routes in \\d+\\.\\d s, 1 connection\\(s\\) kept`,
+      ),
     );
     client.send({ action: "probe" });
     expect(await client.next((f) => f.type === "probe")).toEqual({ type: "probe", version: 1 });

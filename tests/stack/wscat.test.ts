@@ -61,7 +61,7 @@ it("delivers a line typed into one wscat to the other wscat's screen", async () 
   bob.type('{"action":"sendmessage","message":"hello"}');
   const aliceScreen = await alice.shows('"text":"hello"');
   expect(aliceScreen).toMatch(
-    /< \{"type":"message","room":"lobby","id":"[0-9A-Z]{26}","from":"bob","text":"hello"/,
+    /< \{"type":"message","room":"lobby","seq":\d+,"id":"[0-9A-Z]{26}","from":"bob","text":"hello"/,
   );
   expect(await bob.shows('< {"type":"ack"')).toMatch(/< \{"type":"ack","room":"lobby","id":"[0-9A-Z]{26}"/);
 
