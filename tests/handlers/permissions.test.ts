@@ -111,7 +111,7 @@ beforeAll(async () => {
     });
   }
   await runScenarios();
-}, 120_000);
+}, 300_000);
 
 afterAll(async () => {
   jest.restoreAllMocks();
