@@ -31,11 +31,12 @@ let run: ProgramRun;
 let lambdas: UnpackedLambdas;
 let backend: LambdaBackend;
 
+// Pulumi serializing the functions takes minutes on a loaded 2-core machine: slow, not hung.
 beforeAll(async () => {
   run = await runProgram("dev", { authSecret }, ["authSecret"]);
   lambdas = await unpackLambdas(run, "dev", ["authorizer", "connect"]);
   backend = await startLambdaBackend(lambdas);
-}, 300_000);
+}, 600_000);
 
 afterAll(async () => {
   await backend?.stop();

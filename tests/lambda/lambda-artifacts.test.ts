@@ -37,6 +37,7 @@ const archives = [
 let lambdas: UnpackedLambdas;
 let backend: LambdaBackend;
 
+// Pulumi serializing the functions takes minutes on a loaded 2-core machine: slow, not hung.
 beforeAll(async () => {
   lambdas = await unpackLambdas(
     await runProgram("dev"),
@@ -46,7 +47,7 @@ beforeAll(async () => {
   // Rooms of up to two members are posted to inline, larger ones go through the fan-out queue
   // (Pulumi's default is 100), in two slices: both paths run with a handful of connections.
   backend = await startLambdaBackend(lambdas, { env: { INLINE_FANOUT_MAX: "2", FANOUT_SLICES: "2" } });
-}, 300_000);
+}, 600_000);
 
 afterAll(async () => {
   await backend?.stop();
