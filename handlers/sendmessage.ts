@@ -39,6 +39,7 @@ async function storeAndAck(fields: ActionFields<"sendmessage">, event: WebSocket
   const { message } = await store(deps, {
     room,
     from: member.name,
+    verified: member.verified,
     connectionId,
     session: sessionOf(connection, connectionId),
     text: fields.message,

@@ -58,10 +58,10 @@ async function handleRecord(
   if (stored.entity === "message" && change.kind === "insert") {
     await fanOutMessage(deps, stored.item);
   } else if (stored.entity === "membership" && change.kind !== "modify") {
-    const { room, name, connectionId } = stored.item;
+    const { room, name, verified, connectionId } = stored.item;
     const joined = change.kind === "insert";
     changes.push({ room, delta: joined ? 1 : -1, sequenceNumber: record.dynamodb?.SequenceNumber ?? "0" });
-    presence.push({ room, event: joined ? "join" : "leave", name, connectionId });
+    presence.push({ room, event: joined ? "join" : "leave", name, verified, connectionId });
   } else if (stored.entity === "connection" && change.kind === "remove" && stored.item.rooms?.length) {
     await deps.store.removeMemberships(stored.item.connectionId, stored.item.rooms);
   }

@@ -63,7 +63,15 @@ export function connectionStore(context: StoreContext) {
         const { connectionId, expiresAt } = item;
         const result = await transact(({ connection: c, membership: m, connectionSlot: s }) => [
           c.put(item).commit(),
-          m.put({ room: input.defaultRoom, connectionId, name: input.name, expiresAt }).commit(),
+          m
+            .put({
+              room: input.defaultRoom,
+              connectionId,
+              name: input.name,
+              ...(input.userId && { verified: true }),
+              expiresAt,
+            })
+            .commit(),
           ...slots.map(({ owner, slot }) =>
             s
               .put({ owner, slot, connectionId, expiresAt })
