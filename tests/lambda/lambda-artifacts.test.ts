@@ -145,7 +145,7 @@ describe("the serialized handlers, invoked", () => {
     await stream!.idle();
     expect(management.posts).toContainEqual({
       connectionId: alice,
-      frame: { type: "presence", room: "lobby", event: "join", name: "bob" },
+      frame: { type: "presence", room: "lobby", event: "join", name: "bob", guest: true },
     });
   });
 
@@ -210,7 +210,10 @@ describe("the serialized handlers, invoked", () => {
     expect(await send("members", { room: "lobby" })).toEqual({
       type: "members",
       room: "lobby",
-      members: expect.arrayContaining([{ name: "alice" }, { name: "bob" }]),
+      members: expect.arrayContaining([
+        { name: "alice", guest: true },
+        { name: "bob", guest: true },
+      ]),
       next: null,
     });
     await stream!.idle();

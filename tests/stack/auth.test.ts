@@ -36,15 +36,18 @@ test("4. a valid token connects, and the name comes from it, never from ?name=",
     withToken(await signToken(secret, { sub: "user-1", name: "alice" }), "&name=mallory"),
   );
   const bob = await connect(withToken(await signToken(secret, { sub: "user-2", name: "bob" })));
-  expect(await alice.next((f: Frame) => f.type === "presence")).toMatchObject({ event: "join", name: "bob" });
+  // Names from a verified token: no frame marks them as a guest's.
+  const join = await alice.next((f: Frame) => f.type === "presence");
+  expect(join).toMatchObject({ event: "join", name: "bob" });
+  expect(join).not.toHaveProperty("guest");
   alice.send({ action: "sendmessage", message: "signed hello" });
-  expect(await bob.next((f: Frame) => f.type === "message")).toMatchObject({
-    from: "alice",
-    text: "signed hello",
-  });
+  const message = await bob.next((f: Frame) => f.type === "message");
+  expect(message).toMatchObject({ from: "alice", text: "signed hello" });
+  expect(message).not.toHaveProperty("guest");
   alice.send({ action: "members", room: "lobby" });
   const members = await alice.next((f: Frame) => f.type === "members");
-  expect((members.members as { name: string }[]).map((m) => m.name).sort()).toEqual(["alice", "bob"]);
+  expect(members.members).toEqual(expect.arrayContaining([{ name: "alice" }, { name: "bob" }]));
+  expect(members.members).toHaveLength(2);
   await Promise.all([alice.close(), bob.close()]);
 });
 
