@@ -16,8 +16,6 @@ export const roomSchema = {
     members: { type: "number", required: true, default: () => 0 },
     /** Stream sequence number of the last membership change counted: a retried batch counts once. */
     lastSeq: { type: "string" },
-    /** Set once the room's fan-out went to the queue; it stays there (order) until the room empties. */
-    queued: { type: "boolean" },
   },
   indexes: {
     byShard: {

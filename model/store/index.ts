@@ -2,6 +2,7 @@ import type { ChatService } from "../service";
 import { clientIdStore } from "./client-ids";
 import { connectionStore } from "./connections";
 import { createStoreContext, type StoreOptions } from "./context";
+import { deliveryMarkStore } from "./delivery-marks";
 import { membershipStore } from "./memberships";
 import { messageStore } from "./messages";
 import { rateLimitStore } from "./rate-limits";
@@ -16,6 +17,7 @@ export { roomShard } from "../entities/room";
 export type { NewConnection } from "./connections";
 export type { ConnectionCap, HeldSlot } from "./connection-slots";
 export { defaultStoreOptions, type StoreOptions } from "./context";
+export type { MessageKey } from "./delivery-marks";
 export { ConnectionCapError, RoomBusyError, StillConflictingError, TransactionCanceledError } from "./errors";
 export type { JoinResult } from "./memberships";
 export type { HistoryPage, HistoryRange, NewMessage, PostResult, ReadBudget } from "./messages";
@@ -42,6 +44,7 @@ export function createChatStore(service: ChatService, options: StoreOptions = {}
     ...messageStore(context),
     ...rateLimitStore(context),
     ...clientIdStore(context),
+    ...deliveryMarkStore(context),
     ...streamItemReader(context),
   };
 }

@@ -4,7 +4,7 @@ import type { StoreContext } from "./context";
 import { isConditionFailure } from "./errors";
 
 export type RoomCount = { room: string; members: number };
-export type RoomInfo = { members: number; queued: boolean };
+export type RoomInfo = { members: number };
 
 /** One membership appearing (+1) or disappearing (-1), at its stream sequence number. */
 export type RoomChange = { room: string; delta: number; sequenceNumber: string };
@@ -52,7 +52,7 @@ export function roomStore({ entities, settings }: StoreContext) {
     /** The room's directory entry: its member count and fan-out path; undefined for an empty room. */
     async roomInfo(room: string): Promise<RoomInfo | undefined> {
       const { data } = await directory.get({ shard: roomShard(room), room }).go();
-      return data ? { members: data.members, queued: data.queued === true } : undefined;
+      return data ? { members: data.members } : undefined;
     },
 
     /** Pattern 4: rooms with at least one member. */
@@ -80,18 +80,6 @@ export function roomStore({ entities, settings }: StoreContext) {
         }),
       );
       return counts;
-    },
-
-    /** From now until the room empties, its fan-out goes through the queue. */
-    async markQueued(room: string): Promise<void> {
-      await directory
-        .patch({ shard: roomShard(room), room })
-        .set({ queued: true })
-        .go({ response: "none" })
-        .catch((error: unknown) => {
-          // The room emptied meanwhile: nothing to mark.
-          if (!isConditionFailure(error)) throw error;
-        });
     },
   };
 }
