@@ -75,6 +75,13 @@ export type ChatConfig = {
   userRateLimitReads: number;
   /** Refusals in a row after which a connection is closed (Management API DELETE); 0: never. */
   rateLimitCloseAfter: number;
+  /**
+   * Live connections one user (token subject) may hold at once; `$connect` answers 429
+   * beyond it. 0 turns the cap off; connections from a loopback address are never counted.
+   */
+  maxConnectionsPerUser: number;
+  /** Live connections from one source IP at once, users and guests together; 0: off. */
+  maxConnectionsPerIp: number;
   /** The longest a `$connect` token may be valid: `exp` at most this long after now (and after `iat`). */
   tokenMaxLifetimeSeconds: number;
   /** Clocks disagree a little: a token's `iat`/`nbf` may be this far in the future, `exp` this far past. */
@@ -118,6 +125,8 @@ export const configEnv = {
   userRateLimitMessages: "USER_RATE_LIMIT_MESSAGES",
   userRateLimitReads: "USER_RATE_LIMIT_READS",
   rateLimitCloseAfter: "RATE_LIMIT_CLOSE_AFTER",
+  maxConnectionsPerUser: "MAX_CONNECTIONS_PER_USER",
+  maxConnectionsPerIp: "MAX_CONNECTIONS_PER_IP",
   tokenMaxLifetimeSeconds: "TOKEN_MAX_LIFETIME_SECONDS",
   tokenClockSkewSeconds: "TOKEN_CLOCK_SKEW_SECONDS",
   sessionTtlSeconds: "SESSION_TTL_SECONDS",
@@ -159,6 +168,8 @@ export const defaultConfig: Omit<ChatConfig, EndpointSettings> = {
   userRateLimitMessages: 20,
   userRateLimitReads: 40,
   rateLimitCloseAfter: 20,
+  maxConnectionsPerUser: 10,
+  maxConnectionsPerIp: 100,
   tokenMaxLifetimeSeconds: 24 * 60 * 60,
   tokenClockSkewSeconds: 60,
   sessionTtlSeconds: 30 * 24 * 60 * 60,

@@ -1,4 +1,6 @@
 import { randomBytes } from "node:crypto";
+import { ConnectionCapError } from "../model/store";
+import { connectionCaps } from "./connection-caps";
 import { headerOf, originAllowed } from "./origins";
 import type { Route } from "./route";
 
@@ -23,7 +25,7 @@ export const connectRoute: Route = {
   key: "$connect",
   name: "connect",
   routeResponse: false,
-  permissions: { table: ["PutItem", "GetItem"], post: false },
+  permissions: { table: ["PutItem", "GetItem", "Query"], post: false },
   async handle(event, deps) {
     const origin = headerOf(event.headers, "origin");
     if (!originAllowed(origin, deps.config.allowedOrigins)) {
@@ -37,13 +39,28 @@ export const connectRoute: Route = {
       query.session && (await deps.sessions.isIssued(query.session)) ? query.session : undefined;
     if (query.session && !session)
       deps.log.info("unissued session ignored", { connectionId: event.requestContext.connectionId });
-    await deps.store.connect({
-      connectionId: event.requestContext.connectionId,
-      name: identity?.name ?? query.name ?? `guest-${randomBytes(3).toString("hex")}`,
-      userId: identity?.userId,
-      sessionId: session,
-      defaultRoom: query.room ?? defaultRoom,
-    });
+    const caps = connectionCaps(deps.config, event.requestContext.identity?.sourceIp, identity?.userId);
+    try {
+      await deps.store.connect(
+        {
+          connectionId: event.requestContext.connectionId,
+          name: identity?.name ?? query.name ?? `guest-${randomBytes(3).toString("hex")}`,
+          userId: identity?.userId,
+          sessionId: session,
+          defaultRoom: query.room ?? defaultRoom,
+        },
+        caps,
+      );
+    } catch (error) {
+      if (!(error instanceof ConnectionCapError)) throw error;
+      deps.log.info("connection cap reached", {
+        connectionId: event.requestContext.connectionId,
+        owner: error.owner,
+        cap: error.cap,
+      });
+      deps.metrics.count("ConnectionCapRefusals");
+      return { statusCode: 429 };
+    }
     return { statusCode: 200 };
   },
 };

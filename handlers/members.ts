@@ -1,6 +1,6 @@
 import { actionRoute } from "./action-route";
 import { requireMember } from "./membership";
-import { FrameError } from "./protocol";
+import { FrameError, guestMark } from "./protocol";
 import { fitting } from "./reply-size";
 
 /** Members read per `members` page: more names than fit in one frame would be wasted reads. */
@@ -24,7 +24,7 @@ export const membersRoute = actionRoute(
     }
     await requireMember(deps, room, event.requestContext.connectionId);
     const { members, lastRead } = await deps.store.membersFrom(room, from?.last, membersPerRead);
-    const names = members.map(({ name }) => ({ name }));
+    const names = members.map(({ name, verified }) => ({ name, ...guestMark(verified) }));
     const envelope = (page: unknown[], next: string | null) => ({
       type: "members",
       room,

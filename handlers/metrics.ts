@@ -23,7 +23,9 @@ export type CountMetric =
   | "DeadLetters"
   | "PresenceSuppressed"
   /** Connections closed (Management API DELETE) for exceeding their rate limits again and again. */
-  | "RateLimitCloses";
+  | "RateLimitCloses"
+  /** `$connect`s refused (429) because the user or the source IP had every connection slot taken. */
+  | "ConnectionCapRefusals";
 
 /** Durations in milliseconds; every value is kept, so CloudWatch can give percentiles. */
 export type LatencyMetric = "AckLatency" | "TimeToLastDelivery";
@@ -43,6 +45,7 @@ export const countMetrics: readonly CountMetric[] = [
   "DeadLetters",
   "PresenceSuppressed",
   "RateLimitCloses",
+  "ConnectionCapRefusals",
 ];
 export const latencyMetrics: readonly LatencyMetric[] = ["AckLatency", "TimeToLastDelivery"];
 

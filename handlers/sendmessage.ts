@@ -54,6 +54,7 @@ async function storeAndAck(fields: ActionFields<"sendmessage">, event: WebSocket
     {
       room,
       from: member.name,
+      verified: member.verified,
       connectionId,
       session: sessionOf(connection, connectionId),
       text: fields.message,

@@ -11,6 +11,7 @@ const countLabels: [CountMetric, string][] = [
   ["DeadLetters", "dead letters"],
   ["PresenceSuppressed", "presence suppressed"],
   ["RateLimitCloses", "closed for flooding"],
+  ["ConnectionCapRefusals", "refused over connection caps"],
 ];
 const alwaysShown = 4;
 const latencyLabels: [LatencyMetric, string][] = [

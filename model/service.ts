@@ -2,6 +2,7 @@ import { Service } from "electrodb";
 import type { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import { createClientMessageEntity } from "./entities/client-message";
 import { createConnectionEntity } from "./entities/connection";
+import { createConnectionSlotEntity } from "./entities/connection-slot";
 import { createDeliveryMarkEntity } from "./entities/delivery-mark";
 import { createMembershipEntity } from "./entities/membership";
 import { createMessageEntity } from "./entities/message";
@@ -24,6 +25,7 @@ export function createChatService(client: DynamoDBDocumentClient, table: string)
   const config = { client, table };
   const entities = {
     connection: createConnectionEntity(config),
+    connectionSlot: createConnectionSlotEntity(config),
     membership: createMembershipEntity(config),
     message: createMessageEntity(config),
     clientMessage: createClientMessageEntity(config),

@@ -3,7 +3,14 @@ import { deliver } from "./fanout";
 import { frames } from "../protocol";
 
 /** A membership that appeared or disappeared, as the stream tells it. */
-export type PresenceEvent = { room: string; event: "join" | "leave"; name: string; connectionId: string };
+export type PresenceEvent = {
+  room: string;
+  event: "join" | "leave";
+  name: string;
+  /** The name is a verified token identity's (else the frame marks a guest). */
+  verified?: boolean;
+  connectionId: string;
+};
 
 /**
  * Announces joins and leaves to the rest of each room, off every handshake: the
@@ -36,7 +43,12 @@ export async function announcePresence(
         const recipients = members
           .map((m) => m.connectionId)
           .filter((id) => id !== e.connectionId && !laterJoiners.has(id));
-        await deliver(deps, room, recipients, JSON.stringify(frames.presence(room, e.event, e.name)));
+        await deliver(
+          deps,
+          room,
+          recipients,
+          JSON.stringify(frames.presence(room, e.event, e.name, e.verified)),
+        );
       }
     } catch (error) {
       deps.log.warn("presence announcement failed", { room, error });

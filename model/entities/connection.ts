@@ -21,6 +21,14 @@ export const connectionSchema = {
     /** How many rooms: the condition of the rooms-per-connection cap (DynamoDB cannot compare a set's size). */
     // A function, not `0`: Pulumi 3.270 fails to serialize an object whose `default` is a primitive.
     roomCount: { type: "number", required: true, default: () => 0 },
+    /** The connection-cap slots it holds (entities/connection-slot.ts), freed when it goes. */
+    slots: {
+      type: "list",
+      items: {
+        type: "map",
+        properties: { owner: { type: "string", required: true }, slot: { type: "number", required: true } },
+      },
+    },
     connectedAt: { type: "number", required: true },
     expiresAt: { type: "number", required: true, field: "ttl" },
   },

@@ -14,6 +14,8 @@ export const membershipSchema = {
     room: { type: "string", required: true, readOnly: true, field: "pk" },
     connectionId: { type: "string", required: true, readOnly: true, field: "sk" },
     name: { type: "string", required: true, field: "n" },
+    /** Set (true) only for a connection with a verified token identity; absent: a guest. */
+    verified: { type: "boolean", field: "u" },
     expiresAt: { type: "number", required: true, field: "ttl" },
   },
   indexes: {

@@ -18,6 +18,8 @@ export const messageSchema = {
     kind: { type: ["message"] as const, required: true, default: () => "message" as const },
     id: { type: "string", required: true, readOnly: true },
     from: { type: "string", required: true },
+    /** True when the sender had a verified token identity; absent: a guest (or sent before this was kept). */
+    verified: { type: "boolean" },
     /** Sender's connection, kept for moderation and audit; never sent to clients. */
     connectionId: { type: "string", required: true },
     text: { type: "string", required: true },

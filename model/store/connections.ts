@@ -1,8 +1,9 @@
 import pLimit from "p-limit";
 import type { Connection } from "../entities/connection";
-import { assertCommitted, retryItemConflicts } from "./conflicts";
+import { conflictBackoff, retryItemConflicts } from "./conflicts";
+import { connectionSlotStore, type ConnectionCap } from "./connection-slots";
 import type { StoreContext } from "./context";
-import { isConditionFailure } from "./errors";
+import { ConnectionCapError, isConditionFailure, TransactionCanceledError } from "./errors";
 
 export type NewConnection = {
   connectionId: string;
@@ -13,8 +14,10 @@ export type NewConnection = {
 };
 
 /** Connection records: connect, read, and every way a connection goes away. */
-export function connectionStore({ entities, settings, now, nowSeconds, transact, live }: StoreContext) {
+export function connectionStore(context: StoreContext) {
+  const { entities, settings, now, nowSeconds, transact, live } = context;
   const { connection, membership } = entities;
+  const { freeSlot, releaseSlots } = connectionSlotStore(context);
 
   /** Pattern 5. Undefined when missing or expired. */
   async function getConnection(connectionId: string) {
@@ -35,29 +38,55 @@ export function connectionStore({ entities, settings, now, nowSeconds, transact,
     getConnection,
     removeMemberships,
 
-    /** Records the connection and its default room's membership: one transaction of two items. */
-    async connect(input: NewConnection): Promise<Connection> {
-      const item: Connection = {
-        ...input,
-        rooms: [input.defaultRoom],
-        roomCount: 1,
-        connectedAt: now(),
-        expiresAt: nowSeconds() + settings.connectionTtlSeconds,
-      };
-      await transact(({ connection: c, membership: m }) => [
-        c.put(item).commit(),
-        m
-          .put({
-            room: input.defaultRoom,
-            connectionId: input.connectionId,
-            name: input.name,
-            expiresAt: item.expiresAt,
-          })
-          .commit(),
-      ])
-        .go()
-        .then(assertCommitted("connect"));
-      return item;
+    /**
+     * Records the connection and its default room's membership: one transaction of two
+     * items, plus one slot per cap in `caps` (a free one, claimed on condition it is
+     * still free). Throws {@link ConnectionCapError} when a cap has no free slot.
+     */
+    async connect(input: NewConnection, caps: readonly ConnectionCap[] = []): Promise<Connection> {
+      for (let attempt = 1; ; attempt++) {
+        const slots = await Promise.all(
+          caps.map(async (cap) => {
+            const slot = await freeSlot(cap);
+            if (slot === undefined) throw new ConnectionCapError(cap.owner, cap.cap);
+            return { owner: cap.owner, slot };
+          }),
+        );
+        const item: Connection = {
+          ...input,
+          rooms: [input.defaultRoom],
+          roomCount: 1,
+          ...(slots.length > 0 && { slots }),
+          connectedAt: now(),
+          expiresAt: nowSeconds() + settings.connectionTtlSeconds,
+        };
+        const { connectionId, expiresAt } = item;
+        const result = await transact(({ connection: c, membership: m, connectionSlot: s }) => [
+          c.put(item).commit(),
+          m
+            .put({
+              room: input.defaultRoom,
+              connectionId,
+              name: input.name,
+              ...(input.userId && { verified: true }),
+              expiresAt,
+            })
+            .commit(),
+          ...slots.map(({ owner, slot }) =>
+            s
+              .put({ owner, slot, connectionId, expiresAt })
+              // Free, or held by a connection that expired (its `$disconnect` was lost).
+              .where((a, op) => `${op.notExists(a.connectionId)} OR ${op.lte(a.expiresAt, nowSeconds())}`)
+              .commit(),
+          ),
+        ]).go();
+        if (!result.canceled) return item;
+        // Another handshake claimed the same slot first: read the slots again.
+        const slotTaken = result.data.slice(2).some((write) => write.rejected);
+        if (!slotTaken || attempt >= settings.conflictAttempts)
+          throw new TransactionCanceledError("connect", result.data);
+        await conflictBackoff(attempt);
+      }
     },
 
     /** Removes the connection and its memberships; returns the removed record. Idempotent. */
@@ -69,7 +98,10 @@ export function connectionStore({ entities, settings, now, nowSeconds, transact,
         settings.conflictAttempts,
       );
       const old = data as Connection | null;
-      if (old?.rooms?.length) await removeMemberships(connectionId, old.rooms);
+      await Promise.all([
+        old?.rooms?.length ? removeMemberships(connectionId, old.rooms) : undefined,
+        old?.slots?.length ? releaseSlots(connectionId, old.slots) : undefined,
+      ]);
       return old ?? undefined;
     },
 
@@ -95,6 +127,7 @@ export function connectionStore({ entities, settings, now, nowSeconds, transact,
               const old = data as Connection | null;
               // No record (already cleaned up or expired): the membership that was posted to goes alone.
               await removeMemberships(connectionId, old?.rooms?.length ? old.rooms : [room]);
+              if (old?.slots?.length) await releaseSlots(connectionId, old.slots);
               return "removed" as const;
             } catch (error) {
               if (isConditionFailure(error)) return "kept" as const;

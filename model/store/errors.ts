@@ -36,3 +36,15 @@ export class RoomBusyError extends Error {
     super(`room ${room}: every one of ${attempts} attempts to number a message met a concurrent send`);
   }
 }
+
+/** `$connect` found every slot of a connection cap taken by a live connection. */
+export class ConnectionCapError extends Error {
+  override readonly name = "ConnectionCapError";
+  constructor(
+    /** Whose cap: `user#<subject>` or `ip#<address>`. */
+    readonly owner: string,
+    readonly cap: number,
+  ) {
+    super(`${owner} already has ${cap} live connections`);
+  }
+}

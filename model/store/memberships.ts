@@ -36,7 +36,13 @@ export function membershipStore(
     async join(conn: Connection, room: string): Promise<JoinResult> {
       const result = await transact(({ connection: c, membership: m }) => [
         m
-          .put({ room, connectionId: conn.connectionId, name: conn.name, expiresAt: conn.expiresAt })
+          .put({
+            room,
+            connectionId: conn.connectionId,
+            name: conn.name,
+            ...(conn.userId && { verified: true }),
+            expiresAt: conn.expiresAt,
+          })
           // Like create, but an expired membership (not yet deleted by DynamoDB) is replaced.
           .where((a, op) => `${op.notExists(a.name)} OR ${op.lte(a.expiresAt, nowSeconds())}`)
           .commit(),

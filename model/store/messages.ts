@@ -9,6 +9,8 @@ export type PostResult = { message: Message; duplicate: boolean };
 export type NewMessage = {
   room: string;
   from: string;
+  /** The sender's name comes from a verified token (not a guest). */
+  verified?: boolean;
   connectionId: string;
   session: string;
   text: string;
@@ -75,6 +77,7 @@ export function messageStore({ entities, settings, now, nowSeconds, live, writeO
           kind: "message",
           id,
           from: input.from,
+          ...(input.verified && { verified: true }),
           connectionId: input.connectionId,
           text: input.text,
           sentAt: new Date(now()).toISOString(),

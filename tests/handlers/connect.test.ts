@@ -25,7 +25,7 @@ describe("$connect", () => {
     expect(await chat.send(alice, { action: "members", room: "general" })).toEqual({
       type: "members",
       room: "general",
-      members: [{ name: "alice" }],
+      members: [{ name: "alice", guest: true }],
       next: null,
     });
   });
@@ -153,7 +153,7 @@ describe("$connect", () => {
     expect(chat.api.posts).toEqual([]);
     await chat.settle();
 
-    const join = { type: "presence", room: "presence", event: "join", name: "frank" };
+    const join = { type: "presence", room: "presence", event: "join", name: "frank", guest: true };
     expect(chat.api.framesTo(carol.connectionId)).toEqual([join]);
     expect(chat.api.framesTo(dave.connectionId)).toEqual([join]);
     expect(chat.api.framesTo(elsewhere.connectionId)).toEqual([]);
@@ -184,10 +184,13 @@ describe("$connect", () => {
     );
 
     expect(posted).toEqual([
-      { recipients: [], frame: { type: "presence", room: "order", event: "join", name: "first" } },
+      {
+        recipients: [],
+        frame: { type: "presence", room: "order", event: "join", name: "first", guest: true },
+      },
       {
         recipients: [first.connectionId],
-        frame: { type: "presence", room: "order", event: "join", name: "second" },
+        frame: { type: "presence", room: "order", event: "join", name: "second", guest: true },
       },
     ]);
   });
@@ -231,10 +234,10 @@ describe("$disconnect", () => {
     expect(await chat.disconnect(gina)).toEqual({ statusCode: 200 });
 
     expect(chat.api.framesTo(inA.connectionId)).toEqual([
-      { type: "presence", room: "bye-a", event: "leave", name: "gina" },
+      { type: "presence", room: "bye-a", event: "leave", name: "gina", guest: true },
     ]);
     expect(chat.api.framesTo(inB.connectionId)).toEqual([
-      { type: "presence", room: "bye-b", event: "leave", name: "gina" },
+      { type: "presence", room: "bye-b", event: "leave", name: "gina", guest: true },
     ]);
     expect(chat.api.framesTo(gina.connectionId)).toEqual([]);
     const left = (await chat.items()).filter((item) => JSON.stringify(item).includes(gina.connectionId));

@@ -58,6 +58,7 @@ describe("a broadcast to 200 members, 20 of them gone", () => {
           id: ack.id,
           seq: ack.seq,
           from: "stadium-0",
+          guest: true,
           text: "goal!",
           sentAt: ack.sentAt,
         },
@@ -194,8 +195,8 @@ describe("gone members met by other broadcasts", () => {
     // Nobody knows the stale one is gone until a post to it answers 410.
     expect(reply).toMatchObject({ type: "joined", room: "hall", members: 3 });
     expect(chat.api.framesTo(present.connectionId)).toEqual([
-      { type: "presence", room: "hall", event: "join", name: "joiner" },
-      { type: "presence", room: "hall", event: "leave", name: "hall-0" },
+      { type: "presence", room: "hall", event: "join", name: "joiner", guest: true },
+      { type: "presence", room: "hall", event: "leave", name: "hall-0", guest: true },
     ]);
     expect(await itemsOf(stale.connectionId)).toEqual([]);
     expect(await chat.deps.store.listRooms()).toContainEqual({ room: "hall", members: 2 });
@@ -208,8 +209,8 @@ describe("gone members met by other broadcasts", () => {
     expect(await chat.disconnect(leaver)).toEqual({ statusCode: 200 });
 
     expect(chat.api.framesTo(present.connectionId)).toEqual([
-      { type: "presence", room: "exit-hall", event: "leave", name: "exit-hall-0" },
-      { type: "presence", room: "exit-hall", event: "leave", name: "exit-hall-1" },
+      { type: "presence", room: "exit-hall", event: "leave", name: "exit-hall-0", guest: true },
+      { type: "presence", room: "exit-hall", event: "leave", name: "exit-hall-1", guest: true },
     ]);
     expect(await itemsOf(stale.connectionId)).toEqual([]);
     expect(await chat.deps.store.membersOf("exit-hall")).toEqual([

@@ -18,8 +18,8 @@ export type LogLine = Record<string, unknown> & { level: string; msg: string };
 /**
  * The chat as Lambda runs it: a fresh table on DynamoDB Local, the loopback
  * Management API, deps from `createDeps` (env vars, as at a cold start) and every
- * event through `invoke`. Rate limiting is off unless `env` turns it on, so tests
- * can send freely.
+ * event through `invoke`. Rate limiting and the connection caps are off unless `env`
+ * turns them on, so tests can send and connect freely.
  */
 export async function startChat(env: Partial<Record<keyof typeof configEnv, string>> = {}) {
   const table = await freshTable("roomcast-handlers");
@@ -48,6 +48,8 @@ export async function startChat(env: Partial<Record<keyof typeof configEnv, stri
     [configEnv.rateLimitJunk]: "0",
     [configEnv.userRateLimitMessages]: "0",
     [configEnv.userRateLimitReads]: "0",
+    [configEnv.maxConnectionsPerUser]: "0",
+    [configEnv.maxConnectionsPerIp]: "0",
   };
   for (const [key, value] of Object.entries(env)) settings[configEnv[key as keyof typeof configEnv]] = value!;
   const metricLines: string[] = [];

@@ -99,6 +99,8 @@ beforeAll(async () => {
     userRateLimitReads: "50",
     rateLimitWindowSeconds: "600",
     maxRoomsPerConnection: "3",
+    // Every $connect counts its source IP's live connections (a Query) and claims a slot.
+    maxConnectionsPerIp: "50",
     // Gone connections are removed at once, not kept for a connection still in `$connect`.
     connectGraceSeconds: "0",
   });

@@ -44,6 +44,7 @@ describe("joinroom", () => {
           seq: 1,
           id: ids[0].id,
           from: "ann",
+          guest: true,
           text: "m1",
           sentAt: expect.any(String),
         },
@@ -53,6 +54,7 @@ describe("joinroom", () => {
           seq: 2,
           id: ids[1].id,
           from: "ann",
+          guest: true,
           text: "m2",
           sentAt: expect.any(String),
         },
@@ -63,7 +65,7 @@ describe("joinroom", () => {
     expect(chat.api.posts).toEqual([
       {
         connectionId: ann.connectionId,
-        frame: { type: "presence", room: "garden", event: "join", name: "ben" },
+        frame: { type: "presence", room: "garden", event: "join", name: "ben", guest: true },
       },
     ]);
   });
@@ -149,13 +151,13 @@ describe("leaveroom", () => {
     expect(chat.api.posts).toEqual([
       {
         connectionId: ida.connectionId,
-        frame: { type: "presence", room: "exit", event: "leave", name: "hal" },
+        frame: { type: "presence", room: "exit", event: "leave", name: "hal", guest: true },
       },
     ]);
     expect(await chat.send(ida, { action: "members", room: "exit" })).toEqual({
       type: "members",
       room: "exit",
-      members: [{ name: "ida" }],
+      members: [{ name: "ida", guest: true }],
       next: null,
     });
     await chat.expectRejected(hal, { action: "history", room: "exit" }, "NOT_A_MEMBER");
@@ -226,6 +228,7 @@ describe("history", () => {
       seq: 7,
       id: ids[6].id,
       from: "poster",
+      guest: true,
       text: "m7",
       sentAt: expect.any(String),
     });
@@ -320,7 +323,12 @@ describe("members", () => {
 
     expect(reply.type).toBe("members");
     expect(reply.room).toBe("club");
-    expect(reply.members).toEqual(expect.arrayContaining([{ name: "rex" }, { name: "sue" }]));
+    expect(reply.members).toEqual(
+      expect.arrayContaining([
+        { name: "rex", guest: true },
+        { name: "sue", guest: true },
+      ]),
+    );
     expect(reply.members).toHaveLength(2);
     const text = JSON.stringify(reply);
     expect(text).not.toContain(rex.connectionId);

@@ -46,6 +46,7 @@ test("the tutorial's frame reaches every other connection in lobby with text hel
     seq: 1,
     id: ack.id,
     from: "alice",
+    guest: true,
     text: "hello",
     sentAt: ack.sentAt,
   };

@@ -139,7 +139,7 @@ describe("the serialized handlers, invoked", () => {
     await backend.idle();
     expect(backend.management.posts).toContainEqual({
       connectionId: alice,
-      frame: { type: "presence", room: "presence-room", event: "join", name: "bob" },
+      frame: { type: "presence", room: "presence-room", event: "join", name: "bob", guest: true },
     });
   });
 
@@ -165,6 +165,7 @@ describe("the serialized handlers, invoked", () => {
         seq: ack.seq,
         id: ack.id,
         from: "alice",
+        guest: true,
         text: "hello",
         sentAt: ack.sentAt,
       },
@@ -198,7 +199,10 @@ describe("the serialized handlers, invoked", () => {
     expect(await send(alice, "members", { room: "tour-room" })).toEqual({
       type: "members",
       room: "tour-room",
-      members: expect.arrayContaining([{ name: "alice" }, { name: "bob" }]),
+      members: expect.arrayContaining([
+        { name: "alice", guest: true },
+        { name: "bob", guest: true },
+      ]),
       next: null,
     });
     await backend.idle();

@@ -8,7 +8,9 @@ import { connect, handshakeStatus, type Frame } from "../support/ws-client";
 // The local gateway runs the same JWT authorizer as a stack with `authSecret` on `$connect`.
 const secret = "local-auth-test-secret-0123456789abcdef";
 let stack: LocalStack;
-beforeAll(async () => (stack = await startTestStack({ authSecret: secret })));
+// Connection caps of 1: loopback clients (every test here) must never meet them.
+const caps = { MAX_CONNECTIONS_PER_USER: "1", MAX_CONNECTIONS_PER_IP: "1" };
+beforeAll(async () => (stack = await startTestStack({ authSecret: secret, env: caps })));
 afterAll(() => stack.stop());
 
 const withToken = (token: string, query = "") => `${stack.wsUrl}?token=${encodeURIComponent(token)}${query}`;
@@ -34,15 +36,18 @@ test("4. a valid token connects, and the name comes from it, never from ?name=",
     withToken(await signToken(secret, { sub: "user-1", name: "alice" }), "&name=mallory"),
   );
   const bob = await connect(withToken(await signToken(secret, { sub: "user-2", name: "bob" })));
-  expect(await alice.next((f: Frame) => f.type === "presence")).toMatchObject({ event: "join", name: "bob" });
+  // Names from a verified token: no frame marks them as a guest's.
+  const join = await alice.next((f: Frame) => f.type === "presence");
+  expect(join).toMatchObject({ event: "join", name: "bob" });
+  expect(join).not.toHaveProperty("guest");
   alice.send({ action: "sendmessage", message: "signed hello" });
-  expect(await bob.next((f: Frame) => f.type === "message")).toMatchObject({
-    from: "alice",
-    text: "signed hello",
-  });
+  const message = await bob.next((f: Frame) => f.type === "message");
+  expect(message).toMatchObject({ from: "alice", text: "signed hello" });
+  expect(message).not.toHaveProperty("guest");
   alice.send({ action: "members", room: "lobby" });
   const members = await alice.next((f: Frame) => f.type === "members");
-  expect((members.members as { name: string }[]).map((m) => m.name).sort()).toEqual(["alice", "bob"]);
+  expect(members.members).toEqual(expect.arrayContaining([{ name: "alice" }, { name: "bob" }]));
+  expect(members.members).toHaveLength(2);
   await Promise.all([alice.close(), bob.close()]);
 });
 
@@ -67,4 +72,13 @@ test("6. the local stack refuses to start with an AUTH_SECRET under 32 character
     if (saved === undefined) delete process.env.AUTH_SECRET;
     else process.env.AUTH_SECRET = saved;
   }
+});
+
+test("7. loopback is never capped: three connections of one user from 127.0.0.1 with caps of 1", async () => {
+  const token = await signToken(secret, { sub: "user-loopback", name: "dana" });
+  const tabs = await Promise.all([1, 2, 3].map(() => connect(withToken(token, "&room=tabs"))));
+  tabs[0].send({ action: "sendmessage", message: "to my other tabs" });
+  for (const tab of tabs.slice(1))
+    expect(await tab.next((f: Frame) => f.type === "message")).toMatchObject({ from: "dana" });
+  await Promise.all(tabs.map((tab) => tab.close()));
 });

@@ -35,6 +35,8 @@ it("tells the room who joined at connect", async () => {
     room: "lobby",
     event: "join",
     name: "bob",
+    // No token: bob chose his own name.
+    guest: true,
   });
 });
 
@@ -47,6 +49,7 @@ it("delivers the tutorial's frame to everyone else in lobby, and acknowledges it
     seq: expect.any(Number),
     id: expect.any(String),
     from: "bob",
+    guest: true,
     text: "hello",
     sentAt: expect.any(String),
   });

@@ -24,7 +24,15 @@ const domainName = `${apiId}.execute-api.us-east-1.amazonaws.com`;
 /** The route API Gateway selects for a frame (`$request.body.action`, else `$default`). */
 const routeKeyOf = (body: string) => selectRoute(routes, body)!.key;
 
-export type ClientOptions = { connectionId?: string };
+/**
+ * `sourceIp`: the client's address as API Gateway reports it (default a documentation
+ * address, 203.0.113.7); `authorizer`: what a `$connect` authorizer allowed (`sub`, `name`).
+ */
+export type ClientOptions = {
+  connectionId?: string;
+  sourceIp?: string;
+  authorizer?: Record<string, unknown>;
+};
 
 const source: EventSource = { apiId, stage, domainName };
 
@@ -34,9 +42,10 @@ export function wsClient(options: ClientOptions = {}) {
   const peer: Peer = {
     connectionId,
     connectedAt: Date.now(),
-    sourceIp: "203.0.113.7",
+    sourceIp: options.sourceIp ?? "203.0.113.7",
     userAgent: "wscat/6.1.0",
     host: domainName,
+    ...(options.authorizer && { authorizer: options.authorizer }),
   };
 
   return {
