@@ -171,11 +171,12 @@ describe("the fan-out worker", () => {
     expect(run.ofType(T.mapping)).toHaveLength(2);
   });
 
-  // check 7: exactly: its declared table actions, posting, consuming its queue, its logs; it sends no jobs.
-  it("may do what it declares, consume the jobs queue and write its own logs, nothing else", () => {
+  // check 7: exactly: its declared table actions, posting, closing a recipient that keeps failing,
+  // sending that recipient's retry jobs, consuming its queue, its logs.
+  it("may do what it declares: post, close a failing recipient, queue its retries, consume the jobs queue, write its logs", () => {
     const worker = fn("fanout");
     const permissions = declared(fanoutWorker);
-    expect(permissions.queue ?? false).toBe(false);
+    expect(permissions).toMatchObject({ post: true, disconnect: true, queue: true });
     const logGroup = run.ofType(T.logGroup).find((g) => g.inputs.name === "/aws/lambda/roomcast-dev-fanout")!;
     const statements = statementsOf(worker);
     expect(statements).toEqual([
@@ -185,7 +186,22 @@ describe("the fan-out worker", () => {
         Action: permissions.table.map((action) => `dynamodb:${action}`),
         Resource: [table().state.arn],
       },
-      expect.objectContaining({ Sid: "PostToConnections", Action: ["execute-api:ManageConnections"] }),
+      expect.objectContaining({
+        Sid: "PostToConnections",
+        Action: ["execute-api:ManageConnections"],
+        Resource: expect.stringMatching(/\/POST\/@connections\/\*$/),
+      }),
+      expect.objectContaining({
+        Sid: "CloseConnections",
+        Action: ["execute-api:ManageConnections"],
+        Resource: expect.stringMatching(/\/DELETE\/@connections\/\*$/),
+      }),
+      {
+        Sid: "SendFanoutJobs",
+        Effect: "Allow",
+        Action: ["sqs:SendMessage"],
+        Resource: sqsArn("roomcast-dev-fanout.fifo"),
+      },
       {
         Sid: "ConsumeFanoutJobs",
         Effect: "Allow",

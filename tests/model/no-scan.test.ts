@@ -71,6 +71,7 @@ describe("no Scan, ever", () => {
     );
     const allowed = [
       "GetItemCommand",
+      "BatchGetItemCommand",
       "QueryCommand",
       "PutItemCommand",
       "DeleteItemCommand",
