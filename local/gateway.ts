@@ -27,6 +27,7 @@ import { createManagementApi, type Credentials } from "./management-api";
 import { selectRoute } from "./route-selection";
 import { createStaticSite } from "./static-site";
 import { createStageThrottle, type StageThrottling } from "./throttle";
+import { createThrottleBackoff } from "./throttle-backoff";
 
 /** What the gateway itself runs: the routes (the workers are the event pipeline's). */
 export type GatewayApp = Pick<App, "routes" | "deps" | "invoke">;
@@ -227,6 +228,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     );
     const idle = setTimeout(() => closeConnection(connection, gatewayCloses.idle), idleTimeoutMs);
     const lifetime = setTimeout(() => closeConnection(connection, gatewayCloses.maxDuration), maxDurationMs);
+    const backoff = createThrottleBackoff(ws);
 
     ws.on("message", (data: Buffer) => {
       // Frames that arrive after the gateway decided to close are never routed.
@@ -238,7 +240,10 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
       const route = selectRoute(app.routes, body);
       if (!route) return gatewayError(connection, "Forbidden");
       // A throttled message is never routed: API Gateway answers it itself.
-      if (!admit(route.key)) return gatewayError(connection, "Too Many Requests");
+      if (!admit(route.key)) {
+        backoff.throttled();
+        return gatewayError(connection, "Too Many Requests");
+      }
       track(dispatch(connection, app, route, body));
     });
     // ws has already sent its close frame for a frame it refused; 'close' follows.
@@ -248,6 +253,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     ws.once("close", (code: number, reason: Buffer) => {
       clearTimeout(idle);
       clearTimeout(lifetime);
+      backoff.stop();
       connections.delete(peer.connectionId);
       const cause = connection.closedBy ?? clientClose(code, reason.toString());
       log.info("closed", {
@@ -266,6 +272,9 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     maxPayload: frameLimits.messageBytes,
     perMessageDeflate: false,
     clientTracking: false,
+    // One message per event-loop turn per connection: a flooding client cannot hold the loop
+    // for a whole 64 KB read of tiny frames while every other connection's handlers wait.
+    allowSynchronousEvents: false,
     // API Gateway echoes a subprotocol only if `$connect` returns one; ours never do.
     handleProtocols: () => false,
   });
