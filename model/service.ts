@@ -2,6 +2,7 @@ import { Service } from "electrodb";
 import type { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import { createClientMessageEntity } from "./entities/client-message";
 import { createConnectionEntity } from "./entities/connection";
+import { createCountedChangeEntity } from "./entities/counted-change";
 import { createMembershipEntity } from "./entities/membership";
 import { createMessageEntity } from "./entities/message";
 import { createRateLimitEntity } from "./entities/rate-limit";
@@ -27,6 +28,7 @@ export function createChatService(client: DynamoDBDocumentClient, table: string)
     message: createMessageEntity(config),
     clientMessage: createClientMessageEntity(config),
     room: createRoomEntity(config),
+    countedChange: createCountedChangeEntity(config),
     roomHead: createRoomHeadEntity(config),
     session: createSessionEntity(config),
     rateLimit: createRateLimitEntity(config),

@@ -18,7 +18,15 @@ import type { Worker } from "../worker";
 export const streamWorker: Worker<DynamoDBStreamEvent, DynamoDBBatchResponse> = {
   name: "stream",
   permissions: {
-    table: ["GetItem", "Query", "UpdateItem", "DeleteItem", "BatchWriteItem"],
+    table: [
+      "GetItem",
+      "Query",
+      "PutItem",
+      "UpdateItem",
+      "DeleteItem",
+      "BatchWriteItem",
+      "ConditionCheckItem",
+    ],
     post: true,
     queue: true,
   },
@@ -35,7 +43,7 @@ export const streamWorker: Worker<DynamoDBStreamEvent, DynamoDBBatchResponse> = 
         break;
       }
     }
-    // Counted once per sequence number, so a batch handed over again never counts twice.
+    // Counted once per stream record, so a batch handed over again never counts twice.
     const counts = await deps.store.applyRoomChanges(changes);
     await announcePresence(deps, presence, counts);
     return {
@@ -60,7 +68,8 @@ async function handleRecord(
   } else if (stored.entity === "membership" && change.kind !== "modify") {
     const { room, name, connectionId } = stored.item;
     const joined = change.kind === "insert";
-    changes.push({ room, delta: joined ? 1 : -1, sequenceNumber: record.dynamodb?.SequenceNumber ?? "0" });
+    const sequenceNumber = record.dynamodb?.SequenceNumber ?? "0";
+    changes.push({ room, connectionId, delta: joined ? 1 : -1, sequenceNumber });
     presence.push({ room, event: joined ? "join" : "leave", name, connectionId });
   } else if (stored.entity === "connection" && change.kind === "remove" && stored.item.rooms?.length) {
     await deps.store.removeMemberships(stored.item.connectionId, stored.item.rooms);
