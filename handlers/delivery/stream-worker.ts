@@ -18,15 +18,7 @@ import type { Worker } from "../worker";
 export const streamWorker: Worker<DynamoDBStreamEvent, DynamoDBBatchResponse> = {
   name: "stream",
   permissions: {
-    table: [
-      "GetItem",
-      "Query",
-      "PutItem",
-      "UpdateItem",
-      "DeleteItem",
-      "BatchWriteItem",
-      "ConditionCheckItem",
-    ],
+    table: ["GetItem", "Query", "PutItem", "UpdateItem", "DeleteItem", "BatchWriteItem"],
     post: true,
     queue: true,
   },

@@ -41,8 +41,10 @@ export function roomStore({ entities, settings, nowSeconds, writeOnce }: StoreCo
         ),
         !entry
           ? after === 0
-            ? entries
-                .check(key)
+            ? // Nothing to write, but the entry must still be absent: a delete of what is not
+              // there checks that, with the permission the worker has anyway.
+              entries
+                .delete(key)
                 .where((a, op) => op.notExists(a.members))
                 .commit()
             : entries.create({ ...key, members: after }).commit()

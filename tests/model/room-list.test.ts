@@ -243,5 +243,10 @@ describe("applyRoomChanges: the directory's only writer", () => {
     ).toBe(0);
     expect(await store.roomInfo("to-empty")).toBeUndefined();
     expect((await directoryItems(t)).filter((i) => i.sk === "room#to-empty")).toEqual([]);
+    // A join and its leave in one batch: no entry is written at all.
+    expect(
+      await store.applyRoomChanges([change("in-and-out", 1, "20"), change("in-and-out", -1, "21", "m20")]),
+    ).toEqual(new Map([["in-and-out", 0]]));
+    expect((await directoryItems(t)).filter((i) => i.sk === "room#in-and-out")).toEqual([]);
   });
 });
