@@ -1,7 +1,9 @@
 import { roomShard, createChatStore, type ChatStore } from "../../model/store";
 import { roomDirectoryShards } from "../../model/entities/room";
 import { freshTable, type FreshTable } from "../support/table";
-import { connectionId, directoryItems, recordCommands, startStreamWorker } from "./helpers";
+import { marshall } from "@aws-sdk/util-dynamodb";
+import { passesFilters, streamFilterPatterns } from "../../model/stream-filter";
+import { connectionId, directoryItems, rawPartition, recordCommands, startStreamWorker } from "./helpers";
 
 let t: FreshTable;
 let store: ChatStore;
@@ -177,6 +179,23 @@ describe("applyRoomChanges: the directory's only writer", () => {
     ).toBe(1);
     expect(await listed()).toMatchObject({ "retry-room": 1, other: 1 });
     await emptyRooms("retry-room", "other");
+  });
+
+  it("marks each counted record for longer than the stream keeps it, out of the stream worker's filter", async () => {
+    await store.applyRoomChanges([change("marked", 1, "70"), change("marked", -1, "71", "m70")]);
+    const markers = await rawPartition(t, "room#marked#counted");
+    expect(markers.map((m) => m.sk).sort()).toEqual([
+      `${connectionId("m70")}#70`,
+      `${connectionId("m70")}#71`,
+    ]);
+    for (const marker of markers) {
+      // The stream keeps a record 24 h: a replay within that time still finds its marker.
+      expect(marker.ttl as number).toBeGreaterThan(Date.now() / 1000 + 24 * 60 * 60);
+      // Neither its write nor its TTL deletion invokes the stream worker.
+      const image = marshall(marker);
+      expect(passesFilters({ dynamodb: { NewImage: image } }, streamFilterPatterns)).toBe(false);
+      expect(passesFilters({ dynamodb: { OldImage: image } }, streamFilterPatterns)).toBe(false);
+    }
   });
 
   it("changes from two shards count once each, whatever order their sequence numbers arrive in", async () => {
