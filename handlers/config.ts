@@ -37,8 +37,16 @@ export type ChatConfig = {
   postMaxAttempts: number;
   /** A PostToConnection that has not answered by then is abandoned and retried. */
   postTimeoutMs: number;
-  /** Rooms up to this many members are posted to by the stream worker itself; larger ones go to the queue. */
+  /** Rooms up to this many members are posted to by the sender's own request (the fast path); larger ones go to the queue. */
   inlineFanoutMax: number;
+  /**
+   * The fast path's hard cap: one attempt per recipient, all ended by then; a post it did not
+   * confirm becomes a retry job, and a message it did not settle at all is delivered by the
+   * stream's safety net once this much (and a margin) has passed. Bounds the sender's ack.
+   */
+  fastPathTimeoutMs: number;
+  /** A recipient whose posts keep failing this long is disconnected (Management API DELETE), so it reconnects and resumes. */
+  recipientGiveUpSeconds: number;
   /** Slices of a queued room: one job, one message group and one worker each. */
   fanoutSlices: number;
   /** Posts per second of the whole stack's fan-out workers together (API Gateway's budget is per account). */
@@ -96,6 +104,8 @@ export const configEnv = {
   postMaxAttempts: "POST_MAX_ATTEMPTS",
   postTimeoutMs: "POST_TIMEOUT_MS",
   inlineFanoutMax: "INLINE_FANOUT_MAX",
+  fastPathTimeoutMs: "FAST_PATH_TIMEOUT_MS",
+  recipientGiveUpSeconds: "RECIPIENT_GIVE_UP_SECONDS",
   fanoutSlices: "FANOUT_SLICES",
   maxPostsPerSecond: "MAX_POSTS_PER_SECOND",
   fanoutMaxConcurrency: "FANOUT_MAX_CONCURRENCY",
@@ -135,6 +145,8 @@ export const defaultConfig: Omit<ChatConfig, EndpointSettings> = {
   postMaxAttempts: 4,
   postTimeoutMs: 3000,
   inlineFanoutMax: 100,
+  fastPathTimeoutMs: 1000,
+  recipientGiveUpSeconds: 10,
   fanoutSlices: 16,
   maxPostsPerSecond: 5000,
   fanoutMaxConcurrency: 16,

@@ -11,6 +11,7 @@ import { createLogger, type Logger } from "./log";
 import { createMetrics, type Metrics } from "./metrics";
 import { createProtocol, type Protocol } from "./protocol";
 import { createRateLimiter, type RateLimiter } from "./rate-limits";
+import { createThrottleWatch, type ThrottleWatch } from "./delivery/throttle-watch";
 import { createTransport } from "./delivery/transport";
 
 /** Everything a handler needs; handlers depend on these interfaces only. */
@@ -19,7 +20,7 @@ export type Deps = {
   store: ChatStore;
   sessions: SessionStore;
   delivery: Delivery;
-  /** The FIFO queue of fan-out jobs; only where FANOUT_QUEUE_URL is set (the stream worker). */
+  /** The FIFO queue of delivery jobs (slices, recipient retries, checks); where FANOUT_QUEUE_URL is set. */
   fanoutQueue?: { client: SQSClient; url: string };
   protocol: Protocol;
   /** Rate limits on every route; its in-container buckets live as long as these deps (a container). */
@@ -28,6 +29,8 @@ export type Deps = {
   cursors: Cursors;
   /** Closes a client's connection (Management API DELETE). */
   closeConnection: CloseConnection;
+  /** This container's recent posts: whether 429s are the account's or one client's. */
+  throttles: ThrottleWatch;
   log: Logger;
   metrics: Metrics;
 };
@@ -72,11 +75,14 @@ export function createDeps(env: NodeJS.ProcessEnv = process.env, overrides: Part
     limiter: createRateLimiter(config),
     cursors: createCursors(config.cursorSecret ?? randomCursorSecret()),
     closeConnection: createConnectionCloser(management),
+    throttles: createThrottleWatch(),
     delivery: createDelivery({
       transport,
       concurrency: config.fanoutConcurrency,
       // Each worker posts its share of the stack's rate: the queue runs at most fanoutMaxConcurrency of them.
       postsPerSecond: config.maxPostsPerSecond / Math.max(1, config.fanoutMaxConcurrency),
+      // A small room's fast path posts together; the rate still bounds a container that keeps posting.
+      burst: config.inlineFanoutMax,
     }),
     fanoutQueue: config.fanoutQueueUrl
       ? {

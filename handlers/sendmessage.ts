@@ -1,19 +1,27 @@
 import { actionRoute } from "./action-route";
 import { requireConnection, requireMember } from "./membership";
+import { deliverFromSender } from "./delivery/settle";
 import { FrameError, type ActionFields } from "./protocol";
 import { RoomBusyError, type Connection, type NewMessage } from "../model/store";
 import type { Deps } from "./deps";
 import type { WebSocketEvent } from "./route";
 
 /**
- * `sendmessage`: stores the message and acknowledges it — ack means stored. The
- * table's stream then hands it to the stream worker, which delivers it to every
- * other member of the room, at least once. A repeated `clientId` from the same
- * client session is acknowledged again with the first message's id and seq, stored once.
+ * `sendmessage`: stores the message under the room's next `seq`, delivers it to the
+ * room's other members from this same request (the fast path: rooms up to
+ * `inlineFanoutMax`, one attempt per recipient within `fastPathTimeoutMs`; larger rooms
+ * are queued as slice jobs), then acknowledges it — ack means stored. Delivery is at
+ * least once: the table's stream is the safety net for whatever the fast path did not
+ * settle. A repeated `clientId` from the same client session is acknowledged again with
+ * the first message's id and seq, stored and delivered once.
  */
 export const sendMessageRoute = actionRoute(
   "sendmessage",
-  { table: ["GetItem", "UpdateItem", "PutItem"], post: false },
+  {
+    table: ["GetItem", "UpdateItem", "PutItem", "Query", "DeleteItem", "BatchWriteItem"],
+    post: true,
+    queue: true,
+  },
   storeAndAck,
   // A resend of a stored clientId only re-acks: it must not be refused for the rate limit
   // it already paid. Looked up only when refused, so no send pays an extra read.
@@ -30,21 +38,33 @@ export const sendMessageRoute = actionRoute(
 async function storeAndAck(fields: ActionFields<"sendmessage">, event: WebSocketEvent, deps: Deps) {
   const { connectionId, requestTimeEpoch } = event.requestContext;
   // The connection record holds the default room and the session that scopes a clientId.
-  const connection =
+  const connectionRead =
     fields.room === undefined || fields.clientId !== undefined
-      ? await requireConnection(deps, connectionId)
-      : undefined;
-  const room = fields.room ?? connection!.defaultRoom;
-  const member = await requireMember(deps, room, connectionId);
-  const { message } = await store(deps, {
-    room,
-    from: member.name,
-    connectionId,
-    session: sessionOf(connection, connectionId),
-    text: fields.message,
-    clientId: fields.clientId,
-  });
-  deps.metrics.count("MessagesStored");
+      ? requireConnection(deps, connectionId)
+      : Promise.resolve(undefined);
+  const room = fields.room ?? (await connectionRead)!.defaultRoom;
+  // The membership, the room's last seq and the connection in one round trip, not three.
+  const [member, lastSeqRead, connection] = await Promise.all([
+    requireMember(deps, room, connectionId),
+    deps.store.lastSeq(room),
+    connectionRead,
+  ]);
+  const { message, duplicate } = await store(
+    deps,
+    {
+      room,
+      from: member.name,
+      connectionId,
+      session: sessionOf(connection, connectionId),
+      text: fields.message,
+      clientId: fields.clientId,
+    },
+    lastSeqRead,
+  );
+  if (!duplicate) {
+    deps.metrics.count("MessagesStored");
+    await deliverFromSender(deps, message);
+  }
   deps.metrics.milliseconds("AckLatency", Date.now() - requestTimeEpoch);
   return {
     type: "ack",
@@ -57,9 +77,9 @@ async function storeAndAck(fields: ActionFields<"sendmessage">, event: WebSocket
 }
 
 /** Stores the message under the room's next seq; a room too busy to number it is BUSY. */
-async function store(deps: Deps, message: NewMessage) {
+async function store(deps: Deps, message: NewMessage, lastSeqRead: number) {
   try {
-    return await deps.store.post(message);
+    return await deps.store.post(message, { lastSeqRead });
   } catch (error) {
     if (!(error instanceof RoomBusyError)) throw error;
     deps.log.warn("room busy", { room: error.room, attempts: error.attempts });

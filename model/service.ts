@@ -3,6 +3,7 @@ import type { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import { createClientMessageEntity } from "./entities/client-message";
 import { createConnectionEntity } from "./entities/connection";
 import { createCountedChangeEntity } from "./entities/counted-change";
+import { createDeliveryMarkEntity } from "./entities/delivery-mark";
 import { createMembershipEntity } from "./entities/membership";
 import { createMessageEntity } from "./entities/message";
 import { createRateLimitEntity } from "./entities/rate-limit";
@@ -32,6 +33,7 @@ export function createChatService(client: DynamoDBDocumentClient, table: string)
     roomHead: createRoomHeadEntity(config),
     session: createSessionEntity(config),
     rateLimit: createRateLimitEntity(config),
+    deliveryMark: createDeliveryMarkEntity(config),
   };
   for (const entity of Object.values(entities)) {
     entity.setIdentifier("entity", entityIdentifiers.entity);

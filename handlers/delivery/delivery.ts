@@ -2,18 +2,22 @@ import pLimit from "p-limit";
 import { createPacer } from "./pacer";
 import type { PostOutcome, Transport } from "./transport";
 
-export type DeliveryReport = { delivered: number; gone: string[]; failed: string[] };
+/** `failed` holds every post that did not go through, `throttled` those of them last answered 429. */
+export type DeliveryReport = { delivered: number; gone: string[]; failed: string[]; throttled: string[] };
+
+/** How one broadcast posts: paced or not, fewer attempts, a time by which every post has ended. */
+export type BroadcastOptions = { paced?: boolean; maxAttempts?: number; deadline?: number };
 
 /** Pushes one frame to many connections through API Gateway's Management API. */
 export interface Delivery {
   /**
    * Posts a frame (its JSON) to each connection, at most `concurrency` at a time and,
-   * when `paced`, no faster than `postsPerSecond`; never throws for a recipient.
+   * when `paced`, within this container's share of `postsPerSecond`; never throws for a recipient.
    */
   broadcast(
     connectionIds: readonly string[],
     json: string,
-    options?: { paced?: boolean },
+    options?: BroadcastOptions,
   ): Promise<DeliveryReport>;
 }
 
@@ -22,34 +26,38 @@ export type DeliveryOptions = {
   concurrency: number;
   /** Posts a second that paced broadcasts of this container start, together (0: unpaced). */
   postsPerSecond?: number;
+  /** Paced posts that may start at once before the rate applies (a small room's, together). */
+  burst?: number;
 };
 
 /**
- * A {@link Delivery} over a {@link Transport}: bounded concurrency and, for the
- * fan-out workers, a pace that keeps the stack inside its share of the account's budget.
+ * A {@link Delivery} over a {@link Transport}: bounded concurrency and a pace that
+ * keeps the stack inside its share of the account's post budget.
  *
  * @example
- * const delivery = createDelivery({ transport, concurrency: 32, postsPerSecond: 300 });
+ * const delivery = createDelivery({ transport, concurrency: 32, postsPerSecond: 300, burst: 100 });
  * const { gone } = await delivery.broadcast(ids, JSON.stringify(frame), { paced: true });
  */
 export function createDelivery(options: DeliveryOptions): Delivery {
-  const pace = createPacer(options.postsPerSecond ?? 0);
+  const pace = createPacer(options.postsPerSecond ?? 0, { burst: options.burst });
   return {
-    async broadcast(connectionIds, json, { paced = false } = {}) {
+    async broadcast(connectionIds, json, { paced = false, maxAttempts, deadline } = {}) {
       const data = Buffer.from(json);
       const limit = pLimit(options.concurrency);
       const outcomes = await Promise.all(
         connectionIds.map((id) =>
           limit(async (): Promise<[string, PostOutcome]> => {
             if (paced) await pace();
-            return [id, await options.transport.post(id, data)];
+            return [id, await options.transport.post(id, data, { maxAttempts, deadline })];
           }),
         ),
       );
-      const report: DeliveryReport = { delivered: 0, gone: [], failed: [] };
+      const report: DeliveryReport = { delivered: 0, gone: [], failed: [], throttled: [] };
       for (const [id, outcome] of outcomes) {
         if (outcome === "delivered") report.delivered++;
-        else report[outcome].push(id);
+        else if (outcome === "gone") report.gone.push(id);
+        else report.failed.push(id);
+        if (outcome === "throttled") report.throttled.push(id);
       }
       return report;
     },

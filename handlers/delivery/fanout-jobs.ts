@@ -4,7 +4,8 @@ import { SendMessageBatchCommand, type SQSClient } from "@aws-sdk/client-sqs";
  * One slice of one message's fan-out: the worker reads the members of that slice
  * of the room and posts the frame to each but the sender.
  */
-export type FanoutJob = {
+export type SliceJob = {
+  kind: "slice";
   room: string;
   messageId: string;
   /** The sender's connection: it gets the ack, not a copy. */
@@ -18,6 +19,21 @@ export type FanoutJob = {
   storedAt: number;
 };
 
+/** One recipient a post did not reach: retried on its own, with backoff, until it gives up on it. */
+export type RecipientJob = {
+  kind: "recipient";
+  room: string;
+  messageId: string;
+  connectionId: string;
+  frame: string;
+  /** When its first post failed (ms): the recipient is disconnected after `recipientGiveUpSeconds`. */
+  firstFailedAt: number;
+  /** A job put back as a fresh one (an account-wide throttle outlasted it) is the next round. */
+  round?: number;
+};
+
+export type DeliveryJob = SliceJob | RecipientJob;
+
 /**
  * Jobs per fan-out invocation (the queue mapping's batch size). One: each invocation posts
  * one slice at its container's share of the stack's post rate, so a room's slices run in
@@ -30,45 +46,79 @@ export const fanoutJobsPerInvocation = 1;
 const batchSize = 10;
 
 /**
- * Puts fan-out jobs on the FIFO queue. A job's message group is its room's slice,
- * so each recipient (always in the same slice) gets a room's messages in stored
- * order; its deduplication id is the message's and the slice's, so a stream batch
- * that is retried within SQS's 5-minute window does not post twice.
+ * Each job's FIFO message group, its lane: a slice's jobs keep the room's order for that
+ * slice; a recipient's retries wait only for each other, never for another recipient.
+ */
+function groupOf(job: DeliveryJob): string {
+  switch (job.kind) {
+    case "slice":
+      return `${job.room}#${job.slice}`;
+    case "recipient":
+      return `to#${job.connectionId}`;
+  }
+}
+
+/** A job sent twice within SQS's 5-minute window (a retried stream batch, a resend) is kept once. */
+function deduplicationIdOf(job: DeliveryJob): string {
+  switch (job.kind) {
+    case "slice":
+      return `${job.messageId}#${job.slice}`;
+    case "recipient":
+      return `${job.messageId}#to#${job.connectionId}#${job.round ?? 0}`;
+  }
+}
+
+/**
+ * Puts delivery jobs on the FIFO queue, each in its message group and with its
+ * deduplication id (above).
  *
  * @example
  * await enqueueJobs(sqs, queueUrl, jobs); // throws if SQS refused any entry
  */
-export async function enqueueJobs(sqs: SQSClient, queueUrl: string, jobs: readonly FanoutJob[]) {
-  for (let start = 0; start < jobs.length; start += batchSize) {
-    const batch = jobs.slice(start, start + batchSize);
-    const { Failed } = await sqs.send(
-      new SendMessageBatchCommand({
-        QueueUrl: queueUrl,
-        Entries: batch.map((job, index) => ({
-          Id: String(index),
-          MessageBody: JSON.stringify(job),
-          MessageGroupId: `${job.room}#${job.slice}`,
-          MessageDeduplicationId: `${job.messageId}#${job.slice}`,
-        })),
-      }),
-    );
-    if (Failed?.length) {
-      throw new Error(`SQS refused ${Failed.length} fan-out job(s): ${JSON.stringify(Failed)}`);
-    }
-  }
+export async function enqueueJobs(sqs: SQSClient, queueUrl: string, jobs: readonly DeliveryJob[]) {
+  const batches = [];
+  for (let start = 0; start < jobs.length; start += batchSize)
+    batches.push(jobs.slice(start, start + batchSize));
+  await Promise.all(
+    batches.map(async (batch) => {
+      const { Failed } = await sqs.send(
+        new SendMessageBatchCommand({
+          QueueUrl: queueUrl,
+          Entries: batch.map((job, index) => ({
+            Id: String(index),
+            MessageBody: JSON.stringify(job),
+            MessageGroupId: groupOf(job),
+            MessageDeduplicationId: deduplicationIdOf(job),
+          })),
+        }),
+      );
+      if (Failed?.length) {
+        throw new Error(`SQS refused ${Failed.length} delivery job(s): ${JSON.stringify(Failed)}`);
+      }
+    }),
+  );
 }
 
+const isString = (value: unknown) => typeof value === "string";
+const isNumber = (value: unknown) => typeof value === "number";
+
 /** Reads a job back from a queue message body. @throws on a body that is not a job */
-export function parseJob(body: string): FanoutJob {
-  const job = JSON.parse(body) as Partial<FanoutJob>;
+export function parseJob(body: string): DeliveryJob {
+  const job = JSON.parse(body) as Record<string, unknown>;
+  const common = isString(job.room) && isString(job.messageId);
   const valid =
-    typeof job.room === "string" &&
-    typeof job.messageId === "string" &&
-    typeof job.except === "string" &&
-    Number.isInteger(job.slice) &&
-    Number.isInteger(job.slices) &&
-    typeof job.frame === "string" &&
-    typeof job.storedAt === "number";
-  if (!valid) throw new Error(`not a fan-out job: ${body.slice(0, 200)}`);
-  return job as FanoutJob;
+    common &&
+    ((job.kind === "slice" &&
+      isString(job.except) &&
+      Number.isInteger(job.slice) &&
+      Number.isInteger(job.slices) &&
+      isString(job.frame) &&
+      isNumber(job.storedAt)) ||
+      (job.kind === "recipient" &&
+        isString(job.connectionId) &&
+        isString(job.frame) &&
+        isNumber(job.firstFailedAt)) ||
+      (job.kind === "check" && Number.isInteger(job.seq) && isNumber(job.dueAt)));
+  if (!valid) throw new Error(`not a delivery job: ${body.slice(0, 200)}`);
+  return job as DeliveryJob;
 }

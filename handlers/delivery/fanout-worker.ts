@@ -1,27 +1,41 @@
-import type { SQSBatchResponse, SQSEvent } from "aws-lambda";
+import { ChangeMessageVisibilityCommand } from "@aws-sdk/client-sqs";
+import type { SQSBatchResponse, SQSEvent, SQSRecord } from "aws-lambda";
 import { sliceRanges } from "../../model/slices";
 import type { Deps } from "../deps";
-import { deliver } from "./fanout";
-import { parseJob } from "./fanout-jobs";
+import { deliver, queueJobs, retryRecipients } from "./fanout";
+import { parseJob, type RecipientJob, type SliceJob } from "./fanout-jobs";
 import type { Worker } from "../worker";
 
+/** A job that is not done yet: it comes back after `retryInSeconds` (ChangeMessageVisibility). */
+type Outcome = { retryInSeconds: number } | undefined;
+
 /**
- * Consumes fan-out jobs from the FIFO queue: for each, reads one slice of the room
- * and posts the frame to its members, at this worker's share of the stack-wide
- * post rate. A job with posts that still failed after the transport's retries is
- * reported with every job after it in the batch (they may share its message
- * group: order holds), and SQS hands them over again after the visibility timeout;
- * after `maxReceiveCount` receives they go to the dead-letter queue.
+ * Consumes delivery jobs from the FIFO queue: a slice of a large room's fan-out, or a
+ * recipient whose post failed.
+ * No job waits for a recipient: failed posts become recipient jobs, each in a message
+ * group of its own. A job that is not done comes back after a short backoff it sets
+ * itself (ChangeMessageVisibility), not after the queue's visibility timeout.
  */
 export const fanoutWorker: Worker<SQSEvent, SQSBatchResponse> = {
   name: "fanout",
-  permissions: { table: ["Query", "DeleteItem", "BatchWriteItem"], post: true },
+  permissions: {
+    table: ["GetItem", "Query", "DeleteItem", "BatchWriteItem"],
+    post: true,
+    disconnect: true,
+    queue: true,
+  },
   async handle(event, deps) {
     for (const [index, record] of event.Records.entries()) {
+      let outcome: Outcome;
       try {
-        await runJob(record.body, deps);
+        outcome = await runJob(record, deps);
       } catch (error) {
-        deps.log.error("fan-out job failed", { messageId: record.messageId, error });
+        deps.log.error("delivery job failed", { messageId: record.messageId, error });
+        outcome = { retryInSeconds: Math.min(2 ** (receiveCount(record) - 1), 30) };
+      }
+      if (outcome) {
+        await comeBackIn(deps, record, outcome.retryInSeconds);
+        // Every job after it too: they may share its message group, whose order holds.
         return {
           batchItemFailures: event.Records.slice(index).map((r) => ({ itemIdentifier: r.messageId })),
         };
@@ -31,14 +45,75 @@ export const fanoutWorker: Worker<SQSEvent, SQSBatchResponse> = {
   },
 };
 
-async function runJob(body: string, deps: Deps) {
-  const job = parseJob(body);
+const receiveCount = (record: SQSRecord) => Number(record.attributes.ApproximateReceiveCount ?? "1");
+
+async function comeBackIn(deps: Deps, record: SQSRecord, seconds: number) {
+  if (!deps.fanoutQueue) return;
+  try {
+    await deps.fanoutQueue.client.send(
+      new ChangeMessageVisibilityCommand({
+        QueueUrl: deps.fanoutQueue.url,
+        ReceiptHandle: record.receiptHandle,
+        VisibilityTimeout: Math.max(0, Math.ceil(seconds)),
+      }),
+    );
+  } catch (error) {
+    // The queue's visibility timeout still brings it back, later.
+    deps.log.warn("could not shorten a job's visibility", { messageId: record.messageId, error });
+  }
+}
+
+async function runJob(record: SQSRecord, deps: Deps): Promise<Outcome> {
+  const job = parseJob(record.body);
+  switch (job.kind) {
+    case "slice":
+      return runSlice(job, deps);
+    case "recipient":
+      return retryRecipient(job, record, deps);
+  }
+}
+
+async function runSlice(job: SliceJob, deps: Deps): Promise<Outcome> {
   const range = sliceRanges(job.slices)[job.slice];
   const members = await deps.store.membersOf(job.room, { slice: range, tidy: true });
   const recipients = members.map((m) => m.connectionId).filter((id) => id !== job.except);
   const report = await deliver(deps, job.room, recipients, job.frame, { paced: true });
   deps.metrics.milliseconds("TimeToLastDelivery", Date.now() - job.storedAt);
-  if (report.failed.length > 0) {
-    throw new Error(`${report.failed.length} of ${recipients.length} post(s) failed in slice ${job.slice}`);
+  await retryRecipients(deps, job.room, job.messageId, report.failed, job.frame);
+  return undefined;
+}
+
+/**
+ * One recipient's retry: posted again only while it is still a member (a removed one
+ * gets nothing more). Its first retry comes at once, the next after a second, the last
+ * when `recipientGiveUpSeconds` have passed since its first failure; if that fails too it
+ * is disconnected, so its client reconnects and resumes. Nothing goes to a dead-letter
+ * queue for it (the queue's maxReceiveCount is at least 3). When most of the container's
+ * posts are throttled, the account is (not this client): it backs off, disconnected never.
+ */
+async function retryRecipient(job: RecipientJob, record: SQSRecord, deps: Deps): Promise<Outcome> {
+  const member = await deps.store.getMembership(job.room, job.connectionId);
+  if (!member) return undefined;
+  const report = await deliver(deps, job.room, [job.connectionId], job.frame, { maxAttempts: 1 });
+  if (report.failed.length === 0) return undefined;
+  const giveUpAt = job.firstFailedAt + deps.config.recipientGiveUpSeconds * 1000;
+  if (report.throttled.length > 0 && deps.throttles.accountThrottled()) {
+    deps.log.warn("posts throttled account-wide: backing off, disconnecting no one", { room: job.room });
+    if (receiveCount(record) < 2) return { retryInSeconds: 5 };
+    // A fresh job (a new receive count), so a long throttle sends nothing to the dead-letter queue.
+    await queueJobs(deps, [{ ...job, firstFailedAt: Date.now(), round: (job.round ?? 0) + 1 }]);
+    return undefined;
   }
+  const now = Date.now();
+  if (now < giveUpAt && receiveCount(record) < 3) {
+    return { retryInSeconds: receiveCount(record) === 1 ? 1 : (giveUpAt - now) / 1000 };
+  }
+  await deps.closeConnection(job.connectionId);
+  deps.metrics.count("RecipientDisconnects");
+  deps.log.warn("disconnected a recipient whose posts kept failing", {
+    room: job.room,
+    recipient: job.connectionId,
+    failingForMs: now - job.firstFailedAt,
+  });
+  return undefined;
 }

@@ -1,26 +1,26 @@
 import { sliceRanges } from "../../model/slices";
 import type { Message } from "../../model/store";
-import type { DeliveryReport } from "./delivery";
+import type { BroadcastOptions, DeliveryReport } from "./delivery";
 import type { Deps } from "../deps";
-import { enqueueJobs, type FanoutJob } from "./fanout-jobs";
+import { enqueueJobs, type DeliveryJob, type SliceJob } from "./fanout-jobs";
 import { frames } from "../protocol";
 
 /**
  * Posts a frame to a room's recipients, then removes the connections that turned
- * out gone (410) in bulk, off the path of any sender. `paced` posts keep to the
- * container's share of the stack-wide post rate (the fan-out workers).
+ * out gone (410) in bulk, off the path of any sender.
  */
 export async function deliver(
   deps: Deps,
   room: string,
   recipients: readonly string[],
   json: string,
-  options: { paced?: boolean } = {},
+  options: BroadcastOptions = {},
 ): Promise<DeliveryReport> {
   const report = await deps.delivery.broadcast(recipients, json, options);
   deps.metrics.count("Deliveries", report.delivered);
   deps.metrics.count("GoneConnections", report.gone.length);
   deps.metrics.count("FailedPosts", report.failed.length);
+  deps.throttles.record(recipients.length, report.throttled.length);
   if (report.gone.length > 0) {
     const { removed, kept } = await deps.store.removeGone(room, report.gone, deps.config.connectGraceSeconds);
     deps.log.info("removed gone connections", { room, removed, kept });
@@ -31,40 +31,62 @@ export async function deliver(
   return report;
 }
 
+/** Queues delivery jobs. @throws when no queue is configured or SQS refuses one */
+export async function queueJobs(deps: Deps, jobs: readonly DeliveryJob[]) {
+  if (jobs.length === 0) return;
+  if (!deps.fanoutQueue) throw new Error("FANOUT_QUEUE_URL is not set: delivery jobs need the queue");
+  await enqueueJobs(deps.fanoutQueue.client, deps.fanoutQueue.url, jobs);
+}
+
+/** Hands each recipient a post did not reach to a retry job of its own: no lane waits for it. */
+export async function retryRecipients(
+  deps: Deps,
+  room: string,
+  messageId: string,
+  failed: readonly string[],
+  json: string,
+) {
+  const firstFailedAt = Date.now();
+  await queueJobs(
+    deps,
+    failed.map((connectionId) => ({
+      kind: "recipient",
+      room,
+      messageId,
+      connectionId,
+      frame: json,
+      firstFailedAt,
+    })),
+  );
+  deps.metrics.count("RecipientRetries", failed.length);
+}
+
 /**
- * The stream worker's part of a stored message: rooms up to `inlineFanoutMax`
- * members are posted to right here; larger ones become one job per slice on the
- * FIFO queue. A room that went to the queue stays there until it empties, so no
- * inline post overtakes a queued one. Throws when the delivery must be retried
- * (the stream then hands the record over again: at least once).
+ * Delivers a stored message, settling it: a room of up to `inlineFanoutMax` members
+ * (read strongly consistent, after the store) is posted to here, one attempt per
+ * recipient, all ended by the fast path's cap; each post that did not go through
+ * becomes a retry job. A larger room becomes one job per slice on the queue. Resolves
+ * once every recipient was posted to or handed off; throws if that could not be done.
  */
 export async function fanOutMessage(deps: Deps, message: Message): Promise<void> {
   const json = JSON.stringify(frames.message(message));
   const storedAt = Date.parse(message.sentAt);
-  const info = await deps.store.roomInfo(message.room);
-  if (!info?.queued && (info?.members ?? 0) <= deps.config.inlineFanoutMax) {
-    // Consistent: a member whose join committed before this message was stored is in the read.
-    const members = await deps.store.membersOf(message.room, { tidy: true, consistent: true });
-    if (members.length <= deps.config.inlineFanoutMax) {
-      const recipients = members.map((m) => m.connectionId).filter((id) => id !== message.connectionId);
-      const report = await deliver(deps, message.room, recipients, json);
-      deps.metrics.milliseconds("TimeToLastDelivery", Date.now() - storedAt);
-      if (report.failed.length > 0) {
-        throw new Error(`${report.failed.length} post(s) of message ${message.id} failed; retrying`);
-      }
-      return;
-    }
-  }
-  await queueFanout(deps, message, json, storedAt);
+  const members = await deps.store.smallRoomMembers(message.room, deps.config.inlineFanoutMax);
+  if (!members) return queueSlices(deps, message, json, storedAt);
+  const recipients = members.map((m) => m.connectionId).filter((id) => id !== message.connectionId);
+  const report = await deliver(deps, message.room, recipients, json, {
+    paced: true,
+    maxAttempts: 1,
+    deadline: Date.now() + deps.config.fastPathTimeoutMs,
+  });
+  deps.metrics.milliseconds("TimeToLastDelivery", Date.now() - storedAt);
+  await retryRecipients(deps, message.room, message.id, report.failed, json);
 }
 
-async function queueFanout(deps: Deps, message: Message, json: string, storedAt: number) {
-  const { fanoutQueue } = deps;
-  if (!fanoutQueue)
-    throw new Error("FANOUT_QUEUE_URL is not set: rooms above inlineFanoutMax need the queue");
-  await deps.store.markQueued(message.room);
+async function queueSlices(deps: Deps, message: Message, json: string, storedAt: number) {
   const slices = deps.config.fanoutSlices;
-  const jobs: FanoutJob[] = sliceRanges(slices).map(({ slice }) => ({
+  const jobs: SliceJob[] = sliceRanges(slices).map(({ slice }) => ({
+    kind: "slice",
     room: message.room,
     messageId: message.id,
     except: message.connectionId,
@@ -73,6 +95,6 @@ async function queueFanout(deps: Deps, message: Message, json: string, storedAt:
     frame: json,
     storedAt,
   }));
-  await enqueueJobs(fanoutQueue.client, fanoutQueue.url, jobs);
+  await queueJobs(deps, jobs);
   deps.metrics.count("FanoutJobs", jobs.length);
 }

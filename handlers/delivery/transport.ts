@@ -2,15 +2,19 @@ import { Agent as HttpAgent, request as httpRequest, type IncomingMessage } from
 import { Agent as HttpsAgent, request as httpsRequest } from "node:https";
 import aws4 from "aws4";
 
-export type PostOutcome = "delivered" | "gone" | "failed";
+/** "throttled": failed, the last answer a 429 or LimitExceededException (a full buffer, or the account's rate). */
+export type PostOutcome = "delivered" | "gone" | "failed" | "throttled";
+
+/** Per post: fewer attempts than the transport's, and a time (epoch ms) by which it must have ended. */
+export type PostLimits = { maxAttempts?: number; deadline?: number };
 
 export interface Transport {
   /**
    * POST data to /@connections/{id} of the endpoint; retries 429, 5xx, LimitExceededException
    * and requests without an answer (network errors, timeouts) with jittered backoff;
-   * 410 -> "gone"; never throws.
+   * 410 -> "gone"; never throws. With a `deadline`, no attempt outlives it.
    */
-  post(connectionId: string, data: Uint8Array): Promise<PostOutcome>;
+  post(connectionId: string, data: Uint8Array, limits?: PostLimits): Promise<PostOutcome>;
   /** Closes the keep-alive sockets. */
   destroy(): void;
 }
@@ -121,7 +125,7 @@ export function createTransport(options: TransportOptions): Transport {
   const wait = backoff.wait ?? sleep;
   const maxAttempts = Math.max(1, options.maxAttempts);
 
-  function attempt(path: string, data: Uint8Array): Promise<Attempt> {
+  function attempt(path: string, data: Uint8Array, timeoutMs: number): Promise<Attempt> {
     const signed = aws4.sign(
       {
         host: url.host,
@@ -172,11 +176,11 @@ export function createTransport(options: TransportOptions): Transport {
       );
       // A hung PostToConnection would hold the socket and the fan-out: give up on the attempt.
       timer = setTimeout(() => {
-        const error = new Error(`no answer within ${options.timeoutMs} ms`);
+        const error = new Error(`no answer within ${timeoutMs} ms`);
         error.name = "TimeoutError";
         settle({ error });
         req.destroy(error);
-      }, options.timeoutMs);
+      }, timeoutMs);
       req.on("error", (error) => settle({ error }));
       req.end(data);
     });
@@ -201,13 +205,13 @@ export function createTransport(options: TransportOptions): Transport {
     );
   }
 
-  function reportFailure(connectionId: string, error: unknown): PostOutcome {
+  function reportFailure(connectionId: string, error: unknown, outcome: PostOutcome = "failed"): PostOutcome {
     try {
       options.onFailure?.(connectionId, error);
     } catch {
       // A logging hook must not turn a failed post into a thrown one.
     }
-    return "failed";
+    return outcome;
   }
 
   function reportThrottled(connectionId: string) {
@@ -219,16 +223,26 @@ export function createTransport(options: TransportOptions): Transport {
   }
 
   return {
-    async post(connectionId, data) {
+    async post(connectionId, data, limits = {}) {
       try {
         const path = `${stagePath}/@connections/${encodeURIComponent(connectionId)}`;
+        const attempts = Math.max(1, Math.min(maxAttempts, limits.maxAttempts ?? maxAttempts));
+        const deadline = limits.deadline ?? Infinity;
         for (let n = 1; ; n++) {
-          const result = await attempt(path, data);
+          const timeoutMs = Math.min(options.timeoutMs, deadline - Date.now());
+          if (timeoutMs <= 0) {
+            return reportFailure(
+              connectionId,
+              new PostFailedError(`post to ${connectionId}: out of time`, n - 1),
+            );
+          }
+          const result = await attempt(path, data, timeoutMs);
           if ("status" in result && result.status >= 200 && result.status < 300) return "delivered";
           if ("status" in result && result.status === 410) return "gone";
           if (throttled(result)) reportThrottled(connectionId);
-          if (!worthRetrying(result) || n >= maxAttempts) {
-            return reportFailure(connectionId, failure(connectionId, result, n));
+          if (!worthRetrying(result) || n >= attempts) {
+            const outcome = throttled(result) ? "throttled" : "failed";
+            return reportFailure(connectionId, failure(connectionId, result, n), outcome);
           }
           await wait(random() * Math.min(backoff.capMs, backoff.baseMs * 2 ** (n - 1)));
         }

@@ -14,8 +14,6 @@ export const roomSchema = {
     room: { type: "string", required: true, readOnly: true },
     // A function, not `0`: Pulumi 3.270 fails to serialize an object whose `default` is a primitive.
     members: { type: "number", required: true, default: () => 0 },
-    /** Set once the room's fan-out went to the queue; it stays there (order) until the room empties. */
-    queued: { type: "boolean" },
   },
   indexes: {
     byShard: {

@@ -2,6 +2,7 @@ import type { ChatService } from "../service";
 import { clientIdStore } from "./client-ids";
 import { connectionStore } from "./connections";
 import { createStoreContext, type StoreOptions } from "./context";
+import { deliveryMarkStore } from "./delivery-marks";
 import { membershipStore } from "./memberships";
 import { messageStore } from "./messages";
 import { rateLimitStore } from "./rate-limits";
@@ -15,6 +16,7 @@ export type { Message } from "../entities/message";
 export { roomShard } from "../entities/room";
 export type { NewConnection } from "./connections";
 export { defaultStoreOptions, type StoreOptions } from "./context";
+export type { MessageKey } from "./delivery-marks";
 export { RoomBusyError, StillConflictingError, TransactionCanceledError } from "./errors";
 export type { JoinResult } from "./memberships";
 export type { HistoryPage, HistoryRange, NewMessage, PostResult, ReadBudget } from "./messages";
@@ -41,6 +43,7 @@ export function createChatStore(service: ChatService, options: StoreOptions = {}
     ...messageStore(context),
     ...rateLimitStore(context),
     ...clientIdStore(context),
+    ...deliveryMarkStore(context),
     ...streamItemReader(context),
   };
 }

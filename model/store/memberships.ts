@@ -109,6 +109,17 @@ export function membershipStore(
     },
 
     /**
+     * The live members of a room of at most `max` memberships (expired ones included),
+     * read strongly consistent in one Query of up to `max + 1` items; undefined for a
+     * larger room. Consistent: a member whose join committed before a message was
+     * stored is in the read that follows the store.
+     */
+    async smallRoomMembers(room: string, max: number): Promise<Membership[] | undefined> {
+      const { data } = await membership.query.byRoom({ room }).go({ limit: max + 1, consistent: true });
+      return data.length > max ? undefined : data.filter(live);
+    },
+
+    /**
      * Live members after the connection id `after`, in key order, reading at most `limit`
      * items. `lastRead` is the last key read when the room goes on beyond this read (else
      * undefined): where the next read starts, even when every item read had expired.

@@ -56,17 +56,19 @@ export function messageStore({ entities, settings, now, nowSeconds, live, writeO
      * the seq read to the next and puts the message (and, with a clientId, its record).
      * A concurrent send that took the number first cancels it: read again and retry, with
      * jittered backoff, up to `conflictAttempts`; then {@link RoomBusyError}. With a
-     * clientId, a repeat from the same session returns the first message.
+     * clientId, a repeat from the same session returns the first message. `lastSeqRead`
+     * is the first attempt's {@link lastSeq}, when the caller read it beside its own reads.
      * @throws RoomBusyError when every attempt met a concurrent send
      */
-    async post(input: NewMessage): Promise<PostResult> {
+    async post(input: NewMessage, { lastSeqRead }: { lastSeqRead?: number } = {}): Promise<PostResult> {
       const id = ulid(now());
       const clientKey =
         input.clientId === undefined
           ? undefined
           : { room: input.room, session: input.session, clientId: input.clientId };
       for (let attempt = 1; ; attempt++) {
-        const last = await lastSeq(input.room);
+        // The caller may have made the first read beside its own (one round trip fewer).
+        const last = attempt === 1 && lastSeqRead !== undefined ? lastSeqRead : await lastSeq(input.room);
         const item: Message = {
           room: input.room,
           seq: last + 1,

@@ -2,10 +2,10 @@ import { countedChangeTtlSeconds } from "../entities/counted-change";
 import { roomDirectoryShards, roomShard } from "../entities/room";
 import { conflictBackoff } from "./conflicts";
 import type { StoreContext } from "./context";
-import { isConditionFailure, TransactionCanceledError } from "./errors";
+import { TransactionCanceledError } from "./errors";
 
 export type RoomCount = { room: string; members: number };
-export type RoomInfo = { members: number; queued: boolean };
+export type RoomInfo = { members: number };
 
 /** One membership appearing (+1) or disappearing (-1): its stream record's sequence number. */
 export type RoomChange = { room: string; connectionId: string; delta: number; sequenceNumber: string };
@@ -13,7 +13,7 @@ export type RoomChange = { room: string; connectionId: string; delta: number; se
 /** A transaction holds at most 100 items: the directory entry and this many markers. */
 const changesPerTransaction = 99;
 
-/** The room directory: member counts, the room list and each room's fan-out path. */
+/** The room directory: member counts and the room list. */
 export function roomStore({ entities, settings, nowSeconds, writeOnce }: StoreContext) {
   const { room: directory } = entities;
 
@@ -86,11 +86,11 @@ export function roomStore({ entities, settings, nowSeconds, writeOnce }: StoreCo
   }
 
   return {
-    /** The room's directory entry: its member count and fan-out path; undefined for an empty room. */
+    /** The room's directory entry: its member count; undefined for an empty room. */
     async roomInfo(room: string): Promise<RoomInfo | undefined> {
       const { data } = await directory.get({ shard: roomShard(room), room }).go();
       // Below 0 only until a late join arrives: no one is there.
-      return data ? { members: Math.max(0, data.members), queued: data.queued === true } : undefined;
+      return data ? { members: Math.max(0, data.members) } : undefined;
     },
 
     /** Pattern 4: rooms with at least one member. */
@@ -118,18 +118,6 @@ export function roomStore({ entities, settings, nowSeconds, writeOnce }: StoreCo
         }),
       );
       return counts;
-    },
-
-    /** From now until the room empties, its fan-out goes through the queue. */
-    async markQueued(room: string): Promise<void> {
-      await directory
-        .patch({ shard: roomShard(room), room })
-        .set({ queued: true })
-        .go({ response: "none" })
-        .catch((error: unknown) => {
-          // The room emptied meanwhile: nothing to mark.
-          if (!isConditionFailure(error)) throw error;
-        });
     },
   };
 }

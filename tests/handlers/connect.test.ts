@@ -170,7 +170,7 @@ describe("$connect", () => {
       delivery: {
         broadcast: async (recipients: readonly string[], json: string) => {
           posted.push({ recipients, frame: JSON.parse(json) });
-          return { delivered: recipients.length, gone: [], failed: [] };
+          return { delivered: recipients.length, gone: [], failed: [], throttled: [] };
         },
       },
     };

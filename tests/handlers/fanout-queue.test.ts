@@ -5,7 +5,7 @@ import { startChat, type Chat } from "./harness";
 // after the store that the stream and the queue must absorb without losing a message.
 let chat: Chat;
 beforeAll(async () => {
-  chat = await startChat({ inlineFanoutMax: "2", connectGraceSeconds: "0" });
+  chat = await startChat({ inlineFanoutMax: "2", connectGraceSeconds: "0", recipientGiveUpSeconds: "2" });
 });
 afterAll(() => chat.close());
 
@@ -27,10 +27,10 @@ const idsTo = (client: WsClient) =>
 /** Each id once, in the order it first arrived: delivery is at least once, so a repeat may follow. */
 const firstArrivals = (ids: string[]) => [...new Set(ids)];
 
-test("50 messages sent in sequence reach every member in stored order; a repeat only after a logged fault", async () => {
+test("25 messages sent in sequence reach every member in stored order; a repeat only after a logged fault", async () => {
   const [sender, ...others] = await seed("ordered", 20);
   const acks: string[] = [];
-  for (let i = 0; i < 50; i++) {
+  for (let i = 0; i < 25; i++) {
     const result = await chat.run(sender.messageEvent({ action: "sendmessage", message: `m${i}` }));
     acks.push((JSON.parse(result.body!) as { id: string }).id);
   }
@@ -47,52 +47,62 @@ test("50 messages sent in sequence reach every member in stored order; a repeat 
   console.log(`ordered fan-out: ${repeats} repeats, ${faults.length} logged faults`);
   if (repeats) expect(faults).not.toEqual([]);
   expect(idsTo(sender)).toEqual([]);
-  expect(await chat.deps.store.roomInfo("ordered")).toMatchObject({ members: 20, queued: true });
+  expect(await chat.deps.store.roomInfo("ordered")).toEqual({ members: 20 });
 });
 
-test("a crash in the stream worker before the fan-out: the stream hands the message over again", async () => {
-  const [sender, ...others] = await seed("crash-before", 5);
+test("a crash in the sender's request after the store: the stream's safety net delivers the message", async () => {
+  const [sender, ...others] = await seed("crash-after-store", 2);
   const { store } = chat.deps;
-  const roomInfo = store.roomInfo;
+  const smallRoomMembers = store.smallRoomMembers;
   let crashes = 1;
-  store.roomInfo = async (room) => {
-    if (room === "crash-before" && crashes-- > 0) throw new Error("injected crash before the fan-out");
-    return roomInfo(room);
+  store.smallRoomMembers = async (room, max) => {
+    if (room === "crash-after-store" && crashes-- > 0) throw new Error("injected crash after the store");
+    return smallRoomMembers(room, max);
   };
+  const logged = chat.logs().length;
   try {
     const ack = await chat.send(sender, { action: "sendmessage", message: "survives" });
     expect(crashes).toBeLessThan(0);
-    for (const member of others) expect(firstArrivals(idsTo(member))).toEqual([ack.id]);
+    for (const member of others) expect(idsTo(member)).toEqual([ack.id]);
+    const lines = chat.logs().slice(logged);
+    expect(lines).toContainEqual(
+      expect.objectContaining({
+        level: "error",
+        msg: "fast path failed: the safety net delivers the message",
+      }),
+    );
+    expect(lines).toContainEqual(
+      expect.objectContaining({
+        msg: "safety net delivered a message its fast path did not settle",
+        seq: ack.seq,
+      }),
+    );
   } finally {
-    store.roomInfo = roomInfo;
+    store.smallRoomMembers = smallRoomMembers;
   }
 });
 
-test("a fan-out worker failing: SQS hands the job over again after its visibility timeout", async () => {
+test("a recipient failing in a slice gets a retry job of its own: the slice is not handed over again", async () => {
   const [sender, flaky, ...others] = await seed("worker-fails", 5);
-  // Every attempt of the first receive fails for this member: the job fails and comes back.
+  // Every attempt of the slice's post fails for this member; its own retry then delivers.
   chat.api.failNext(flaky.connectionId, 500, chat.deps.config.postMaxAttempts);
 
   const ack = await chat.send(sender, { action: "sendmessage", message: "again" });
 
   expect(idsTo(flaky)).toEqual([ack.id]);
-  // The others of that slice may have it twice (at least once); never missing, never another id.
-  for (const member of others) {
-    expect(idsTo(member).length).toBeGreaterThanOrEqual(1);
-    expect(new Set(idsTo(member))).toEqual(new Set([ack.id]));
-  }
+  for (const member of others) expect(idsTo(member)).toEqual([ack.id]);
+  expect(chat.logs().filter((l) => l.msg === "delivery job failed")).toEqual([]);
 });
 
-test("a poison job ends in the fan-out dead-letter queue; the other slices deliver", async () => {
+test("a recipient that fails for good in a slice is disconnected; nothing goes to the dead-letter queue", async () => {
   const [sender, poisoned, ...others] = await seed("poison", 12);
   chat.api.failNext(poisoned.connectionId, 500, Infinity);
 
   const ack = await chat.send(sender, { action: "sendmessage", message: "poisoned" });
 
   expect(idsTo(poisoned)).toEqual([]);
-  for (const member of others) expect(new Set(idsTo(member))).toEqual(new Set([ack.id]));
-  const { Messages } = await chat.events.receiveDeadLetters("fanout");
-  expect(Messages).toHaveLength(1);
-  expect(JSON.parse(Messages![0].Body!)).toMatchObject({ room: "poison", messageId: ack.id });
+  for (const member of others) expect(idsTo(member)).toEqual([ack.id]);
+  expect(chat.api.deleted).toContain(poisoned.connectionId);
+  expect((await chat.events.receiveDeadLetters("fanout")).Messages ?? []).toEqual([]);
   chat.api.failNext(poisoned.connectionId, 500, 0);
 });

@@ -4,7 +4,8 @@ import { startChat, type Chat } from "./harness";
 let chat: Chat;
 beforeAll(async () => {
   // Members seeded a moment ago are gone at once: no grace for connections still in `$connect`.
-  chat = await startChat({ connectGraceSeconds: "0" });
+  // A recipient whose posts keep failing is given up on after 2 s (10 s by default).
+  chat = await startChat({ connectGraceSeconds: "0", recipientGiveUpSeconds: "2" });
 });
 afterAll(() => chat.close());
 
@@ -97,7 +98,7 @@ describe("a broadcast to 200 members, 20 of them gone", () => {
 });
 
 describe("retries", () => {
-  test("429 and 500 are retried with backoff, then delivered once", async () => {
+  test("429 and 500: the fast path's one attempt fails, each recipient's own retry job delivers it once", async () => {
     const [sender, throttled, flaky, healthy] = await seed("retry", 4);
     chat.api.failNext(throttled.connectionId, 429, 2);
     chat.api.failNext(flaky.connectionId, 500, 2);
@@ -108,33 +109,34 @@ describe("retries", () => {
     });
 
     for (const member of [throttled, flaky]) {
+      // One attempt from the sender's request, then one per receive of its retry job.
       expect(chat.api.attemptsFor(member.connectionId)).toBe(3);
       expect(chat.api.framesTo(member.connectionId)).toEqual([expect.objectContaining({ text: "persist" })]);
     }
     expect(chat.api.attemptsFor(healthy.connectionId)).toBe(1);
-    expect(
-      chat
-        .logs()
-        .slice(logged)
-        .filter((l) => l.level !== "info"),
-    ).toEqual([]);
+    expect(chat.api.framesTo(healthy.connectionId)).toHaveLength(1);
+    const lines = chat.logs().slice(logged);
+    expect(lines.filter((l) => l.level === "error")).toEqual([]);
+    expect(chat.api.deleted).toEqual([]);
   });
 
-  test("a permanent 500: the stream hands the message over again, then to its dead-letter queue; the member is kept", async () => {
+  test("a permanent 500: retried on its own, then disconnected; no record fails, nothing goes to a dead-letter queue", async () => {
     const [sender, broken, healthy] = await seed("permanent", 3);
     chat.api.failNext(broken.connectionId, 500, Infinity);
     const logged = chat.logs().length;
 
     const ack = await chat.send(sender, { action: "sendmessage", message: "anyone?" });
+    const next = await chat.send(sender, { action: "sendmessage", message: "still there?" });
 
     expect(ack).toMatchObject({ type: "ack", room: "permanent" });
-    // Each hand-over retries the post postMaxAttempts times; the mapping hands a batch over 1 + 3 times.
-    expect(chat.api.attemptsFor(broken.connectionId)).toBe(chat.deps.config.postMaxAttempts * 4);
     expect(chat.api.framesTo(broken.connectionId)).toEqual([]);
-    // At least once: the healthy member may get repeats, all with the message's id (clients drop them).
-    const copies = chat.api.framesTo(healthy.connectionId);
-    expect(copies.length).toBeGreaterThanOrEqual(1);
-    expect(new Set(copies.map((f) => (f as { id: string }).id))).toEqual(new Set([ack.id]));
+    expect(chat.api.framesTo(healthy.connectionId).map((f) => (f as { id: string }).id)).toEqual([
+      ack.id,
+      next.id,
+    ]);
+    // The fast path's attempt, then the retry job's three receives: at once, after 1 s, at the give-up time.
+    expect(chat.api.attemptsFor(broken.connectionId)).toBeGreaterThanOrEqual(4);
+    expect(chat.api.deleted).toContain(broken.connectionId);
     const lines = chat.logs().slice(logged);
     expect(lines).toContainEqual(
       expect.objectContaining({
@@ -144,11 +146,16 @@ describe("retries", () => {
         error: expect.objectContaining({ name: "PostFailedError", message: expect.stringContaining("500") }),
       }),
     );
-    expect(lines).toContainEqual(expect.objectContaining({ level: "error", msg: "stream record failed" }));
-    const { Messages } = await chat.events.receiveDeadLetters();
-    expect(Messages).toHaveLength(1);
-    // A failure is not a goodbye: only 410 removes a member.
-    expect(await chat.deps.store.getMembership("permanent", broken.connectionId)).toBeDefined();
+    expect(lines).toContainEqual(
+      expect.objectContaining({
+        msg: "disconnected a recipient whose posts kept failing",
+        recipient: broken.connectionId,
+      }),
+    );
+    expect(lines.filter((l) => l.level === "error")).toEqual([]);
+    expect((await chat.events.receiveDeadLetters()).Messages ?? []).toEqual([]);
+    expect((await chat.events.receiveDeadLetters("fanout")).Messages ?? []).toEqual([]);
+    chat.api.failNext(broken.connectionId, 500, 0);
   });
 });
 

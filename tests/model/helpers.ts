@@ -1,3 +1,4 @@
+import { createThrottleWatch } from "../../handlers/delivery/throttle-watch";
 import { createSessionStore } from "../../model/sessions";
 import { randomBytes } from "node:crypto";
 import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
@@ -152,12 +153,13 @@ export async function startStreamWorker(t: FreshTable, store: ChatStore) {
       },
     },
     sessions: createSessionStore(t.service, { sessionTtlSeconds: config.sessionTtlSeconds }),
-    delivery: { broadcast: async (ids) => ({ delivered: ids.length, gone: [], failed: [] }) },
+    delivery: { broadcast: async (ids) => ({ delivered: ids.length, gone: [], failed: [], throttled: [] }) },
     protocol: createProtocol(config),
     limiter: createRateLimiter(config),
     cursors: createCursors(randomCursorSecret()),
     // The stream worker closes no connection.
     closeConnection: async () => {},
+    throttles: createThrottleWatch(),
     log: createLogger({ service: "model-tests" }, (line) => {
       if (line.includes('"level":"error"')) errors.push(line);
     }),

@@ -56,7 +56,9 @@ describe("no Scan, ever", () => {
     await store.applyRoomChanges([
       { room: "games", connectionId: "no-scan-1=", delta: 1, sequenceNumber: "1" },
     ]);
-    await store.markQueued("games");
+    await store.smallRoomMembers("games", 10);
+    await store.markDelivered({ room: "games", seq: 1 });
+    await store.deliveredAmong([{ room: "games", seq: 1 }]);
     await store.membersFrom("lobby", undefined, 10);
     await store.removeGone("lobby", ["scan-nobody-001="], 0);
     await store.leave(bob.connectionId, "games");

@@ -1,0 +1,87 @@
+import { createDocumentClient, createDynamoClient } from "../../model/client";
+import { createChatService } from "../../model/service";
+import { createChatStore } from "../../model/store";
+import { startChat, type Chat } from "./harness";
+
+// What stands between a sent message and its first push: DynamoDB round trips, counted
+// on the client. A round trip is a set of commands in flight together; the next one starts
+// after they all answered.
+let chat: Chat;
+beforeAll(async () => {
+  chat = await startChat();
+});
+afterAll(() => chat.close());
+
+type Span = { command: string; start: number; end: number };
+
+/**
+ * The deps with a store over a DynamoDB client of the test's own, each command's span
+ * recorded, and the time the first broadcast starts posting.
+ */
+function recordedDeps() {
+  const spans: Span[] = [];
+  let firstPostAt: number | undefined;
+  const client = createDynamoClient(chat.table.endpoint);
+  client.middlewareStack.add(
+    (next, context) => async (args) => {
+      const start = performance.now();
+      try {
+        return await next(args);
+      } finally {
+        spans.push({
+          command: (context.commandName ?? "?").replace(/Command$/, ""),
+          start,
+          end: performance.now(),
+        });
+      }
+    },
+    { step: "initialize", name: "roundTripRecorder" },
+  );
+  const store = createChatStore(createChatService(createDocumentClient(client), chat.table.tableName));
+  const delivery: typeof chat.deps.delivery = {
+    broadcast: (ids, json, options) => {
+      firstPostAt ??= performance.now();
+      return chat.deps.delivery.broadcast(ids, json, options);
+    },
+  };
+  return { spans, firstPostAt: () => firstPostAt, deps: { ...chat.deps, store, delivery } };
+}
+
+/** The commands that answered before `until`, as round trips: each a list of commands in flight together. */
+function roundTrips(spans: Span[], until: number): string[][] {
+  const before = spans.filter((s) => s.end <= until).sort((a, b) => a.start - b.start);
+  const trips: { end: number; commands: string[] }[] = [];
+  for (const span of before) {
+    const last = trips.at(-1);
+    if (last && span.start < last.end) {
+      last.commands.push(span.command);
+      last.end = Math.max(last.end, span.end);
+    } else trips.push({ end: span.end, commands: [span.command] });
+  }
+  return trips.map((t) => t.commands.sort());
+}
+
+test.each([
+  ["with room and clientId", { room: "trips", clientId: "c-trips-1" }],
+  ["with room alone", { room: "trips", clientId: undefined }],
+])(
+  "sendmessage %s: three DynamoDB round trips before the first post (reads together, the store, the members)",
+  async (_, fields) => {
+    const sender = await chat.connect({ name: "sender", room: "trips" });
+    await chat.connect({ name: "reader", room: "trips" });
+    await chat.settle();
+    const { spans, firstPostAt, deps } = recordedDeps();
+    const event = sender.messageEvent({ action: "sendmessage", message: "hi", ...fields });
+    expect((await chat.run(event, deps)).statusCode).toBe(200);
+    expect(firstPostAt()).toBeDefined();
+    const trips = roundTrips(spans, firstPostAt()!);
+    console.log(`sendmessage ${_}: ${trips.map((t) => t.join("+")).join(" -> ")}`);
+    // 1: membership, the room's last seq and (for the session of a clientId) the connection;
+    // 2: the transaction that stores the message under the next seq; 3: the members, consistent.
+    expect(trips).toEqual([
+      fields.clientId ? ["GetItem", "GetItem", "GetItem"] : ["GetItem", "GetItem"],
+      ["TransactWriteItems"],
+      ["Query"],
+    ]);
+  },
+);
