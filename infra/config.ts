@@ -129,7 +129,9 @@ export function readStackConfig(config = new pulumi.Config(), stack = pulumi.get
     },
     fanout: {
       maxConcurrency: handlers.fanoutMaxConcurrency,
-      maxReceiveCount: count("fanoutMaxReceiveCount", d.fanoutMaxReceiveCount, { min: 1, max: 1000 }),
+      // A recipient's retry job is received up to 3 times before the worker gives up on the
+      // recipient and disconnects it: with fewer, the job would reach the dead-letter queue instead.
+      maxReceiveCount: count("fanoutMaxReceiveCount", d.fanoutMaxReceiveCount, { min: 3, max: 1000 }),
     },
     logRetentionDays: count("logRetentionDays", d.logRetentionDays),
     throttling: {

@@ -209,6 +209,8 @@ async function runScenarios() {
   for (const name of ["cy", "di", "ed"]) hall.push(await chat.connect({ name, room: "hall" }));
   for (const member of [ann, ben]) await chat.send(member, { action: "joinroom", room: "hall" });
   chat.api.markGone(hall[4].connectionId);
+  // di's posts fail through the slice's retries: a retry job of her own delivers it.
+  chat.api.failNext(hall[3].connectionId, 500, chat.deps.config.postMaxAttempts);
   const before = chat.api.posts.length;
   expect(await chat.send(hall[2], { action: "sendmessage", message: "big news" })).toMatchObject({
     type: "ack",
@@ -218,9 +220,26 @@ async function runScenarios() {
     [ann, ben, hall[3]].map((c) => c.connectionId).sort(),
   );
 
-  // A gone member of a small room, found by the stream worker's inline post.
+  // A gone member of a small room, found by the sender's own post.
   chat.api.markGone(ben.connectionId);
   await chat.send(ann, { action: "sendmessage", room: "porch", message: "ben?" });
+
+  // A fast path that crashed after the store: the stream worker's safety net delivers and
+  // marks the message, and hands a post that failed (lu's) to a retry job.
+  const { store } = chat.deps;
+  const smallRoomMembers = store.smallRoomMembers;
+  let crashes = 1;
+  store.smallRoomMembers = async (room, max) => {
+    if (crashes-- > 0) throw new Error("injected crash after the store");
+    return smallRoomMembers(room, max);
+  };
+  chat.api.failNext(lu.connectionId, 500, 1);
+  try {
+    await chat.send(ann, { action: "sendmessage", room: "garden", message: "late" });
+  } finally {
+    store.smallRoomMembers = smallRoomMembers;
+  }
+  expect(chat.api.framesTo(lu.connectionId)).toContainEqual(expect.objectContaining({ text: "late" }));
 
   // $disconnect: the stream worker removes the memberships.
   await chat.disconnect(hall[3]);

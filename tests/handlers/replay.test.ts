@@ -54,10 +54,15 @@ async function letterVisibleAgain() {
   }
 }
 
-/** Sender, broken and healthy members of `room`; a message to it whose stream batch ends in the dead-letter queue. */
+/**
+ * Sender and two members of `room`; a message to it whose stream batch ends in the
+ * dead-letter queue: reading the room's members fails (a fault of the store, for this
+ * room only) in the sender's fast path and in every hand-over of the stream's safety net,
+ * until `heal()`.
+ */
 async function messageToDeadLetters(room: string) {
-  const [sender, broken, healthy] = Array.from({ length: 3 }, () => wsClient());
-  for (const [i, client] of [sender, broken, healthy].entries()) {
+  const [sender, ...members] = Array.from({ length: 3 }, () => wsClient());
+  for (const [i, client] of [sender, ...members].entries()) {
     await chat.deps.store.connect({
       connectionId: client.connectionId,
       name: `${room}-${i}`,
@@ -66,11 +71,16 @@ async function messageToDeadLetters(room: string) {
   }
   await chat.settle();
   chat.api.clearRecords(); // the join announcements
-  chat.api.failNext(broken.connectionId, 500, Infinity);
+  const { store } = chat.deps;
+  const smallRoomMembers = store.smallRoomMembers;
+  store.smallRoomMembers = async (of, max) => {
+    if (of === room) throw new Error(`injected: ${room}'s members cannot be read`);
+    return smallRoomMembers(of, max);
+  };
   const ack = await chat.send(sender, { action: "sendmessage", message: `to ${room}` });
   expect(ack).toMatchObject({ type: "ack", room });
-  expect(chat.api.framesTo(broken.connectionId)).toEqual([]);
-  return { ack, broken, healthy };
+  for (const member of members) expect(chat.api.framesTo(member.connectionId)).toEqual([]);
+  return { ack, members, heal: () => (store.smallRoomMembers = smallRoomMembers) };
 }
 
 const replay = (visibilityTimeoutSeconds = 300, superseded = supersededMembershipChange(chat.deps.store)) =>
@@ -88,7 +98,7 @@ const idsTo = (client: WsClient) =>
   chat.api.framesTo(client.connectionId).map((f) => (f as { id?: string }).id);
 
 test("a dead-lettered batch is read back from the stream and replayed once the cause is gone", async () => {
-  const { ack, broken, healthy } = await messageToDeadLetters("replay-a");
+  const { ack, members, heal } = await messageToDeadLetters("replay-a");
 
   // The cause is still there: the letter is kept, with why, for the next run.
   const failedAgain = await replay(1);
@@ -96,18 +106,16 @@ test("a dead-lettered batch is read back from the stream and replayed once the c
     replayed: 0,
     kept: [{ reason: expect.stringMatching(/failed again/) }],
   });
-  expect(chat.api.framesTo(broken.connectionId)).toEqual([]);
+  for (const member of members) expect(chat.api.framesTo(member.connectionId)).toEqual([]);
 
-  chat.api.failNext(broken.connectionId, 500, 0);
+  heal();
   await letterVisibleAgain();
   const report = await replay();
   console.log(`replay: ${JSON.stringify(report)}`);
   expect(report.replayed).toBe(1);
   expect(report.records).toBeGreaterThanOrEqual(1);
   expect(report.kept).toEqual([]);
-  expect(idsTo(broken)).toEqual([ack.id]);
-  // At least once: the healthy member got it before, and again from the replay (clients drop repeats by id).
-  expect(new Set(idsTo(healthy))).toEqual(new Set([ack.id]));
+  for (const member of members) expect(idsTo(member)).toEqual([ack.id]);
   // Nothing left to replay.
   expect(await replay()).toEqual({ replayed: 0, records: 0, skipped: 0, kept: [] });
 });
@@ -129,8 +137,9 @@ test("a letter that is not a stream batch's on-failure record is kept, and says 
 });
 
 test("npm run replay-stream does it from a terminal, with a deployed function's settings", async () => {
-  const { ack, broken } = await messageToDeadLetters("replay-cli");
-  chat.api.failNext(broken.connectionId, 500, 0);
+  // The replay runs in a process of its own, whose store has no fault.
+  const { ack, members, heal } = await messageToDeadLetters("replay-cli");
+  heal();
   const run = runInGroup("npm", ["run", "-s", "replay-stream"], {
     cwd: repo,
     env: {
@@ -149,7 +158,7 @@ test("npm run replay-stream does it from a terminal, with a deployed function's 
     /^1 dead letter\(s\) replayed \(\d+ record\(s\), 0 superseded left out\), 0 kept$/m,
   );
   expect(exit.code).toBe(0);
-  expect(idsTo(broken)).toEqual([ack.id]);
+  for (const member of members) expect(idsTo(member)).toEqual([ack.id]);
 }, 120_000);
 
 /** The table's stream records so far, oldest first (every shard, from its start). */
