@@ -57,6 +57,11 @@ export type LocalStackOptions = {
    */
   ttlDelayMs?: number;
   /**
+   * The clock the TTL sweeper judges expiry by; default `Date.now`. A test that moves time
+   * ahead gives the handlers' store the same clock (`overrideDeps`).
+   */
+  ttlClock?: () => number;
+  /**
    * Receives the handlers' EMF lines, one a flush: after each route invocation and each
    * worker batch, as in Lambda (`npm start` sums them with local/metrics-reporter.ts).
    * Omitted: the lines are dropped.
@@ -291,6 +296,7 @@ async function startTtlSweeper(
       client,
       tableName,
       ttlDelayMs: options.ttlDelayMs,
+      now: options.ttlClock,
       onError: (error) => log.error("ttl emulation", { error }),
     });
     return {

@@ -24,6 +24,8 @@ export type TtlEmulationOptions = {
   ttlDelayMs?: number;
   /** Sweep period. */
   sweepEveryMs?: number;
+  /** The clock expiry is judged by (tests move it ahead instead of waiting); default `Date.now`. */
+  now?: () => number;
   onError?: (error: unknown) => void;
 };
 
@@ -45,6 +47,7 @@ export type TtlEmulation = {
 export async function startTtlEmulation(options: TtlEmulationOptions): Promise<TtlEmulation> {
   const ttlDelayMs = options.ttlDelayMs ?? defaultTtlDelayMs;
   const sweepEveryMs = options.sweepEveryMs ?? 1_000;
+  const now = options.now ?? Date.now;
   const onError = options.onError ?? ((error) => console.error("ttl emulation:", error));
   const attribute = tableDefinition.ttlAttribute;
   // A table kept from an earlier run (`npm start` with its data folder) has it off already.
@@ -62,7 +65,7 @@ export async function startTtlEmulation(options: TtlEmulationOptions): Promise<T
   const keys = [tableDefinition.partitionKey, tableDefinition.sortKey];
 
   async function sweep(): Promise<number> {
-    const cutoff = String(Math.floor((Date.now() - ttlDelayMs) / 1000));
+    const cutoff = String(Math.floor((now() - ttlDelayMs) / 1000));
     let deleted = 0;
     let start: Record<string, AttributeValue> | undefined;
     do {

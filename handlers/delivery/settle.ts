@@ -43,10 +43,11 @@ export async function deliverFromSender(deps: Deps, message: Message): Promise<v
 export async function settleStoredMessages(deps: Deps, messages: readonly Message[]): Promise<void> {
   if (messages.length === 0) return;
   const { store } = deps;
-  // Measured on this container's monotonic clock: the wait ends even if the wall clock jumps.
+  // Measured on this container's monotonic clock, and never longer than a fast path can last:
+  // a clock that disagrees with the one that stamped `sentAt` cannot hold the lane longer.
   const start = performance.now();
-  const waitFor = (m: Message) =>
-    Date.parse(m.sentAt) + deps.config.fastPathTimeoutMs + safetyNetMarginMs - Date.now();
+  const longest = deps.config.fastPathTimeoutMs + safetyNetMarginMs;
+  const waitFor = (m: Message) => Math.min(longest, Date.parse(m.sentAt) + longest - Date.now());
   const due = new Map(messages.map((m) => [store.deliveryKey(m), start + waitFor(m)]));
   let open = [...messages];
   for (;;) {

@@ -109,7 +109,7 @@ let programExports: string[];
 const docSets = configSets(deployDoc);
 beforeAll(async () => {
   const { config, secrets } = stackConfig(docSets);
-  run = await runProgram("dev", config, secrets);
+  run = await runProgram("dev", config, secrets, { serializeLambdas: false });
   programExports = Object.keys(await import("../../index")).sort();
 }, 300_000);
 

@@ -186,6 +186,7 @@ beforeAll(async () => {
       reservedConcurrency: JSON.stringify({ sendmessage: 5 }),
     },
     ["authSecret"],
+    { serializeLambdas: false },
   );
   // Components (roomcast:) and the provider (pulumi:) are Pulumi's own, not AWS resources.
   types = [...new Set(run.resources.map((r) => r.type))].filter((type) => type.startsWith("aws:")).sort();

@@ -5,7 +5,7 @@ import { account, region, runProgram, type MockedResource, type ProgramRun } fro
 // The `dev` stack with no config: the fan-out tier at its defaults.
 let run: ProgramRun;
 beforeAll(async () => {
-  run = await runProgram("dev");
+  run = await runProgram("dev", {}, [], { serializeLambdas: false });
 }, 300_000);
 
 const T = {

@@ -11,7 +11,7 @@ import { account, region, runProgram, type ProgramRun } from "../support/pulumi-
 // The `dev` stack with no config: every default of infra/config.ts and handlers/config.ts.
 let run: ProgramRun;
 beforeAll(async () => {
-  run = await runProgram("dev");
+  run = await runProgram("dev", {}, [], { serializeLambdas: false });
 }, 300_000);
 
 const T = {

@@ -35,7 +35,7 @@ const prodConfig = {
 
 let run: ProgramRun;
 beforeAll(async () => {
-  run = await runProgram("prod", prodConfig);
+  run = await runProgram("prod", prodConfig, [], { serializeLambdas: false });
 }, 300_000);
 
 const apiId = () => run.ofType("aws:apigatewayv2/api:Api")[0].id;

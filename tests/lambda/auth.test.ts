@@ -1,22 +1,16 @@
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import type { APIGatewayAuthorizerResult } from "aws-lambda";
 import { routes } from "../../handlers/routes";
 import { signToken } from "../../handlers/token";
 import { readStackConfig } from "../../infra/config";
-import { unpackArchive } from "../support/pulumi-archive";
 import {
-  authorizerEvent,
-  connectionId,
-  localLambdaEnv,
-  runLambda,
-  startManagementEndpoint,
-  websocketEvent,
-} from "../support/pulumi-lambda";
-import { account, region, runProgram, type MockedResource, type ProgramRun } from "../support/pulumi-mocks";
-import { freshTable, type FreshTable } from "../support/table";
+  startLambdaBackend,
+  unpackLambdas,
+  type LambdaBackend,
+  type UnpackedLambdas,
+} from "../support/lambda-backend";
+import { authorizerEvent, connectionId, runLambda, websocketEvent } from "../support/pulumi-lambda";
+import { account, region, runProgram, type ProgramRun } from "../support/pulumi-mocks";
 
 // The `dev` stack after `pulumi config set --secret authSecret ...`: `$connect` requires a token.
 const authSecret = "dev-stack-signing-secret-0123456789abcdef";
@@ -33,27 +27,20 @@ const T = {
 };
 
 let run: ProgramRun;
-let workDir: string;
-/** The authorizer's and `$connect`'s archives, unpacked as Lambda would. */
-const unpacked = new Map<"authorizer" | "connect", { fn: MockedResource; dir: string }>();
-let table: FreshTable;
-let management: Awaited<ReturnType<typeof startManagementEndpoint>>;
+/** The authorizer's and `$connect`'s archives, unpacked as Lambda would, and what `$connect` writes to. */
+let lambdas: UnpackedLambdas;
+let backend: LambdaBackend;
 
+// Pulumi serializing the functions takes minutes on a loaded 2-core machine: slow, not hung.
 beforeAll(async () => {
   run = await runProgram("dev", { authSecret }, ["authSecret"]);
-  workDir = mkdtempSync(join(tmpdir(), "roomcast-auth-"));
-  for (const name of ["authorizer", "connect"] as const) {
-    const fn = run.ofType(T.fn).find((f) => f.inputs.name === `roomcast-dev-${name}`)!;
-    const dir = join(workDir, name);
-    await unpackArchive(fn.inputs.code, dir);
-    unpacked.set(name, { fn, dir });
-  }
-  [table, management] = await Promise.all([freshTable("roomcast-auth"), startManagementEndpoint()]);
-}, 180_000);
+  lambdas = await unpackLambdas(run, "dev", ["authorizer", "connect"]);
+  backend = await startLambdaBackend(lambdas);
+}, 600_000);
 
 afterAll(async () => {
-  rmSync(workDir, { recursive: true, force: true });
-  await Promise.all([table?.drop(), management?.close()]);
+  await backend?.stop();
+  lambdas?.remove();
 }, 60_000);
 
 const api = () => run.ofType(T.api)[0];
@@ -164,7 +151,7 @@ describe("the $connect authorizer", () => {
 describe("the serialized authorizer, invoked in a fresh Node", () => {
   /** Runs the authorizer's archive with its Pulumi environment (the secret unwrapped, as Lambda sees it). */
   function authorize(event?: unknown) {
-    const { fn, dir } = unpacked.get("authorizer")!;
+    const { fn, dir } = lambdas.get("authorizer");
     const { variables } = pulumi.runtime.unwrapRpcSecret(fn.inputs.environment);
     return runLambda<APIGatewayAuthorizerResult>(
       dir,
@@ -174,12 +161,10 @@ describe("the serialized authorizer, invoked in a fresh Node", () => {
   }
   const effect = (result?: APIGatewayAuthorizerResult) =>
     (result?.policyDocument.Statement[0] as { Effect: string }).Effect;
-  const alice = connectionId();
-  let allowed: APIGatewayAuthorizerResult;
 
   // check 7: it loads from the archive alone, jose included.
   it("loads with every module from the archive", async () => {
-    const { dir } = unpacked.get("authorizer")!;
+    const { dir } = lambdas.get("authorizer");
     const loaded = await authorize();
     expect(loaded.error).toBeUndefined();
     expect(loaded.node).toMatch(/^22\./);
@@ -189,6 +174,7 @@ describe("the serialized authorizer, invoked in a fresh Node", () => {
 
   // check 8: a token signed with the stack's secret is allowed, with its subject and name in the context.
   it("allows a token made by signToken with the stack's secret", async () => {
+    const alice = connectionId();
     const token = await signToken(authSecret, { sub: "user-42", name: "alice" });
     const event = authorizerEvent(alice, { query: { token } });
     const { result, logs, error } = await authorize(event);
@@ -202,7 +188,6 @@ describe("the serialized authorizer, invoked in a fresh Node", () => {
     expect(logs).toContainEqual(expect.objectContaining({ msg: "connect allowed", connectionId: alice }));
     expect(JSON.stringify(logs)).not.toContain(token);
     expect(JSON.stringify(logs)).not.toContain(authSecret);
-    allowed = result!;
   });
 
   // check 9: a token signed with another secret, or with its claims swapped, is denied.
@@ -225,14 +210,17 @@ describe("the serialized authorizer, invoked in a fresh Node", () => {
 
   // check 10: `$connect` then takes the display name from the token, not from `?name=`.
   it("names the connection after the token in the serialized $connect", async () => {
-    const { fn, dir } = unpacked.get("connect")!;
+    const alice = connectionId();
+    const token = await signToken(authSecret, { sub: "user-42", name: "alice" });
+    const { result: allowed } = await authorize(authorizerEvent(alice, { query: { token } }));
+    expect(effect(allowed)).toBe("Allow");
     const event = websocketEvent("$connect", alice, {
       query: { name: "mallory" },
-      authorizer: { principalId: allowed.principalId, integrationLatency: 12, ...allowed.context },
+      authorizer: { principalId: allowed!.principalId, integrationLatency: 12, ...allowed!.context },
     });
-    const { result } = await runLambda(dir, localLambdaEnv(fn, table, management.url), event);
+    const { result } = await backend.invoke("connect", event);
     expect(result).toEqual({ statusCode: 200 });
-    const stored = await table.service.entities.connection
+    const stored = await backend.table.service.entities.connection
       .get({ connectionId: alice })
       .go({ consistent: true });
     expect(stored.data).toMatchObject({ connectionId: alice, name: "alice", userId: "user-42" });

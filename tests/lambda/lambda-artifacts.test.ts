@@ -1,25 +1,23 @@
-import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { existsSync, readFileSync } from "node:fs";
+import aws4 from "aws4";
 import { join } from "node:path";
 import { routes } from "../../handlers/routes";
 import { workers } from "../../handlers/workers";
-import { unpackArchive } from "../support/pulumi-archive";
 import {
-  connectionId,
-  localLambdaEnv,
-  runLambda,
-  startManagementEndpoint,
-  websocketEvent,
-} from "../support/pulumi-lambda";
-import { runProgram, type MockedResource } from "../support/pulumi-mocks";
-import { freshTable, type FreshTable } from "../support/table";
-import { startStreamMapping, type StreamMapping } from "../../local/stream-mapping";
-import type { DynamoDBBatchResponse } from "aws-lambda";
+  startLambdaBackend,
+  unpackLambdas,
+  type LambdaBackend,
+  type UnpackedLambdas,
+} from "../support/lambda-backend";
+import { connectionId, websocketEvent, type RouteLambdaResult } from "../support/pulumi-lambda";
+import { runProgram } from "../support/pulumi-mocks";
+import { localAws } from "../../model/client";
 
 /**
  * The Lambdas exactly as `pulumi up` would upload them: each CallbackFunction's
  * archive, unpacked as Lambda unpacks it, loaded and invoked in a fresh Node
- * against DynamoDB Local and a loopback Management API.
+ * against DynamoDB Local, a loopback Management API that checks signatures and a
+ * local SQS server (tests/support/lambda-backend.ts).
  */
 const pkg = JSON.parse(readFileSync(join(__dirname, "../../package.json"), "utf8")) as {
   dependencies: Record<string, string>;
@@ -31,100 +29,95 @@ const lock = JSON.parse(readFileSync(join(__dirname, "../../package-lock.json"),
 };
 const devOnly = Object.keys(pkg.devDependencies).filter((name) => lock.packages[`node_modules/${name}`]?.dev);
 
-type Unpacked = { fn: MockedResource; dir: string; entries: string[] };
-const unpacked = new Map<string, Unpacked>();
-let workDir: string;
-let table: FreshTable;
-let stream: StreamMapping | undefined;
-let management: Awaited<ReturnType<typeof startManagementEndpoint>>;
+/** Each archive: its label (a route key or a worker) and its function's name suffix. */
+const archives = [
+  ...routes.map((route) => [route.key, route.name] as const),
+  ...workers.map((worker) => [worker.name, worker.name] as const),
+];
+let lambdas: UnpackedLambdas;
+let backend: LambdaBackend;
 
+// Pulumi serializing the functions takes minutes on a loaded 2-core machine: slow, not hung.
 beforeAll(async () => {
-  const run = await runProgram("dev");
-  workDir = mkdtempSync(join(tmpdir(), "roomcast-lambda-"));
-  for (const route of routes) {
-    const fn = run
-      .ofType("aws:lambda/function:Function")
-      .find((f) => f.inputs.name === `roomcast-dev-${route.name}`)!;
-    const dir = join(workDir, route.name);
-    unpacked.set(route.key, { fn, dir, entries: await unpackArchive(fn.inputs.code, dir) });
-  }
-  for (const worker of workers) {
-    const fn = run
-      .ofType("aws:lambda/function:Function")
-      .find((f) => f.inputs.name === `roomcast-dev-${worker.name}`)!;
-    const dir = join(workDir, worker.name);
-    unpacked.set(worker.name, { fn, dir, entries: await unpackArchive(fn.inputs.code, dir) });
-  }
-  [table, management] = await Promise.all([freshTable("roomcast-lambda"), startManagementEndpoint()]);
-  // The table's stream feeds the packaged stream worker, as its event source mapping does on AWS.
-  stream = await startStreamMapping({
-    dynamodb: table.client,
-    tableName: table.tableName,
-    pollMs: 50,
-    handler: async (event) => {
-      const { result } = await invoke("stream", event);
-      return result as unknown as DynamoDBBatchResponse;
-    },
-  });
-}, 180_000);
+  lambdas = await unpackLambdas(
+    await runProgram("dev"),
+    "dev",
+    archives.map(([, name]) => name),
+  );
+  // Rooms of up to two members are posted to inline, larger ones go through the fan-out queue
+  // (Pulumi's default is 100), in two slices: both paths run with a handful of connections.
+  backend = await startLambdaBackend(lambdas, { env: { INLINE_FANOUT_MAX: "2", FANOUT_SLICES: "2" } });
+}, 600_000);
 
 afterAll(async () => {
-  await stream?.stop();
-  rmSync(workDir, { recursive: true, force: true });
-  await Promise.all([table?.drop(), management?.close()]);
+  await backend?.stop();
+  lambdas?.remove();
 }, 60_000);
 
-/** Runs a route's serialized Lambda with its Pulumi environment, pointed at the local table and endpoint. */
-function invoke(routeKey: string, event?: unknown) {
-  const { fn, dir } = unpacked.get(routeKey)!;
-  return runLambda(dir, localLambdaEnv(fn, table, management.url), event);
+/** Runs a route's or a worker's serialized Lambda with its Pulumi environment, pointed at the local backend. */
+const invoke = (name: string, event?: unknown) => backend.invoke<RouteLambdaResult>(name, event);
+
+describe.each(archives)("the %s archive", (_label, name) => {
+  // check 1: `__index.js` plus the production dependencies, never a devDependency.
+  it("holds __index.js and the production dependencies only", () => {
+    const { dir, entries } = lambdas.get(name);
+    expect(entries).toContain("__index.js");
+    for (const entry of entries.filter((e) => e !== "__index.js")) expect(entry).toMatch(/^node_modules\//);
+    for (const dependency of Object.keys(pkg.dependencies))
+      expect(existsSync(join(dir, "node_modules", dependency))).toBe(true);
+    for (const dev of [...devOnly, "jest", "ts-jest", "typescript", "@pulumi"]) {
+      expect(existsSync(join(dir, "node_modules", dev))).toBe(false);
+    }
+  });
+
+  // check 2: it loads in a fresh Node 22 (running the factory: the cold start) from the archive alone.
+  it("loads in a fresh Node 22 with every module from the archive", async () => {
+    const { dir } = lambdas.get(name);
+    const loaded = await invoke(name);
+    expect(loaded.error).toBeUndefined();
+    expect(loaded.node).toMatch(/^22\./);
+    expect(loaded.handlerType).toBe("function");
+    expect(loaded.modules.filter((file) => !file.startsWith(`${dir}/`))).toEqual([]);
+    expect(loaded.modules).toContain(join(dir, "node_modules/electrodb/index.js"));
+    // Powertools' Logger and Metrics, built at cold start, from the archive's own copy.
+    expect(loaded.modules).toContain(
+      join(dir, "node_modules/@aws-lambda-powertools/logger/lib/cjs/index.js"),
+    );
+    expect(loaded.modules).toContain(
+      join(dir, "node_modules/@aws-lambda-powertools/metrics/lib/cjs/index.js"),
+    );
+  });
+});
+
+const connection = (id: string) =>
+  backend.table.service.entities.connection.get({ connectionId: id }).go({ consistent: true });
+const messagesIn = async (room: string) =>
+  (await backend.table.service.entities.message.query.byRoom({ room }).go()).data;
+
+/** A connection opened through the packaged `$connect`, in `room`; returns its id. */
+async function connectAs(name: string, room: string): Promise<string> {
+  const id = connectionId();
+  const event = websocketEvent("$connect", id, { query: { name, room } });
+  const { result, error } = await invoke("connect", event);
+  expect(error).toBeUndefined();
+  expect(result).toEqual({ statusCode: 200 });
+  return id;
 }
 
-describe.each([...routes.map((route) => route.key), ...workers.map((worker) => worker.name)])(
-  "the %s archive",
-  (routeKey) => {
-    // check 1: `__index.js` plus the production dependencies, never a devDependency.
-    it("holds __index.js and the production dependencies only", () => {
-      const { dir, entries } = unpacked.get(routeKey)!;
-      expect(entries).toContain("__index.js");
-      for (const entry of entries.filter((e) => e !== "__index.js")) expect(entry).toMatch(/^node_modules\//);
-      for (const dependency of Object.keys(pkg.dependencies))
-        expect(existsSync(join(dir, "node_modules", dependency))).toBe(true);
-      for (const dev of [...devOnly, "jest", "ts-jest", "typescript", "@pulumi"]) {
-        expect(existsSync(join(dir, "node_modules", dev))).toBe(false);
-      }
-    });
-
-    // check 2: it loads in a fresh Node 22 (running the factory: the cold start) from the archive alone.
-    it("loads in a fresh Node 22 with every module from the archive", async () => {
-      const { dir } = unpacked.get(routeKey)!;
-      const loaded = await invoke(routeKey);
-      expect(loaded.error).toBeUndefined();
-      expect(loaded.node).toMatch(/^22\./);
-      expect(loaded.handlerType).toBe("function");
-      expect(loaded.modules.filter((file) => !file.startsWith(`${dir}/`))).toEqual([]);
-      expect(loaded.modules).toContain(join(dir, "node_modules/electrodb/index.js"));
-      // Powertools' Logger and Metrics, built at cold start, from the archive's own copy.
-      expect(loaded.modules).toContain(
-        join(dir, "node_modules/@aws-lambda-powertools/logger/lib/cjs/index.js"),
-      );
-      expect(loaded.modules).toContain(
-        join(dir, "node_modules/@aws-lambda-powertools/metrics/lib/cjs/index.js"),
-      );
-    });
-  },
-);
+/** Sends an action frame through its packaged route and returns the parsed reply. */
+async function send(id: string, action: string, fields: Record<string, unknown> = {}) {
+  const body = JSON.stringify({ action, ...fields });
+  const { result } = await invoke(action, websocketEvent(action, id, { body }));
+  expect(result!.statusCode).toBe(200);
+  return JSON.parse(result!.body!) as Record<string, unknown>;
+}
 
 describe("the serialized handlers, invoked", () => {
-  const alice = connectionId();
-  const bob = connectionId();
-  const connection = (id: string) =>
-    table.service.entities.connection.get({ connectionId: id }).go({ consistent: true });
-
   // check 3: $connect accepts the handshake and records the connection in its default room.
   it("$connect returns 200 and writes the connection", async () => {
+    const alice = connectionId();
     const { result, logs } = await invoke(
-      "$connect",
+      "connect",
       websocketEvent("$connect", alice, { query: { name: "alice" } }),
     );
     expect(result).toEqual({ statusCode: 200 });
@@ -140,37 +133,35 @@ describe("the serialized handlers, invoked", () => {
 
   // check 4: a second connection's join reaches the first through the packaged stream worker.
   it("$connect of a second user: the stream worker pushes a presence frame to the first", async () => {
-    const { result } = await invoke("$connect", websocketEvent("$connect", bob, { query: { name: "bob" } }));
-    expect(result).toEqual({ statusCode: 200 });
-    await stream!.idle();
-    expect(management.posts).toContainEqual({
+    const alice = await connectAs("alice", "presence-room");
+    await backend.idle();
+    await connectAs("bob", "presence-room");
+    await backend.idle();
+    expect(backend.management.posts).toContainEqual({
       connectionId: alice,
-      frame: { type: "presence", room: "lobby", event: "join", name: "bob" },
+      frame: { type: "presence", room: "presence-room", event: "join", name: "bob" },
     });
   });
 
   // check 5: the tutorial's frame: acknowledged once stored, then delivered by the stream worker.
   it("sendmessage acks, stores the message, and the stream worker delivers it to the room", async () => {
-    const body = JSON.stringify({ action: "sendmessage", message: "hello" });
-    const { result } = await invoke("sendmessage", websocketEvent("sendmessage", alice, { body }));
-    expect(result!.statusCode).toBe(200);
-    const ack = JSON.parse(result!.body!);
+    const [alice, bob] = [await connectAs("alice", "chat-room"), await connectAs("bob", "chat-room")];
+    const ack = await send(alice, "sendmessage", { message: "hello" });
     expect(ack).toMatchObject({
       type: "ack",
-      room: "lobby",
+      room: "chat-room",
       id: expect.any(String),
       sentAt: expect.any(String),
     });
-    const stored = await table.service.entities.message.query.byRoom({ room: "lobby" }).go();
-    expect(stored.data).toEqual([
-      expect.objectContaining({ id: ack.id, text: "hello", from: "alice", room: "lobby" }),
+    expect(await messagesIn("chat-room")).toEqual([
+      expect.objectContaining({ id: ack.id, text: "hello", from: "alice", room: "chat-room" }),
     ]);
-    await stream!.idle();
-    expect(management.posts).toContainEqual({
+    await backend.idle();
+    expect(backend.management.posts).toContainEqual({
       connectionId: bob,
       frame: {
         type: "message",
-        room: "lobby",
+        room: "chat-room",
         seq: ack.seq,
         id: ack.id,
         from: "alice",
@@ -182,53 +173,98 @@ describe("the serialized handlers, invoked", () => {
 
   // check 6: a frame that is not JSON gets an error frame back, and nothing is written.
   it("$default answers bad JSON with a BAD_JSON error frame", async () => {
-    const { result } = await invoke("$default", websocketEvent("$default", alice, { body: "hello?" }));
+    const alice = await connectAs("alice", "quiet-room");
+    const { result } = await invoke("default", websocketEvent("$default", alice, { body: "hello?" }));
     expect(result!.statusCode).toBe(200);
     expect(JSON.parse(result!.body!)).toMatchObject({ type: "error", code: "BAD_JSON" });
-    const stored = await table.service.entities.message.query.byRoom({ room: "lobby" }).go();
-    expect(stored.data).toHaveLength(1);
+    expect(await messagesIn("quiet-room")).toEqual([]);
   });
 
   // check 7: the other action routes answer through their own serialized Lambdas.
   it("joinroom, history, members, listrooms and leaveroom reply with their frames", async () => {
-    const send = async (action: string, fields: Record<string, unknown> = {}) => {
-      const body = JSON.stringify({ action, ...fields });
-      const { result } = await invoke(action, websocketEvent(action, alice, { body }));
-      return JSON.parse(result!.body!);
-    };
-    expect(await send("joinroom", { room: "pulumi" })).toMatchObject({
+    const [alice] = [await connectAs("alice", "tour-room"), await connectAs("bob", "tour-room")];
+    await send(alice, "sendmessage", { message: "hello" });
+    expect(await send(alice, "joinroom", { room: "tour-side" })).toMatchObject({
       type: "joined",
-      room: "pulumi",
+      room: "tour-side",
       members: 1,
       history: [],
     });
-    expect(await send("history", { room: "lobby" })).toMatchObject({
+    expect(await send(alice, "history", { room: "tour-room" })).toMatchObject({
       type: "history",
-      room: "lobby",
+      room: "tour-room",
       messages: [expect.objectContaining({ text: "hello" })],
     });
-    expect(await send("members", { room: "lobby" })).toEqual({
+    expect(await send(alice, "members", { room: "tour-room" })).toEqual({
       type: "members",
-      room: "lobby",
+      room: "tour-room",
       members: expect.arrayContaining([{ name: "alice" }, { name: "bob" }]),
       next: null,
     });
-    await stream!.idle();
-    expect(await send("listrooms")).toEqual({
+    await backend.idle();
+    expect(await send(alice, "listrooms")).toEqual({
       type: "rooms",
       rooms: expect.arrayContaining([
-        { room: "lobby", members: 2 },
-        { room: "pulumi", members: 1 },
+        { room: "tour-room", members: 2 },
+        { room: "tour-side", members: 1 },
       ]),
       next: null,
     });
-    expect(await send("leaveroom", { room: "pulumi" })).toEqual({ type: "left", room: "pulumi" });
+    expect(await send(alice, "leaveroom", { room: "tour-side" })).toEqual({
+      type: "left",
+      room: "tour-side",
+    });
   });
 
   // check 8: $disconnect removes the connection it was called for.
   it("$disconnect removes the connection", async () => {
-    const { result } = await invoke("$disconnect", websocketEvent("$disconnect", bob));
+    const bob = await connectAs("bob", "exit-room");
+    const { result } = await invoke("disconnect", websocketEvent("$disconnect", bob));
     expect(result!.statusCode).toBe(200);
     expect((await connection(bob)).data).toBeNull();
   });
+});
+
+// check 9: a room above INLINE_FANOUT_MAX goes to the local FIFO queue, by its real URL, and
+// the fan-out archive delivers the jobs.
+it("a message to a room above INLINE_FANOUT_MAX reaches its members through the queue and the fan-out archive", async () => {
+  const [alice, bob, carol] = [
+    await connectAs("alice", "big-room"),
+    await connectAs("bob", "big-room"),
+    await connectAs("carol", "big-room"),
+  ];
+  await backend.idle();
+  const jobsBefore = backend.fanoutInvocations();
+  const ack = await send(alice, "sendmessage", { message: "to the many" });
+  await backend.idle();
+  expect(backend.fanoutInvocations()).toBeGreaterThan(jobsBefore);
+  for (const member of [bob, carol])
+    expect(backend.management.posts).toContainEqual({
+      connectionId: member,
+      frame: expect.objectContaining({ type: "message", id: ack.id, text: "to the many" }),
+    });
+  expect(backend.management.posts).not.toContainEqual({
+    connectionId: alice,
+    frame: expect.objectContaining({ type: "message" }),
+  });
+});
+
+// check 10: what the archives post is signed: the stand-in refuses unsigned and wrongly signed posts.
+it("the Management API stand-in refuses a post that is unsigned or signed with another key", async () => {
+  const url = new URL(`${backend.management.url}/@connections/${encodeURIComponent(connectionId())}`);
+  const body = JSON.stringify({ type: "message", text: "forged" });
+  const unsigned = await fetch(url, { method: "POST", body });
+  const forged = aws4.sign(
+    { host: url.host, path: url.pathname, method: "POST", body, service: "execute-api", region: "us-east-1" },
+    { accessKeyId: localAws.credentials.accessKeyId, secretAccessKey: "not-the-local-secret" },
+  );
+  const wronglySigned = await fetch(url, {
+    method: "POST",
+    body,
+    headers: forged.headers as Record<string, string>,
+  });
+  expect([unsigned.status, wronglySigned.status]).toEqual([403, 403]);
+  expect(backend.management.posts.map((p) => p.frame)).not.toContainEqual(
+    expect.objectContaining({ text: "forged" }),
+  );
 });

@@ -10,16 +10,14 @@ const members = 2000;
 const room = "arena";
 
 let stack: LocalStack;
-let clients: TestClient[] = [];
 
 beforeAll(async () => {
-  stack = await startTestStack();
+  // Nobody leaves while the test looks: the stop at the end would otherwise run 2,000
+  // `$disconnect`s (and their presence fan-out) that nothing checks.
+  stack = await startTestStack({ gateway: { dropDisconnects: true } });
 }, 60_000);
 
-afterAll(async () => {
-  await Promise.all(clients.map((c) => c.close()));
-  await stack.stop();
-}, 120_000);
+afterAll(() => stack?.stop(), 120_000);
 
 const messagesOf = (client: TestClient) =>
   client.frames.filter((f): f is Frame => typeof f === "object" && f.type === "message");
@@ -42,7 +40,7 @@ async function everyoneHas(others: TestClient[], count: number, timeoutMs: numbe
 it(`${members} clients assemble in one room and chat: every message reaches everyone, in order`, async () => {
   const started = performance.now();
   const limit = pLimit(100);
-  clients = await Promise.all(
+  const clients = await Promise.all(
     Array.from({ length: members }, (_, i) =>
       limit(() => connect(`${stack.wsUrl}?name=member-${i}&room=${room}`)),
     ),

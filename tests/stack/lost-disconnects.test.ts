@@ -1,8 +1,9 @@
-import { setTimeout as delay } from "node:timers/promises";
+import { DescribeTimeToLiveCommand } from "@aws-sdk/client-dynamodb";
 import { createDocumentClient, createDynamoClient } from "../../model/client";
 import { createChatService } from "../../model/service";
 import { createChatStore } from "../../model/store";
 import type { LocalStack } from "../../local/stack";
+import { movableClock } from "../support/clock";
 import { startTestStack } from "../support/local-stack";
 import { eventually, openStackTable, type StackTable } from "../support/storm-table";
 import { connect, type Frame, type TestClient } from "../support/ws-client";
@@ -10,34 +11,36 @@ import { connect, type Frame, type TestClient } from "../support/ws-client";
 // The gateway's fault mode: a closed socket never fires `$disconnect`, so only a
 // broadcast's 410s and TTL can clean up. Expired items stay readable for ttlDelayMs
 // (the local sweeper, DynamoDB Local's own TTL off), as AWS keeps them for up to days.
-const ttlDelayMs = 15_000;
-/**
- * Connections named `lost-*` expire this soon; the rest live the default 2 h 5 min. Long
- * enough that the counts before expiry are read before a worker could tidy an expired member.
- */
-const shortTtlSeconds = 8;
-/** DynamoDB Local alone deletes expired items 9.9-10.8 s after expiry (measured). */
-const dynamodbLocalTtlMs = 11_000;
+// Both spans are on the test's clock, which only the test moves past them: however slow
+// the machine, nothing expires or is swept before the test has read what it checks.
+const ttlDelayMs = 10 * 60_000;
+/** Connections named `lost-*` expire this soon; the rest live the default 2 h 5 min. */
+const shortTtlSeconds = 10 * 60;
 
+/**
+ * The handlers' store and the sweeper read this clock: the test moves it past an expiry or
+ * a sweep delay instead of waiting for it, so nothing expires before the test says so.
+ */
+const clock = movableClock();
 let stack: LocalStack;
 let table: StackTable;
-/** The client of the store that gives `lost-*` connections their short TTL. */
-const lostClient = createDynamoClient(process.env.DYNAMODB_ENDPOINT);
+const client = createDynamoClient(process.env.DYNAMODB_ENDPOINT);
 
 beforeAll(async () => {
   const tableName = `lost-disconnects-${Date.now()}`;
-  // A stack-wide CONNECTION_TTL_SECONDS=3 would expire the listeners too (activity does not
+  const service = createChatService(createDocumentClient(client), tableName);
+  const store = createChatStore(service, { now: clock.now });
+  // A stack-wide CONNECTION_TTL_SECONDS would expire the listeners too (activity does not
   // renew it): only the clients that are going to be lost get the short TTL.
-  const lostStore = createChatStore(createChatService(createDocumentClient(lostClient), tableName), {
-    connectionTtlSeconds: shortTtlSeconds,
-  });
+  const lostStore = createChatStore(service, { now: clock.now, connectionTtlSeconds: shortTtlSeconds });
   stack = await startTestStack({
     tableName,
     gateway: { dropDisconnects: true },
     ttlDelayMs,
+    ttlClock: clock.now,
     // A 410 removes a connection older than 1 s (30 s by default: these are seconds old).
     env: { CONNECT_GRACE_SECONDS: "1" },
-    overrideDeps: ({ store }) => ({
+    overrideDeps: () => ({
       store: { ...store, connect: (c) => (c.name.startsWith("lost-") ? lostStore : store).connect(c) },
     }),
   });
@@ -47,11 +50,11 @@ beforeAll(async () => {
 afterAll(async () => {
   table?.close();
   await stack?.stop();
-  lostClient.destroy();
+  client.destroy();
 });
 
 /** A `ws` client named `name` in `room`, also joined to `also`. */
-async function client(name: string, room: string, ...also: string[]): Promise<TestClient> {
+async function wsClient(name: string, room: string, ...also: string[]): Promise<TestClient> {
   const c = await connect(`${stack.wsUrl}?name=${name}&room=${room}`);
   for (const other of also) await ask(c, { action: "joinroom", room: other }, "joined");
   return c;
@@ -95,16 +98,19 @@ async function closeAll(clients: TestClient[]) {
 
 it("expired-but-present members are ignored by reads and counted until deleted; a broadcast removes the closed (410) and the expired ones", async () => {
   const [lobby, side] = ["lobby-a", "side-a"];
-  const steady = await Promise.all(names("steady", 3).map((n) => client(n, lobby, side)));
-  const connected = Date.now();
-  const lost = await Promise.all(names("lost", 4).map((n, i) => client(n, lobby, ...(i < 2 ? [side] : []))));
-  const gone = await Promise.all(names("gone", 4).map((n, i) => client(n, lobby, ...(i < 2 ? [side] : []))));
+  const steady = await Promise.all(names("steady", 3).map((n) => wsClient(n, lobby, side)));
+  const lost = await Promise.all(
+    names("lost", 4).map((n, i) => wsClient(n, lobby, ...(i < 2 ? [side] : []))),
+  );
+  const gone = await Promise.all(
+    names("gone", 4).map((n, i) => wsClient(n, lobby, ...(i < 2 ? [side] : []))),
+  );
   await closeAll([...lost, ...gone]);
   const [sender] = steady;
   expect(await counts(sender, lobby, side)).toEqual({ [lobby]: 11, [side]: 7 });
 
   // The lost ones expire; no $disconnect came for anyone.
-  await delay(connected + (shortTtlSeconds + 1) * 1000 - Date.now());
+  clock.advance((shortTtlSeconds + 1) * 1000);
   const expiredAt = Date.now();
   expect(await namesIn(sender, lobby)).toEqual([...names("gone", 4), ...names("steady", 3)]);
   expect(await namesIn(sender, side)).toEqual(["gone-0", "gone-1", ...names("steady", 3)]);
@@ -129,58 +135,52 @@ it("expired-but-present members are ignored by reads and counted until deleted; 
   );
   for (const connection of await table.itemsOf("connection")) expect(connection.name).not.toMatch(/^gone-/);
 
-  // The sweeper deletes the expired connection records later; the counts were exact already.
-  const swept = await eventually(async () => {
-    const left = (await table.itemsOf("connection")).filter((c) => String(c.name).startsWith("lost-"));
-    expect(left).toEqual([]);
-    return Date.now() - connected;
-  }, ttlDelayMs + 15_000);
+  // The sweeper deletes the expired connection records once the delay has passed; the counts were exact already.
+  const lostRecords = async () =>
+    (await table.itemsOf("connection")).filter((c) => String(c.name).startsWith("lost-"));
+  expect(await lostRecords()).toHaveLength(4);
+  clock.advance(ttlDelayMs);
+  await eventually(async () => expect(await lostRecords()).toEqual([]), 15_000);
   expect(await counts(sender, lobby, side)).toEqual({ [lobby]: 3, [side]: 3 });
   console.log(
     `lost disconnects + broadcast: counts 11/7 while 4 expired and 4 closed; broadcast ${afterBroadcast} ms ` +
       `after expiry -> exact 3/3 (4 closed removed by 410, 4 expired removed by the workers' reads); ` +
-      `expired records swept ${swept} ms after connect (TTL ${shortTtlSeconds} s + delay ${ttlDelayMs / 1000} s)`,
+      `expired records swept once the clock passed TTL ${shortTtlSeconds} s + delay ${ttlDelayMs / 1000} s`,
   );
   await closeAll(steady);
 }, 120_000);
 
 it("with no broadcast, deleting the expired items makes counts and the room list exact, leaving no membership", async () => {
   const [lobby, ghostRoom] = ["lobby-b", "ghosts-b"];
-  const [watcher] = await Promise.all([client("steady-b", lobby)]);
-  const connected = Date.now();
+  const watcher = await wsClient("steady-b", lobby);
   const lost = await Promise.all(
-    names("lost-b", 5).map((n, i) => client(n, lobby, ...(i < 3 ? [ghostRoom] : []))),
+    names("lost-b", 5).map((n, i) => wsClient(n, lobby, ...(i < 3 ? [ghostRoom] : []))),
   );
   await closeAll(lost);
   expect(await counts(watcher, lobby, ghostRoom)).toEqual({ [lobby]: 6, [ghostRoom]: 3 });
 
-  // Watch the raw items: present well past expiry, longer than DynamoDB Local's own TTL would keep them.
-  const expiry = connected + shortTtlSeconds * 1000;
-  let lastSeen = Date.now();
-  let staleCounts: Record<string, number | string> | undefined;
-  while ((await rawMembers(lobby, ghostRoom)).length > 1) {
-    lastSeen = Date.now();
-    if (!staleCounts && lastSeen > expiry + 2_000) {
-      expect(await namesIn(watcher, lobby)).toEqual(["steady-b"]);
-      staleCounts = await counts(watcher, lobby, ghostRoom);
-    }
-    if (lastSeen - expiry > ttlDelayMs + 15_000) throw new Error("expired items never deleted");
-    await delay(250);
-  }
-  const goneAt = Date.now() - expiry;
-  expect(staleCounts).toEqual({ [lobby]: 6, [ghostRoom]: 3 });
-  expect(lastSeen - expiry).toBeGreaterThan(dynamodbLocalTtlMs);
+  // Expired, not yet deleted: reads skip them, counts still hold them, the raw items stay,
+  // and DynamoDB Local's own TTL (which would delete them within about 10 s) is off.
+  clock.advance((shortTtlSeconds + 1) * 1000);
+  expect(await namesIn(watcher, lobby)).toEqual(["steady-b"]);
+  expect(await counts(watcher, lobby, ghostRoom)).toEqual({ [lobby]: 6, [ghostRoom]: 3 });
+  expect(await rawMembers(lobby, ghostRoom)).toHaveLength(9);
+  const { TimeToLiveDescription } = await client.send(
+    new DescribeTimeToLiveCommand({ TableName: stack.tableName }),
+  );
+  expect(TimeToLiveDescription?.TimeToLiveStatus).toBe("DISABLED");
 
-  // One sweep deletes memberships and connection records in key order: the records may follow.
+  // Gone once the clock passes the delay.
+  clock.advance(ttlDelayMs);
   await eventually(async () => {
+    expect(await rawMembers(lobby, ghostRoom)).toEqual([`${lobby}:steady-b`]);
     const connections = (await table.itemsOf("connection")).map((c) => String(c.name));
     expect(connections.filter((n) => n.startsWith("lost-b"))).toEqual([]);
   }, 15_000);
   expect(await counts(watcher, lobby, ghostRoom)).toEqual({ [lobby]: 1, [ghostRoom]: "not listed" });
-  expect(await rawMembers(lobby, ghostRoom)).toEqual([`${lobby}:steady-b`]);
   console.log(
-    `lost disconnects, no broadcast: counts stayed 6/3 while expired; items present ${lastSeen - expiry} ms ` +
-      `after expiry, deleted by ${goneAt} ms (delay ${ttlDelayMs} ms); then 1 / not listed, no membership left`,
+    `lost disconnects, no broadcast: counts stayed 6/3 while expired and present; deleted once the ` +
+      `clock passed the delay (${ttlDelayMs} ms); then 1 / not listed, no membership left`,
   );
   await closeAll([watcher]);
 }, 120_000);

@@ -2,6 +2,8 @@ import { spawn } from "node:child_process";
 import { randomBytes, randomUUID } from "node:crypto";
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
+import { checkSignature } from "../../local/sigv4";
+import { localAws } from "../../model/client";
 import type { MockedResource } from "./pulumi-mocks";
 
 /**
@@ -41,19 +43,23 @@ export type LambdaRun<R = RouteLambdaResult> = {
 };
 
 /**
- * A function's environment as Pulumi declared it, pointed at this run's table and
- * management endpoint: what Lambda would hand the serialized code.
+ * A function's environment as Pulumi declared it, pointed at this run's table, management
+ * endpoint and (given one) local fan-out queue: what Lambda would hand the serialized code.
  */
 export function localLambdaEnv(
   fn: MockedResource,
   table: { tableName: string; endpoint: string },
   managementUrl: string,
+  queue?: { endpoint: string; url: string },
 ): Record<string, string> {
   return {
     ...fn.inputs.environment.variables,
     TABLE_NAME: table.tableName,
     DYNAMODB_ENDPOINT: table.endpoint,
     MANAGEMENT_ENDPOINT: managementUrl,
+    ...(queue && fn.inputs.environment.variables?.FANOUT_QUEUE_URL
+      ? { FANOUT_QUEUE_URL: queue.url, SQS_ENDPOINT: queue.endpoint }
+      : {}),
     AWS_LAMBDA_FUNCTION_NAME: fn.inputs.name,
   };
 }
@@ -193,20 +199,28 @@ export type PostedFrame = { connectionId: string; frame: Record<string, unknown>
 
 /**
  * A loopback stand-in for the Management API: answers 200 to every
- * `POST /@connections/{id}` and records what was posted.
+ * `POST /@connections/{id}` SigV4-signed with the local keys (the handlers sign
+ * with them when pointed at DynamoDB Local), records what was posted, and refuses
+ * any other post with API Gateway's 403, as local/management-api.ts does.
  */
 export async function startManagementEndpoint() {
   const posts: PostedFrame[] = [];
   const server = createServer((request, response) => {
-    let body = "";
-    request.on("data", (chunk: Buffer) => (body += chunk));
-    request.on("end", () => {
+    const chunks: Buffer[] = [];
+    request.on("data", (chunk: Buffer) => chunks.push(chunk));
+    request.on("end", async () => {
+      const body = Buffer.concat(chunks);
       const match = /^\/@connections\/([^/?]+)$/.exec(request.url ?? "");
       if (request.method !== "POST" || !match) {
         response.writeHead(404).end();
         return;
       }
-      posts.push({ connectionId: decodeURIComponent(match[1]), frame: JSON.parse(body) });
+      const refused = await checkSignature(request, body, localAws.credentials);
+      if (refused) {
+        response.writeHead(403, { "x-amzn-ErrorType": refused.errorType }).end(JSON.stringify(refused));
+        return;
+      }
+      posts.push({ connectionId: decodeURIComponent(match[1]), frame: JSON.parse(body.toString("utf8")) });
       response.writeHead(200).end();
     });
   });

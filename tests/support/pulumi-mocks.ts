@@ -236,6 +236,15 @@ type StackOutputs = {
   streamDeadLetterQueueUrl: string;
 };
 
+export type ProgramOptions = {
+  /**
+   * Serialize each Lambda's code as `pulumi up` does (the default). A file that never reads
+   * a function's `code` passes false: Pulumi's walk of 13 closures and of the package tree is
+   * most of a run, and tests/lambda/* serializes, unpacks and runs every function anyway.
+   */
+  serializeLambdas?: boolean;
+};
+
 /**
  * Runs the Pulumi program (index.ts) under mocks, as stack `stack` with the given
  * `roomcast:` config (those in `secrets` set as `pulumi config set --secret` would),
@@ -245,7 +254,37 @@ type StackOutputs = {
  * @example
  * const run = await runProgram("dev", { authSecret: "..." }, ["authSecret"]);
  */
-export async function runProgram(stack: string, config: Record<string, string> = {}, secrets: string[] = []) {
+export async function runProgram(
+  stack: string,
+  config: Record<string, string> = {},
+  secrets: string[] = [],
+  options: ProgramOptions = {},
+) {
+  const restore = options.serializeLambdas === false ? skipLambdaSerialization() : () => {};
+  try {
+    return await runMockedProgram(stack, config, secrets);
+  } finally {
+    restore();
+  }
+}
+
+/** Each CallbackFunction gets a placeholder `__index.js` and no packages; returns the undo. */
+function skipLambdaSerialization(): () => void {
+  const serialize = jest
+    .spyOn(pulumi.runtime, "serializeFunction")
+    .mockImplementation(async (_func, args) => ({
+      text: "// not serialized (tests/support/pulumi-mocks.ts)",
+      exportName: args?.exportName ?? "handler",
+      containsSecrets: false,
+    }));
+  const codePaths = jest.spyOn(pulumi.runtime, "computeCodePaths").mockResolvedValue(new Map());
+  return () => {
+    serialize.mockRestore();
+    codePaths.mockRestore();
+  };
+}
+
+async function runMockedProgram(stack: string, config: Record<string, string>, secrets: string[]) {
   const { mocks, resources } = awsMocks();
   await pulumi.runtime.setMocks(mocks, "roomcast", stack, false);
   pulumi.runtime.setAllConfig(
