@@ -5,7 +5,8 @@ import { configEnv } from "../handlers/config";
 import { workerFactory } from "../handlers/lambda";
 import { metricsStackEnv } from "../handlers/metrics";
 import { routes } from "../handlers/routes";
-import { fanoutWorker, streamWorker, type Worker } from "../handlers/workers";
+import { roomSweepIntervalMinutes } from "../handlers/delivery/room-sweep";
+import { fanoutWorker, roomSweepWorker, streamWorker, type Worker } from "../handlers/workers";
 import { keyAttributes, tableDefinition } from "../model/table";
 import { accessLogFormat } from "./access-log";
 import { ChatAlarms } from "./alarms";
@@ -36,8 +37,8 @@ type TableShape = {
  *    Gateway's account-wide logs role, unless a stack opts out);
  * 3. the fan-out queues and their dead-letter queues ({@link FanoutQueues});
  * 4. with an `authSecret`, the {@link ConnectAuthorizer} `$connect` requires;
- * 5. a {@link ChatRoute} per route and a {@link ChatWorker} per worker, each with
- *    the policy its handler declares;
+ * 5. a {@link ChatRoute} per route and a {@link ChatWorker} per worker (the stream,
+ *    the fan-out queue, the room sweep's schedule), each with the policy its handler declares;
  * 6. with a `domainName`, the {@link ChatDomain} the `url` then follows;
  * 7. the {@link ChatAlarms} and a CloudWatch dashboard.
  *
@@ -51,7 +52,11 @@ export class ChatApi extends pulumi.ComponentResource {
   readonly stage: aws.apigatewayv2.Stage;
   readonly queues: FanoutQueues;
   readonly routes: ChatRoute[];
-  readonly workers: { stream: ChatWorker<unknown, unknown>; fanout: ChatWorker<unknown, unknown> };
+  readonly workers: {
+    stream: ChatWorker<unknown, unknown>;
+    fanout: ChatWorker<unknown, unknown>;
+    sweep: ChatWorker<unknown, unknown>;
+  };
   /** Only on a stack with an `authSecret`. */
   readonly authorizer?: ConnectAuthorizer;
   /** Only on a stack with a `domainName`. */
@@ -118,6 +123,7 @@ export class ChatApi extends pulumi.ComponentResource {
       })),
       { name: "stream", fn: workers.stream.function, size: args.functions.stream },
       { name: "fanout", fn: workers.fanout.function, size: args.functions.fanout },
+      { name: "sweep", fn: workers.sweep.function, size: args.functions.stream },
     ];
     const deadLetterQueues = [
       { name: "fanout-dlq", queueName: queues.jobsDeadLetters.name },
@@ -330,6 +336,11 @@ export class ChatApi extends pulumi.ComponentResource {
           kind: "queue",
           queueArn: queues.jobs.arn,
           maximumConcurrency: args.fanout.maxConcurrency,
+        }),
+        // The stream worker's size: the same kind of work (directory and membership reads, deletes).
+        sweep: worker(roomSweepWorker, args.functions.stream, {
+          kind: "schedule",
+          scheduleExpression: `rate(${roomSweepIntervalMinutes} minutes)`,
         }),
       } as ChatApi["workers"];
     }

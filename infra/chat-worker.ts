@@ -22,6 +22,11 @@ export type WorkerSource =
       queueArn: pulumi.Input<string>;
       /** Concurrent invocations the mapping may run (2..1,000). */
       maximumConcurrency: number;
+    }
+  | {
+      kind: "schedule";
+      /** EventBridge's `rate(...)` or `cron(...)`. */
+      scheduleExpression: string;
     };
 
 export type ChatWorkerArgs<E, R> = {
@@ -46,7 +51,8 @@ export type ChatWorkerArgs<E, R> = {
  *   failures, bounded retries, never bisected (a split batch would reorder a
  *   room's messages), records given up on sent to an SQS queue;
  * - an SQS queue: batches of 10 (a FIFO queue's most), partial batch failures,
- *   bounded concurrency.
+ *   bounded concurrency;
+ * - a schedule: an EventBridge rule that invokes it (and may invoke nothing else).
  *
  * @example
  * new ChatWorker("roomcast-fanout", {
@@ -58,7 +64,10 @@ export class ChatWorker<E, R> extends pulumi.ComponentResource {
   readonly logGroup: aws.cloudwatch.LogGroup;
   readonly role: aws.iam.Role;
   readonly function: aws.lambda.CallbackFunction<E, R>;
-  readonly mapping: aws.lambda.EventSourceMapping;
+  /** A stream's or a queue's. */
+  readonly mapping?: aws.lambda.EventSourceMapping;
+  /** A schedule's. */
+  readonly schedule?: aws.cloudwatch.EventRule;
 
   constructor(name: string, args: ChatWorkerArgs<E, R>, opts: pulumi.ComponentResourceOptions = {}) {
     super("roomcast:index:ChatWorker", name, {}, opts);
@@ -66,13 +75,20 @@ export class ChatWorker<E, R> extends pulumi.ComponentResource {
     const { source } = args;
 
     const { logGroup, role, function: fn } = createFunction();
-    const mapping = source.kind === "stream" ? createStreamMapping(source) : createQueueMapping(source);
+    if (source.kind === "schedule") {
+      this.schedule = createSchedule(source);
+    } else {
+      this.mapping = source.kind === "stream" ? createStreamMapping(source) : createQueueMapping(source);
+    }
 
     this.logGroup = logGroup;
     this.role = role;
     this.function = fn;
-    this.mapping = mapping;
-    this.registerOutputs({ functionArn: fn.arn, mappingId: mapping.id });
+    this.registerOutputs({
+      functionArn: fn.arn,
+      mappingId: this.mapping?.id,
+      scheduleArn: this.schedule?.arn,
+    });
 
     function createFunction() {
       return createLambdaFunction(
@@ -116,6 +132,26 @@ export class ChatWorker<E, R> extends pulumi.ComponentResource {
       );
     }
 
+    function createSchedule(schedule: Extract<WorkerSource, { kind: "schedule" }>) {
+      const rule = new aws.cloudwatch.EventRule(
+        name,
+        { name: `${args.namePrefix}-${args.name}`, scheduleExpression: schedule.scheduleExpression },
+        asChild,
+      );
+      new aws.lambda.Permission(
+        name,
+        {
+          action: "lambda:InvokeFunction",
+          function: fn.name,
+          principal: "events.amazonaws.com",
+          sourceArn: rule.arn,
+        },
+        asChild,
+      );
+      new aws.cloudwatch.EventTarget(name, { rule: rule.name, arn: fn.arn }, asChild);
+      return rule;
+    }
+
     function createQueueMapping(queue: Extract<WorkerSource, { kind: "queue" }>) {
       return new aws.lambda.EventSourceMapping(
         name,
@@ -132,7 +168,9 @@ export class ChatWorker<E, R> extends pulumi.ComponentResource {
   }
 }
 
+/** What the function's own role needs for its source: nothing for a schedule (EventBridge invokes it). */
 function eventSourceOf(source: WorkerSource) {
+  if (source.kind === "schedule") return undefined;
   return source.kind === "stream"
     ? { kind: "stream" as const, streamArn: source.streamArn, onFailureQueueArn: source.onFailureQueueArn }
     : { kind: "queue" as const, queueArn: source.queueArn };

@@ -46,6 +46,8 @@ export const infraDefaults = {
     authorizer: 50,
     stream: 20,
     fanout: 20,
+    // One sweep at a time: a run that outlasts its schedule is not joined by the next.
+    sweep: 1,
   } as Record<string, number>,
   apiGatewayLogsRole: true,
   tracing: false,

@@ -1,4 +1,10 @@
-import type { DynamoDBBatchResponse, DynamoDBStreamEvent, SQSBatchResponse, SQSEvent } from "aws-lambda";
+import type {
+  DynamoDBBatchResponse,
+  DynamoDBStreamEvent,
+  ScheduledEvent,
+  SQSBatchResponse,
+  SQSEvent,
+} from "aws-lambda";
 import { ReceiveMessageCommand, type ReceiveMessageCommandOutput } from "@aws-sdk/client-sqs";
 import type { Deps } from "../handlers/deps";
 import type { Worker } from "../handlers/worker";
@@ -14,6 +20,7 @@ import {
 import { startSqsMapping, type SqsMapping } from "./sqs-mapping";
 import { startStreamMapping, type StreamMapping } from "./stream-mapping";
 import { fanoutJobsPerInvocation } from "../handlers/delivery/fanout-jobs";
+import { roomSweepIntervalMinutes } from "../handlers/delivery/room-sweep";
 import { streamFilterPatterns } from "../model/stream-filter";
 import { infraDefaults } from "../infra/defaults";
 
@@ -22,6 +29,8 @@ export type WorkerApp = {
   deps: Deps;
   stream: Worker<DynamoDBStreamEvent, DynamoDBBatchResponse>;
   fanout: Worker<SQSEvent, SQSBatchResponse>;
+  /** Run on the deployed schedule when given (tests leave it out and run it when they choose). */
+  sweep?: Worker<ScheduledEvent | undefined, unknown>;
   /**
    * A fan-out container's deps, built as at a cold start. Lambda runs each concurrent
    * fan-out invocation in a container of its own, each posting its own share of the
@@ -49,7 +58,7 @@ export type EventPipelineOptions = {
 export type EventPipeline = {
   sqsEndpoint: string;
   queues: RoomcastQueues;
-  /** Starts the two event source mappings, as Lambda runs them on AWS. */
+  /** Starts the two event source mappings and the sweep's timer, as AWS runs them. */
   start(app: () => WorkerApp): Promise<void>;
   /** Resolves when the stream is read to its end and the queue is empty, nothing in flight. */
   idle(timeoutMs?: number): Promise<void>;
@@ -71,6 +80,7 @@ export async function createEventPipeline(options: EventPipelineOptions): Promis
   const dynamodb = createDynamoClient(options.dynamodbEndpoint);
   let stream: StreamMapping | undefined;
   let fanout: SqsMapping | undefined;
+  let sweepTimer: NodeJS.Timeout | undefined;
   let app: () => WorkerApp = () => {
     throw new Error("the event pipeline has not started");
   };
@@ -125,6 +135,17 @@ export async function createEventPipeline(options: EventPipelineOptions): Promis
         },
         onError: options.onError,
       });
+      if (app().sweep) {
+        // EventBridge's schedule, as a timer: one run at a time, like a function with a single schedule.
+        let running: Promise<void> | undefined;
+        sweepTimer = setInterval(() => {
+          const { deps, sweep } = app();
+          running ??= flushing(deps, () => sweep!.handle(undefined, deps))
+            .then(() => undefined, options.onError)
+            .finally(() => (running = undefined));
+        }, roomSweepIntervalMinutes * 60_000);
+        sweepTimer.unref();
+      }
     },
     async idle(timeoutMs = 30_000) {
       // The stream may enqueue jobs and the jobs may change the table: settle both twice.
@@ -141,6 +162,7 @@ export async function createEventPipeline(options: EventPipelineOptions): Promis
         }),
       ),
     async stop() {
+      clearInterval(sweepTimer);
       await stream?.stop();
       await fanout?.stop();
       dynamodb.destroy();

@@ -2,12 +2,12 @@ import { resolve, sep } from "node:path";
 import type { Deps } from "../handlers/deps";
 import type { invoke } from "../handlers/invoke";
 import type { Route } from "../handlers/route";
-import type { fanoutWorker, streamWorker } from "../handlers/workers";
+import type { fanoutWorker, roomSweepWorker, streamWorker } from "../handlers/workers";
 
 /** What the local stack runs: the route table and workers, their deps (built once) and the Lambda wrapper. */
 export type App = {
   routes: readonly Route[];
-  workers: { stream: typeof streamWorker; fanout: typeof fanoutWorker };
+  workers: { stream: typeof streamWorker; fanout: typeof fanoutWorker; sweep: typeof roomSweepWorker };
   deps: Deps;
   invoke: typeof invoke;
 };
@@ -24,12 +24,12 @@ export function loadApp(env: NodeJS.ProcessEnv, overrides: Partial<Deps> = {}): 
   const { routes } = require("../handlers/routes") as typeof import("../handlers/routes");
   const { createDeps } = require("../handlers/deps") as typeof import("../handlers/deps");
   const { invoke } = require("../handlers/invoke") as typeof import("../handlers/invoke");
-  const { streamWorker, fanoutWorker } =
+  const { streamWorker, fanoutWorker, roomSweepWorker } =
     require("../handlers/workers") as typeof import("../handlers/workers");
   /* eslint-enable @typescript-eslint/no-require-imports */
   return {
     routes,
-    workers: { stream: streamWorker, fanout: fanoutWorker },
+    workers: { stream: streamWorker, fanout: fanoutWorker, sweep: roomSweepWorker },
     deps: createDeps(env, overrides),
     invoke,
   };

@@ -244,7 +244,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
             return options.overrideDeps ? { ...deps, ...options.overrideDeps(deps) } : deps;
           },
         })),
-      () => "table stream -> stream worker, fan-out queue -> fan-out worker",
+      () => "table stream -> stream worker, fan-out queue -> fan-out worker, a timer -> room sweep",
     );
 
     let stopped: Promise<void> | undefined;

@@ -3,6 +3,7 @@ import type { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import { createClientMessageEntity } from "./entities/client-message";
 import { createConnectionEntity } from "./entities/connection";
 import { createConnectionSlotEntity } from "./entities/connection-slot";
+import { createCountedChangeEntity } from "./entities/counted-change";
 import { createDeliveryMarkEntity } from "./entities/delivery-mark";
 import { createMembershipEntity } from "./entities/membership";
 import { createMessageEntity } from "./entities/message";
@@ -30,6 +31,7 @@ export function createChatService(client: DynamoDBDocumentClient, table: string)
     message: createMessageEntity(config),
     clientMessage: createClientMessageEntity(config),
     room: createRoomEntity(config),
+    countedChange: createCountedChangeEntity(config),
     roomHead: createRoomHeadEntity(config),
     session: createSessionEntity(config),
     rateLimit: createRateLimitEntity(config),

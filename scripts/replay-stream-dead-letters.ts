@@ -29,7 +29,7 @@ import { streamWorker } from "../handlers/workers";
 import { toStreamEventRecord } from "../local/stream-mapping";
 import { clientConfig } from "../model/client";
 import { compareSequenceNumbers } from "../model/sequence-numbers";
-import type { ChatStore } from "../model/store";
+import type { ChatStore, RoomChange } from "../model/store";
 
 /** What Lambda's on-failure destination says of a stream batch (the part a replay needs). */
 type StreamBatchInfo = {
@@ -49,6 +49,8 @@ export type ReplayOptions = {
   handle: (event: DynamoDBStreamEvent) => Promise<DynamoDBBatchResponse | void>;
   /** Records the table has moved past since ({@link supersededMembershipChange}): left out. */
   superseded?: (record: DynamoDBRecord) => Promise<boolean>;
+  /** Counts the membership changes of records left out ({@link countMembershipChanges}). */
+  countLeftOut?: (records: DynamoDBRecord[]) => Promise<void>;
   /** How long a dead letter being replayed stays hidden from another replay. */
   visibilityTimeoutSeconds?: number;
   onProgress?: (line: string) => void;
@@ -89,7 +91,10 @@ export async function replayStreamDeadLetters(options: ReplayOptions): Promise<R
           toStreamEventRecord(record, batch.streamArn, region),
         );
         const records: DynamoDBRecord[] = [];
-        for (const record of read) if (!(await options.superseded?.(record))) records.push(record);
+        const leftOut: DynamoDBRecord[] = [];
+        for (const record of read) ((await options.superseded?.(record)) ? leftOut : records).push(record);
+        // Nothing to announce, but the room's later changes were counted against it.
+        await options.countLeftOut?.(leftOut);
         const response = await options.handle({ Records: records });
         const failed = response?.batchItemFailures ?? [];
         if (failed.length) throw new Error(`the worker failed again from record ${failed[0].itemIdentifier}`);
@@ -111,20 +116,37 @@ export async function replayStreamDeadLetters(options: ReplayOptions): Promise<R
   }
 }
 
+/** The room change a membership's stream record makes; undefined for any other record. */
+function membershipChangeOf(store: ChatStore, record: DynamoDBRecord): RoomChange | undefined {
+  const change = normalizeStreamRecord(record);
+  const image = change.kind === "remove" ? change.oldImage : change.newImage;
+  const stored = image && store.itemOf(image);
+  if (stored?.entity !== "membership" || change.kind === "modify") return undefined;
+  const { room, connectionId } = stored.item;
+  const sequenceNumber = record.dynamodb?.SequenceNumber ?? "0";
+  return { room, connectionId, delta: change.kind === "insert" ? 1 : -1, sequenceNumber };
+}
+
 /**
  * A membership change the table has moved past: a join whose member has left since, or a
- * leave whose member is back. Replayed now it would announce what is no longer true and
- * could count a member into a room entry deleted since (a room listed with no one in it).
- * A change that still holds is replayed; the room directory counts it unless it already did.
+ * leave whose member is back. Replayed now it would announce what is no longer true, so it
+ * is left out of the worker's batch; its count still moves ({@link countMembershipChanges}):
+ * the directory counts each record once, and the room's later changes were counted against it.
  */
 export function supersededMembershipChange(store: ChatStore) {
   return async (record: DynamoDBRecord): Promise<boolean> => {
-    const change = normalizeStreamRecord(record);
-    const image = change.kind === "remove" ? change.oldImage : change.newImage;
-    const stored = image && store.itemOf(image);
-    if (stored?.entity !== "membership" || change.kind === "modify") return false;
-    const present = await store.getMembership(stored.item.room, stored.item.connectionId, { expired: true });
-    return change.kind === "insert" ? !present : !!present;
+    const change = membershipChangeOf(store, record);
+    if (!change) return false;
+    const present = await store.getMembership(change.room, change.connectionId, { expired: true });
+    return change.delta > 0 ? !present : !!present;
+  };
+}
+
+/** Counts records' membership changes into the room directory (once each), announcing nothing. */
+export function countMembershipChanges(store: ChatStore) {
+  return async (records: DynamoDBRecord[]): Promise<void> => {
+    const changes = records.flatMap((record) => membershipChangeOf(store, record) ?? []);
+    if (changes.length) await store.applyRoomChanges(changes);
   };
 }
 
@@ -189,6 +211,7 @@ async function main() {
       streams,
       handle: (event) => streamWorker.handle(event, { ...deps, log }),
       superseded: supersededMembershipChange(deps.store),
+      countLeftOut: countMembershipChanges(deps.store),
       onProgress: (line) => process.stdout.write(line + "\n"),
     });
     process.stdout.write(

@@ -47,7 +47,7 @@ export const streamWorker: Worker<DynamoDBStreamEvent, DynamoDBBatchResponse> = 
       deps.log.error("stream batch's messages not settled", { error });
       failed = messages[0].record;
     }
-    // Counted once per sequence number, so a batch handed over again never counts twice.
+    // Counted once per stream record, so a batch handed over again never counts twice.
     const counts = await deps.store.applyRoomChanges(changes);
     await announcePresence(deps, presence, counts);
     return {
@@ -73,11 +73,8 @@ async function handleRecord(record: DynamoDBRecord, deps: Deps, collected: Colle
   } else if (stored.entity === "membership" && change.kind !== "modify") {
     const { room, name, verified, connectionId } = stored.item;
     const joined = change.kind === "insert";
-    collected.changes.push({
-      room,
-      delta: joined ? 1 : -1,
-      sequenceNumber: record.dynamodb?.SequenceNumber ?? "0",
-    });
+    const sequenceNumber = record.dynamodb?.SequenceNumber ?? "0";
+    collected.changes.push({ room, connectionId, delta: joined ? 1 : -1, sequenceNumber });
     collected.presence.push({ room, event: joined ? "join" : "leave", name, verified, connectionId });
   } else if (stored.entity === "connection" && change.kind === "remove" && stored.item.rooms?.length) {
     await deps.store.removeMemberships(stored.item.connectionId, stored.item.rooms);

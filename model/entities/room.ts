@@ -14,8 +14,6 @@ export const roomSchema = {
     room: { type: "string", required: true, readOnly: true },
     // A function, not `0`: Pulumi 3.270 fails to serialize an object whose `default` is a primitive.
     members: { type: "number", required: true, default: () => 0 },
-    /** Stream sequence number of the last membership change counted: a retried batch counts once. */
-    lastSeq: { type: "string" },
   },
   indexes: {
     byShard: {

@@ -1,58 +1,96 @@
+import { countedChangeTtlSeconds } from "../entities/counted-change";
 import { roomDirectoryShards, roomShard } from "../entities/room";
-import { compareSequenceNumbers } from "../sequence-numbers";
+import { conflictBackoff } from "./conflicts";
 import type { StoreContext } from "./context";
-import { isConditionFailure } from "./errors";
+import { TransactionCanceledError } from "./errors";
 
 export type RoomCount = { room: string; members: number };
 export type RoomInfo = { members: number };
 
-/** One membership appearing (+1) or disappearing (-1), at its stream sequence number. */
-export type RoomChange = { room: string; delta: number; sequenceNumber: string };
+/** One membership appearing (+1) or disappearing (-1): its stream record's sequence number. */
+export type RoomChange = { room: string; connectionId: string; delta: number; sequenceNumber: string };
 
-/** The room directory: member counts, the room list and each room's fan-out path. */
-export function roomStore({ entities, settings }: StoreContext) {
+/** A transaction holds at most 100 items: the directory entry and this many markers. */
+const changesPerTransaction = 99;
+
+/** The room directory: member counts and the room list. */
+export function roomStore({ entities, settings, nowSeconds, writeOnce }: StoreContext) {
   const { room: directory } = entities;
 
-  async function applyRoomChange(room: string, changes: RoomChange[]): Promise<number> {
+  /**
+   * Counts up to {@link changesPerTransaction} changes of one room in one transaction: a
+   * marker per change (condition: not there yet, see entities/counted-change.ts) and the
+   * entry's count moved from the value read (condition: still that value). A marker already
+   * there was counted before: it is left out and the rest tried again; a concurrent writer
+   * (another shard's batch) moved the count: read it again. Returns the count after.
+   */
+  async function countOnce(room: string, changes: RoomChange[]): Promise<number> {
     const key = { shard: roomShard(room), room };
+    let pending = changes;
     for (let attempt = 1; ; attempt++) {
       const { data: entry } = await directory.get(key).go({ consistent: true });
-      // A retried stream batch repeats changes already counted: count each sequence number once.
-      const fresh = changes.filter(
-        (c) => !entry?.lastSeq || compareSequenceNumbers(c.sequenceNumber, entry.lastSeq) > 0,
+      const before = entry?.members ?? 0;
+      if (pending.length === 0) return before;
+      // A leave read before its join leaves the count below 0 until the join comes:
+      // the entry keeps it (reads show 0), so the join then ends at the right count.
+      const after = before + pending.reduce((sum, c) => sum + c.delta, 0);
+      const expiresAt = nowSeconds() + countedChangeTtlSeconds;
+      const written = await writeOnce(({ room: entries, countedChange: marker }) => [
+        ...pending.map(({ connectionId, sequenceNumber }) =>
+          marker.create({ room, connectionId, sequenceNumber, expiresAt }).commit(),
+        ),
+        !entry
+          ? after === 0
+            ? // Nothing to write, but the entry must still be absent: a delete of what is not
+              // there checks that, with the permission the worker has anyway.
+              entries
+                .delete(key)
+                .where((a, op) => op.notExists(a.members))
+                .commit()
+            : entries.create({ ...key, members: after }).commit()
+          : after === 0
+            ? entries
+                .delete(key)
+                .where((a, op) => op.eq(a.members, before))
+                .commit()
+            : entries
+                .patch(key)
+                .set({ members: after })
+                .where((a, op) => op.eq(a.members, before))
+                .commit(),
+      ]).go();
+      if (!written.canceled) return after;
+      const reasons = written.data as { code?: string }[];
+      const counted = pending.filter((_, i) => reasons[i]?.code === "ConditionalCheckFailed");
+      const raced = reasons.some(
+        (r) => r.code === "ConditionalCheckFailed" || r.code === "TransactionConflict",
       );
-      if (fresh.length === 0) return entry?.members ?? 0;
-      const members = Math.max(0, (entry?.members ?? 0) + fresh.reduce((sum, c) => sum + c.delta, 0));
-      const lastSeq = fresh[fresh.length - 1].sequenceNumber;
-      const unchanged = (
-        a: { lastSeq: unknown },
-        op: { notExists: (x: unknown) => string; eq: (x: unknown, v: unknown) => string },
-      ) => (entry?.lastSeq ? op.eq(a.lastSeq, entry.lastSeq) : op.notExists(a.lastSeq));
-      try {
-        if (members === 0) {
-          await directory
-            .delete(key)
-            .where((a, op) => unchanged(a, op))
-            .go();
-        } else {
-          await directory
-            .upsert({ ...key, members, lastSeq })
-            .where((a, op) => unchanged(a, op))
-            .go();
-        }
-        return members;
-      } catch (error) {
-        // Another writer moved the entry (only a stream retry racing itself): read it again.
-        if (!isConditionFailure(error) || attempt >= settings.conflictAttempts) throw error;
+      if (!raced) throw new TransactionCanceledError("room count", reasons);
+      if (counted.length) {
+        pending = pending.filter((c) => !counted.includes(c));
+        continue;
       }
+      if (attempt >= settings.conflictAttempts) throw new TransactionCanceledError("room count", reasons);
+      await conflictBackoff(attempt);
     }
   }
 
+  async function applyRoomChange(room: string, changes: RoomChange[]): Promise<number> {
+    // One transaction cannot write an item twice: a record given twice is one change.
+    const distinct = [...new Map(changes.map((c) => [`${c.connectionId}#${c.sequenceNumber}`, c])).values()];
+    let members = 0;
+    for (let from = 0; from < distinct.length; from += changesPerTransaction) {
+      members = await countOnce(room, distinct.slice(from, from + changesPerTransaction));
+    }
+    return members;
+  }
+
   return {
-    /** The room's directory entry: its member count and fan-out path; undefined for an empty room. */
+    /** The room's directory entry: its member count; undefined for an empty room. */
     async roomInfo(room: string): Promise<RoomInfo | undefined> {
       const { data } = await directory.get({ shard: roomShard(room), room }).go();
-      return data ? { members: data.members } : undefined;
+      // Below 0 only until a late join arrives: no one is there.
+      return data ? { members: Math.max(0, data.members) } : undefined;
     },
 
     /** Pattern 4: rooms with at least one member. */

@@ -121,10 +121,10 @@ describe("INTERNAL", () => {
     });
   });
 
-  test("posts failing after the store: the ack stands, and the stream hands the message over until it is delivered", async () => {
+  test("posts failing after the store: the ack stands, and the recipient's own retry job delivers it", async () => {
     const frame = { action: "sendmessage", message: "durable", clientId: "retry-me" };
-    // Every attempt of the first hand-over fails; the second gets through.
-    chat.api.failNext(other.connectionId, 500, chat.deps.config.postMaxAttempts);
+    // The fast path's attempt and the retry job's first fail; its next gets through.
+    chat.api.failNext(other.connectionId, 500, 2);
 
     const ack = await chat.send(sender, frame);
 

@@ -21,6 +21,13 @@ export type LogLine = Record<string, unknown> & { level: string; msg: string };
  * event through `invoke`. Rate limiting and the connection caps are off unless `env`
  * turns them on, so tests can send and connect freely.
  */
+/**
+ * Items no test counts as the chat's data: rate-limit buckets (every frame counts against them,
+ * a rejected one too) and the stream worker's counted-change markers (written a moment after
+ * each membership change, whatever the test is looking at).
+ */
+const bookkeeping = new Set(["rateLimit", "countedChange"]);
+
 export async function startChat(env: Partial<Record<keyof typeof configEnv, string>> = {}) {
   const table = await freshTable("roomcast-handlers");
   const api = await startManagementApi();
@@ -70,8 +77,7 @@ export async function startChat(env: Partial<Record<keyof typeof configEnv, stri
     invoke(routeFor(event.requestContext.routeKey), event, using);
 
   /**
-   * Every item of the table but the rate-limit buckets (every frame counts against them,
-   * a rejected one too), sorted by key (a Scan: fine in tests, never in runtime code).
+   * Every item of the table but the bookkeeping above, sorted by key (a Scan: fine in tests, never in runtime code).
    */
   async function items(): Promise<Record<string, unknown>[]> {
     const all: Record<string, unknown>[] = [];
@@ -80,7 +86,7 @@ export async function startChat(env: Partial<Record<keyof typeof configEnv, stri
       const page = await table.doc.send(
         new ScanCommand({ TableName: table.tableName, ConsistentRead: true, ExclusiveStartKey }),
       );
-      all.push(...(page.Items ?? []).filter((item) => item.e !== "rateLimit"));
+      all.push(...(page.Items ?? []).filter((item) => !bookkeeping.has(item.e as string)));
       ExclusiveStartKey = page.LastEvaluatedKey;
     } while (ExclusiveStartKey);
     const key = (item: Record<string, unknown>) => `${item.pk}\u0000${item.sk}`;

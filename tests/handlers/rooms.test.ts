@@ -1,3 +1,5 @@
+import { roomSweepWorker } from "../../handlers/workers";
+import { UpdateCommand } from "@aws-sdk/lib-dynamodb";
 import type { WsClient } from "../support/events";
 import { startChat, type Chat } from "./harness";
 
@@ -205,6 +207,32 @@ describe("listrooms", () => {
     // Few rooms fit one page: the last page says so with a null cursor.
     expect(reply.next).toBeNull();
     expect(Object.keys(reply)).toEqual(["type", "rooms", "next"]);
+  });
+});
+
+describe("the room sweep", () => {
+  test("an expired member of a quiet room stops counting once the sweep runs, long before TTL", async () => {
+    await chat.connect({ name: "stays", room: "swept" });
+    const lost = await chat.connect({ name: "lost", room: "swept" });
+    // Its $disconnect was lost and its connection has expired since; DynamoDB's TTL has not come by.
+    await chat.table.doc.send(
+      new UpdateCommand({
+        TableName: chat.table.tableName,
+        Key: { pk: "swept", sk: lost.connectionId },
+        UpdateExpression: "SET #ttl = :past",
+        ExpressionAttributeNames: { "#ttl": "ttl" },
+        ExpressionAttributeValues: { ":past": Math.floor(Date.now() / 1000) - 60 },
+      }),
+    );
+    await chat.settle();
+    const listed = () => chat.deps.store.listRooms();
+    // Nothing happens in the room, so nothing tidies it: the lost member still counts.
+    expect(await listed()).toContainEqual({ room: "swept", members: 2 });
+
+    expect(await roomSweepWorker.handle(undefined, chat.deps)).toEqual({ rooms: expect.any(Number) });
+    await chat.settle();
+    expect(await listed()).toContainEqual({ room: "swept", members: 1 });
+    expect(chat.logs()).toContainEqual(expect.objectContaining({ msg: "rooms swept" }));
   });
 });
 

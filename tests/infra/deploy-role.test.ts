@@ -62,6 +62,20 @@ const actionsByType: Record<string, string[]> = {
     "dynamodb:ListStreams",
     "sqs:GetQueueAttributes",
   ],
+  "aws:cloudwatch/eventRule:EventRule": [
+    "events:PutRule",
+    "events:DescribeRule",
+    "events:DeleteRule",
+    "events:EnableRule",
+    "events:DisableRule",
+    "events:ListTagsForResource",
+    ...tagging("events"),
+  ],
+  "aws:cloudwatch/eventTarget:EventTarget": [
+    "events:PutTargets",
+    "events:ListTargetsByRule",
+    "events:RemoveTargets",
+  ],
   "aws:cloudwatch/logGroup:LogGroup": [
     "logs:CreateLogGroup",
     "logs:DescribeLogGroups",
@@ -216,6 +230,7 @@ it("docs/ci.md attaches the policy and names every service it covers", () => {
     sns: "SNS",
     cloudwatch: "CloudWatch alarms",
     route53: "Route 53",
+    events: "EventBridge",
     acm: "ACM",
   };
   expect(services.filter((service) => !ciDoc.includes(serviceNames[service] ?? service))).toEqual([]);

@@ -35,8 +35,8 @@ const T = {
   rolePolicy: "aws:iam/rolePolicy:RolePolicy",
   queue: "aws:sqs/queue:Queue",
 };
-const functionNames = [...routes.map((r) => r.name), "stream", "fanout"];
-const timeouts: Record<string, number> = { stream: 60, fanout: 60 };
+const functionNames = [...routes.map((r) => r.name), "stream", "fanout", "sweep"];
+const timeouts: Record<string, number> = { stream: 60, fanout: 60, sweep: 60 };
 const alarm = (suffix: string) =>
   run.ofType(T.alarm).find((a) => a.inputs.name === `roomcast-ops-${suffix}`)!;
 const topicArn = `arn:aws:sns:${region}:${account}:roomcast-ops-alarms`;

@@ -1,6 +1,8 @@
 import { configEnv, defaultConfig } from "../../handlers/config";
 import { metricsStackEnv } from "../../handlers/metrics";
 import { routes } from "../../handlers/routes";
+import { roomSweepIntervalMinutes } from "../../handlers/delivery/room-sweep";
+import { roomSweepWorker, workers } from "../../handlers/workers";
 import type { FunctionPermissions } from "../../handlers/permissions";
 import { keyAttributes, tableDefinition } from "../../model/table";
 import { infraDefaults } from "../../infra/defaults";
@@ -20,6 +22,9 @@ const T = {
   integration: "aws:apigatewayv2/integration:Integration",
   fn: "aws:lambda/function:Function",
   permission: "aws:lambda/permission:Permission",
+  eventRule: "aws:cloudwatch/eventRule:EventRule",
+  eventTarget: "aws:cloudwatch/eventTarget:EventTarget",
+  mapping: "aws:lambda/eventSourceMapping:EventSourceMapping",
   table: "aws:dynamodb/table:Table",
   logGroup: "aws:cloudwatch/logGroup:LogGroup",
   role: "aws:iam/role:Role",
@@ -104,7 +109,8 @@ describe("WebSocket API", () => {
 
   // check 4: API Gateway may invoke each function, from this API and its route only.
   it("lets only this API's route invoke each function", () => {
-    expect(run.ofType(T.permission)).toHaveLength(routes.length);
+    const fromApi = run.ofType(T.permission).filter((p) => p.inputs.principal === "apigateway.amazonaws.com");
+    expect(fromApi).toHaveLength(routes.length);
     for (const route of routes) {
       const { fn } = wiring(route.key);
       const permission = run.ofType(T.permission).find((p) => p.inputs.function === fn.state.name)!;
@@ -115,6 +121,38 @@ describe("WebSocket API", () => {
         sourceArn: `arn:aws:execute-api:${region}:${account}:${api().id}/*/${route.key}`,
       });
     }
+  });
+});
+
+describe("room sweep", () => {
+  // check 4b: the sweep runs on its schedule (handlers/delivery/room-sweep.ts), from EventBridge only.
+  it("invokes the sweep function on an EventBridge schedule, which alone may invoke it", () => {
+    const fn = run.ofType(T.fn).find((f) => f.inputs.name === "roomcast-dev-sweep")!;
+    expect(run.ofType(T.eventRule).map((r) => r.inputs)).toEqual([
+      { name: "roomcast-dev-sweep", scheduleExpression: `rate(${roomSweepIntervalMinutes} minutes)` },
+    ]);
+    const [rule] = run.ofType(T.eventRule);
+    expect(run.ofType(T.eventTarget).map((t) => t.inputs)).toEqual([
+      { rule: rule.state.name, arn: fn.state.arn },
+    ]);
+    const fromEvents = run.ofType(T.permission).filter((p) => p.inputs.principal === "events.amazonaws.com");
+    expect(fromEvents.map((p) => p.inputs)).toEqual([
+      {
+        action: "lambda:InvokeFunction",
+        function: fn.state.name,
+        principal: "events.amazonaws.com",
+        sourceArn: rule.state.arn,
+      },
+    ]);
+    // Fed by nothing else, and its role allows what the handler declares and nothing of a source.
+    expect(run.ofType(T.mapping).filter((m) => m.inputs.functionName === fn.state.arn)).toEqual([]);
+    const role = run.ofType(T.role).find((r) => r.state.arn === fn.inputs.role)!;
+    const [policy] = run.ofType(T.rolePolicy).filter((p) => p.inputs.role === role.id);
+    const statements = (
+      JSON.parse(policy.inputs.policy as string) as { Statement: { Sid: string; Action: string[] }[] }
+    ).Statement;
+    expect(statements.map((s) => s.Sid)).toEqual(["ChatTable", "OwnLogGroup"]);
+    expect(statements[0].Action).toEqual(roomSweepWorker.permissions.table.map((a) => `dynamodb:${a}`));
   });
 });
 
@@ -154,9 +192,12 @@ describe("Lambda functions", () => {
       session: 30,
       stream: 20,
       fanout: 20,
+      sweep: 1,
     };
-    // No function left without a default: every route of the table and both workers.
-    expect(Object.keys(expected).sort()).toEqual([...routes.map((r) => r.name), "stream", "fanout"].sort());
+    // No function left without a default: every route of the table and every worker.
+    expect(Object.keys(expected).sort()).toEqual(
+      [...routes.map((r) => r.name), ...workers.map((w) => w.name)].sort(),
+    );
     expect(infraDefaults.reservedConcurrency).toEqual({ ...expected, authorizer: 50 });
     const reserved = Object.fromEntries(
       run.ofType(T.fn).map((fn) => [fn.inputs.name, fn.inputs.reservedConcurrentExecutions]),
@@ -275,7 +316,7 @@ describe("IAM", () => {
         (r) =>
           JSON.parse(r.inputs.assumeRolePolicy).Statement[0].Principal.Service === "lambda.amazonaws.com",
       );
-    expect(lambdaRoles).toHaveLength(routes.length + 2);
+    expect(lambdaRoles).toHaveLength(routes.length + workers.length);
   });
 
   // check 8: the read-only routes touch the table only to read and to take rate-limit tokens
@@ -436,7 +477,7 @@ describe("stage and logs", () => {
   // check 14: every log group (routes, workers and access log) keeps 14 days by default.
   it("keeps every log group for the default 14 days", () => {
     const groups = run.ofType(T.logGroup);
-    expect(groups).toHaveLength(routes.length + 2 + 1);
+    expect(groups).toHaveLength(routes.length + workers.length + 1);
     for (const group of groups) expect(group.inputs.retentionInDays).toBe(14);
   });
 });

@@ -53,7 +53,9 @@ describe("no Scan, ever", () => {
     await store.listRooms();
     await store.roomInfo("games");
     await store.takeToken(`conn#${bob.connectionId}#write`, { limit: 5, windowSeconds: 10 });
-    await store.applyRoomChanges([{ room: "games", delta: 1, sequenceNumber: "1" }]);
+    await store.applyRoomChanges([
+      { room: "games", connectionId: "no-scan-1=", delta: 1, sequenceNumber: "1" },
+    ]);
     await store.smallRoomMembers("games", 10);
     await store.markDelivered({ room: "games", seq: 1 });
     await store.deliveredAmong([{ room: "games", seq: 1 }]);

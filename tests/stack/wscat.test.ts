@@ -56,12 +56,12 @@ it("delivers a line typed into one wscat to the other wscat's screen", async () 
   await alice.shows("Connected (press CTRL+C to quit)");
   const bob = wscatInTerminal(`${stack.wsUrl}?name=bob`);
   await bob.shows("Connected (press CTRL+C to quit)");
-  await alice.shows('< {"type":"presence","room":"lobby","event":"join","name":"bob"}');
+  await alice.shows('< {"type":"presence","room":"lobby","event":"join","name":"bob","guest":true}');
 
   bob.type('{"action":"sendmessage","message":"hello"}');
   const aliceScreen = await alice.shows('"text":"hello"');
   expect(aliceScreen).toMatch(
-    /< \{"type":"message","room":"lobby","seq":\d+,"id":"[0-9A-Z]{26}","from":"bob","text":"hello"/,
+    /< \{"type":"message","room":"lobby","seq":\d+,"id":"[0-9A-Z]{26}","from":"bob","guest":true,"text":"hello"/,
   );
   expect(await bob.shows('< {"type":"ack"')).toMatch(/< \{"type":"ack","room":"lobby","id":"[0-9A-Z]{26}"/);
 
@@ -72,5 +72,5 @@ it("delivers a line typed into one wscat to the other wscat's screen", async () 
   // Ctrl-C quits wscat; its $disconnect tells the room.
   bob.pressCtrlC();
   await bob.exited;
-  await alice.shows('< {"type":"presence","room":"lobby","event":"leave","name":"bob"}');
+  await alice.shows('< {"type":"presence","room":"lobby","event":"leave","name":"bob","guest":true}');
 });

@@ -164,6 +164,15 @@ function mockState(type: string, name: string, inputs: Properties): { id: string
       return { id: `${inputs.role}:${autoName(name)}`, state: { name: autoName(name) } };
     case "aws:apigateway/account:Account":
       return { id: "api-gateway-account", state: {} };
+    case "aws:cloudwatch/eventRule:EventRule": {
+      const ruleName = inputs.name ?? autoName(name);
+      return {
+        id: ruleName,
+        state: { name: ruleName, arn: `arn:aws:events:${region}:${account}:rule/${ruleName}` },
+      };
+    }
+    case "aws:cloudwatch/eventTarget:EventTarget":
+      return { id: `${inputs.rule}-${autoName(name)}`, state: { targetId: autoName(name) } };
     default:
       // A component resource (roomcast:index:...) or a type the program does not use yet.
       return { id: `${name}-id`, state: {} };
