@@ -2,14 +2,15 @@ import { BlockList, isIP } from "node:net";
 import type { ConnectionCap } from "../model/store/connection-slots";
 import type { ChatConfig } from "./config";
 
-const loopback = new BlockList();
-loopback.addSubnet("127.0.0.0", 8, "ipv4");
-loopback.addAddress("::1", "ipv6");
-
 /** 127.0.0.0/8, ::1 and IPv4-mapped 127.x (BlockList maps them): the local stack and its tests. */
 export function isLoopback(address: string): boolean {
   const family = isIP(address);
-  return family !== 0 && loopback.check(address, family === 4 ? "ipv4" : "ipv6");
+  if (family === 0) return false;
+  // Built per call: Pulumi cannot serialize a native object captured at module level.
+  const loopback = new BlockList();
+  loopback.addSubnet("127.0.0.0", 8, "ipv4");
+  loopback.addAddress("::1", "ipv6");
+  return loopback.check(address, family === 4 ? "ipv4" : "ipv6");
 }
 
 /**
