@@ -53,6 +53,8 @@ it("throttles the stage and keeps every log group as configured", () => {
 it("sizes the functions and overrides handler settings from config", () => {
   const sizes: Record<string, object> = {
     "roomcast-prod-stream": { memorySize: 512, timeout: 60 },
+    // The room sweep is sized as the stream worker.
+    "roomcast-prod-sweep": { memorySize: 512, timeout: 60 },
     "roomcast-prod-fanout": { memorySize: 2048, timeout: 120 },
   };
   for (const fn of run.ofType("aws:lambda/function:Function")) {
