@@ -84,8 +84,8 @@ async function runSlice(job: SliceJob, deps: Deps): Promise<Outcome> {
 }
 
 /**
- * One recipient's retry: posted again only while it is still a member (a removed one
- * gets nothing more). Its first retry comes at once, the next after a second, the last
+ * One recipient's retry: posted again (with the transport's retries) only while it is
+ * still a member (a removed one gets nothing more). Its first retry comes at once, the next after a second, the last
  * when `recipientGiveUpSeconds` have passed since its first failure; if that fails too it
  * is disconnected, so its client reconnects and resumes. Nothing goes to a dead-letter
  * queue for it (the queue's maxReceiveCount is at least 3). When most of the container's
@@ -94,7 +94,8 @@ async function runSlice(job: SliceJob, deps: Deps): Promise<Outcome> {
 async function retryRecipient(job: RecipientJob, record: SQSRecord, deps: Deps): Promise<Outcome> {
   const member = await deps.store.getMembership(job.room, job.connectionId);
   if (!member) return undefined;
-  const report = await deliver(deps, job.room, [job.connectionId], job.frame, { maxAttempts: 1 });
+  // The transport's own retries too: a slow moment of the endpoint is not the recipient's failure.
+  const report = await deliver(deps, job.room, [job.connectionId], job.frame);
   if (report.failed.length === 0) return undefined;
   const giveUpAt = job.firstFailedAt + deps.config.recipientGiveUpSeconds * 1000;
   if (report.throttled.length > 0 && deps.throttles.accountThrottled()) {

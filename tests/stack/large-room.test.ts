@@ -1,3 +1,4 @@
+import { configEnv } from "../../handlers/config";
 /** @exclusive */
 import pLimit from "p-limit";
 import type { LocalStack } from "../../local/stack";
@@ -14,7 +15,11 @@ let stack: LocalStack;
 beforeAll(async () => {
   // Nobody leaves while the test looks: the stop at the end would otherwise run 2,000
   // `$disconnect`s (and their presence fan-out) that nothing checks.
-  stack = await startTestStack({ gateway: { dropDisconnects: true } });
+  stack = await startTestStack({
+    gateway: { dropDisconnects: true },
+    // 2,000 clients on one loaded process answer posts slowly: no listener is given up on here.
+    env: { [configEnv.recipientGiveUpSeconds]: "600" },
+  });
 }, 60_000);
 
 afterAll(() => stack?.stop(), 120_000);

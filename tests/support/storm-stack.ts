@@ -21,7 +21,9 @@ export async function startStormStack(options: LocalStackOptions = {}) {
     // A fan-out job that failed comes back in seconds, not the deployed minute, within a test's time.
     queues: { visibilityTimeoutSeconds: 5 },
     ...options,
-    env: { [configEnv.rateLimitMessages]: "0", ...options.env },
+    // A loaded local stack can answer posts slower than the transport's timeout: a 10 s give-up
+    // would disconnect healthy listeners that only the endpoint kept waiting.
+    env: { [configEnv.rateLimitMessages]: "0", [configEnv.recipientGiveUpSeconds]: "600", ...options.env },
   });
   const table = openStackTable(stack);
   return {
