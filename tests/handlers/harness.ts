@@ -1,4 +1,4 @@
-import { ScanCommand } from "@aws-sdk/lib-dynamodb";
+import { ScanCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
 import { configEnv } from "../../handlers/config";
 import { createDeps, type Deps } from "../../handlers/deps";
 import { invoke } from "../../handlers/invoke";
@@ -112,6 +112,18 @@ export async function startChat(env: Partial<Record<keyof typeof configEnv, stri
     metricLines,
     /** Waits until every change went through the table's stream and the fan-out queue. */
     settle,
+
+    /** Makes a membership expired a minute ago, as a lost `$disconnect` leaves it before TTL deletes it. */
+    expireMembership: (room: string, connectionId: string) =>
+      table.doc.send(
+        new UpdateCommand({
+          TableName: table.tableName,
+          Key: { pk: room, sk: connectionId },
+          UpdateExpression: "SET #ttl = :past",
+          ExpressionAttributeNames: { "#ttl": "ttl" },
+          ExpressionAttributeValues: { ":past": Math.floor(Date.now() / 1000) - 60 },
+        }),
+      ),
 
     /** Opens a connection through `$connect`; throws unless the handshake succeeds. */
     async connect(query: Record<string, string> = {}, options: ClientOptions = {}): Promise<WsClient> {

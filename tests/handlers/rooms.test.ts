@@ -1,5 +1,4 @@
 import { roomSweepWorker } from "../../handlers/workers";
-import { UpdateCommand } from "@aws-sdk/lib-dynamodb";
 import type { WsClient } from "../support/events";
 import { startChat, type Chat } from "./harness";
 
@@ -215,15 +214,7 @@ describe("the room sweep", () => {
     await chat.connect({ name: "stays", room: "swept" });
     const lost = await chat.connect({ name: "lost", room: "swept" });
     // Its $disconnect was lost and its connection has expired since; DynamoDB's TTL has not come by.
-    await chat.table.doc.send(
-      new UpdateCommand({
-        TableName: chat.table.tableName,
-        Key: { pk: "swept", sk: lost.connectionId },
-        UpdateExpression: "SET #ttl = :past",
-        ExpressionAttributeNames: { "#ttl": "ttl" },
-        ExpressionAttributeValues: { ":past": Math.floor(Date.now() / 1000) - 60 },
-      }),
-    );
+    await chat.expireMembership("swept", lost.connectionId);
     await chat.settle();
     const listed = () => chat.deps.store.listRooms();
     // Nothing happens in the room, so nothing tidies it: the lost member still counts.
