@@ -117,8 +117,7 @@ export function parseJob(body: string): DeliveryJob {
       (job.kind === "recipient" &&
         isString(job.connectionId) &&
         isString(job.frame) &&
-        isNumber(job.firstFailedAt)) ||
-      (job.kind === "check" && Number.isInteger(job.seq) && isNumber(job.dueAt)));
+        isNumber(job.firstFailedAt)));
   if (!valid) throw new Error(`not a delivery job: ${body.slice(0, 200)}`);
   return job as DeliveryJob;
 }

@@ -85,9 +85,9 @@ async function runSlice(job: SliceJob, deps: Deps): Promise<Outcome> {
 
 /**
  * One recipient's retry: posted again (with the transport's retries) only while it is
- * still a member (a removed one gets nothing more). Its first retry comes at once, the next after a second, the last
- * when `recipientGiveUpSeconds` have passed since its first failure; if that fails too it
- * is disconnected, so its client reconnects and resumes. Nothing goes to a dead-letter
+ * still a member (a removed one gets nothing more). Its first retry comes at once, the next
+ * after a second, the last when `recipientGiveUpSeconds` have passed since its first failure;
+ * if that fails too it is disconnected (never sooner), so its client reconnects and resumes. Nothing goes to a dead-letter
  * queue for it (the queue's maxReceiveCount is at least 3). When most of the container's
  * posts are throttled, the account is (not this client): it backs off, disconnected never.
  */
@@ -106,8 +106,14 @@ async function retryRecipient(job: RecipientJob, record: SQSRecord, deps: Deps):
     return undefined;
   }
   const now = Date.now();
-  if (now < giveUpAt && receiveCount(record) < 3) {
-    return { retryInSeconds: receiveCount(record) === 1 ? 1 : (giveUpAt - now) / 1000 };
+  if (now < giveUpAt) {
+    // Time decides, not the receive count: a job whose visibility change was refused comes back early.
+    if (receiveCount(record) < 3) {
+      return { retryInSeconds: receiveCount(record) === 1 ? 1 : (giveUpAt - now) / 1000 };
+    }
+    // Back early too often to wait as this message (dead letters start at 3 receives): a fresh job does.
+    await queueJobs(deps, [{ ...job, round: (job.round ?? 0) + 1 }]);
+    return undefined;
   }
   await deps.closeConnection(job.connectionId);
   deps.metrics.count("RecipientDisconnects");

@@ -1,4 +1,5 @@
 import { wsClient, type WsClient } from "../support/events";
+import { eventually } from "../support/storm-table";
 import { startChat, type Chat } from "./harness";
 
 let chat: Chat;
@@ -10,17 +11,17 @@ beforeAll(async () => {
 afterAll(() => chat.close());
 
 /** `count` connections in `room`, recorded straight through the store; once counted and announced, clears the records. */
-async function seed(room: string, count: number): Promise<WsClient[]> {
+async function seed(room: string, count: number, on: Chat = chat): Promise<WsClient[]> {
   const clients = Array.from({ length: count }, () => wsClient());
   for (const [i, client] of clients.entries()) {
-    await chat.deps.store.connect({
+    await on.deps.store.connect({
       connectionId: client.connectionId,
       name: `${room}-${i}`,
       defaultRoom: room,
     });
   }
-  await chat.settle();
-  chat.api.clearRecords();
+  await on.settle();
+  on.api.clearRecords();
   return clients;
 }
 
@@ -216,5 +217,42 @@ describe("gone members met by other broadcasts", () => {
     expect(await chat.deps.store.membersOf("exit-hall")).toEqual([
       expect.objectContaining({ name: "exit-hall-2" }),
     ]);
+  });
+});
+
+describe("a retry job back before its time", () => {
+  let patient: Chat;
+  beforeAll(async () => {
+    patient = await startChat({ connectGraceSeconds: "0", recipientGiveUpSeconds: "300" });
+  });
+  afterAll(() => patient.close());
+
+  test("a refused visibility change brings it back early: it goes on as a fresh job, disconnecting no one before the give-up time", async () => {
+    const [sender, stalled] = await seed("early", 2, patient);
+    // SQS refuses every ChangeMessageVisibility: the job comes back after the queue's 5 s each time.
+    patient.deps.fanoutQueue!.client.middlewareStack.add(
+      (next, context) => async (args) => {
+        if (context.commandName === "ChangeMessageVisibilityCommand") throw new Error("refused by the test");
+        return next(args);
+      },
+      { step: "initialize", name: "refuseVisibilityChanges" },
+    );
+    patient.api.failNext(stalled.connectionId, 500, Infinity);
+    const failedPosts = () =>
+      patient.logs().filter((l) => l.msg === "post failed" && l.recipient === stalled.connectionId).length;
+
+    const result = await patient.run(sender.messageEvent({ action: "sendmessage", message: "hold on" }));
+    const ack = JSON.parse(result.body!) as { id: string };
+    // The fast path's post, then the job's first, second and third receive: its last before a dead letter.
+    await eventually(async () => expect(failedPosts()).toBeGreaterThanOrEqual(4));
+    patient.api.failNext(stalled.connectionId, 500, 0);
+    await patient.settle();
+
+    expect(patient.api.framesTo(stalled.connectionId)).toEqual([expect.objectContaining({ id: ack.id })]);
+    expect(patient.api.deleted).toEqual([]);
+    expect(patient.logs()).toContainEqual(
+      expect.objectContaining({ msg: "could not shorten a job's visibility" }),
+    );
+    expect((await patient.events.receiveDeadLetters("fanout")).Messages ?? []).toEqual([]);
   });
 });

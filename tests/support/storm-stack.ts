@@ -18,8 +18,11 @@ export async function startStormStack(options: LocalStackOptions = {}) {
   });
   const stack = await startTestStack({
     logger,
-    // A fan-out job that failed comes back in seconds, not the deployed minute, within a test's time.
-    queues: { visibilityTimeoutSeconds: 5 },
+    // A job that is not done comes back when it says (ChangeMessageVisibility); the timeout brings
+    // back one whose invocation died. It must outlast the longest job, a recipient's post with all its
+    // attempts (4 of up to 3 s), as AWS requires it to outlast the function: at 5 s a loaded stack's
+    // retry reappeared while it still ran, was posted again and again, and its receives ran out.
+    queues: { visibilityTimeoutSeconds: 30 },
     ...options,
     // A loaded local stack can answer posts slower than the transport's timeout: a 10 s give-up
     // would disconnect healthy listeners that only the endpoint kept waiting.
