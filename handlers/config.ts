@@ -53,6 +53,11 @@ export type ChatConfig = {
   maxPostsPerSecond: number;
   /** Fan-out workers at once (the queue mapping's maximum concurrency): each posts its share of the rate. */
   fanoutMaxConcurrency: number;
+  /**
+   * The fan-out function's timeout. A slice job posts for about half of it at most, then hands
+   * the rest of its slice to a job of its own, so no room is too large for one invocation.
+   */
+  fanoutTimeoutSeconds: number;
   /** Join and leave are announced in rooms up to this size; above it only the counts change. */
   presenceMaxMembers: number;
   /**
@@ -116,6 +121,7 @@ export const configEnv = {
   fanoutSlices: "FANOUT_SLICES",
   maxPostsPerSecond: "MAX_POSTS_PER_SECOND",
   fanoutMaxConcurrency: "FANOUT_MAX_CONCURRENCY",
+  fanoutTimeoutSeconds: "FANOUT_TIMEOUT_SECONDS",
   presenceMaxMembers: "PRESENCE_MAX_MEMBERS",
   connectGraceSeconds: "CONNECT_GRACE_SECONDS",
   rateLimitMessages: "RATE_LIMIT_MESSAGES",
@@ -159,6 +165,7 @@ export const defaultConfig: Omit<ChatConfig, EndpointSettings> = {
   fanoutSlices: 16,
   maxPostsPerSecond: 5000,
   fanoutMaxConcurrency: 16,
+  fanoutTimeoutSeconds: 60,
   presenceMaxMembers: 50,
   connectGraceSeconds: 30,
   rateLimitMessages: 20,

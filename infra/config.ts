@@ -90,6 +90,10 @@ export function readStackConfig(config = new pulumi.Config(), stack = pulumi.get
     [configEnv.tableName]: "deploy-time-check",
     [configEnv.managementEndpoint]: "https://deploy-time-check",
   });
+  // Lambda's longest timeout; SQS's longest visibility timeout (12 h) is 6 x 900 s.
+  if (handlers.fanoutTimeoutSeconds < 1 || handlers.fanoutTimeoutSeconds > 900) {
+    throw new pulumi.RunError(`${config.name}:fanoutTimeoutSeconds must be between 1 and 900`);
+  }
   // An SQS event source mapping's MaximumConcurrency is 2..1,000.
   if (handlers.fanoutMaxConcurrency < 2 || handlers.fanoutMaxConcurrency > 1000) {
     throw new pulumi.RunError(`${config.name}:fanoutMaxConcurrency must be between 2 and 1000`);
@@ -108,8 +112,8 @@ export function readStackConfig(config = new pulumi.Config(), stack = pulumi.get
       },
       fanout: {
         memorySize: count("fanoutMemorySize", d.fanoutMemorySize),
-        // SQS allows a visibility timeout of 12 h at most: 6 x this.
-        timeoutSeconds: count("fanoutTimeoutSeconds", d.fanoutTimeoutSeconds, { max: 900 }),
+        // A handler setting too: the fan-out worker sizes its jobs to it.
+        timeoutSeconds: handlers.fanoutTimeoutSeconds,
       },
       reservedConcurrency: Object.fromEntries(
         Object.entries({

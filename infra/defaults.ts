@@ -13,7 +13,6 @@ export const infraDefaults = {
   // API Gateway stops waiting for an integration after 29 s.
   timeoutSeconds: 29,
   streamTimeoutSeconds: 60,
-  fanoutTimeoutSeconds: 60,
   fanoutMaxReceiveCount: queueDefinitions.fanout.maxReceiveCount,
   streamMaximumRetryAttempts: 10,
   streamParallelizationFactor: 1,

@@ -124,6 +124,7 @@ export async function createEventPipeline(options: EventPipelineOptions): Promis
         queueArn: queues.fanout.arn,
         maximumConcurrency: options.fanoutMaxConcurrency,
         batchSize: fanoutJobsPerInvocation,
+        timeoutMs: app().deps.config.fanoutTimeoutSeconds * 1000,
         handler: async (event) => {
           const { fanout: worker } = app();
           const deps = takeContainer();

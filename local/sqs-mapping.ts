@@ -23,14 +23,22 @@ export type SqsMappingOptions = {
   pollMs?: number;
   /** Longest pause between receives of an idle queue (default 250 ms). */
   idlePollMaxMs?: number;
-  /** Errors of the mapping itself (receive, delete); handler errors are counted, not reported. */
+  /**
+   * The function's timeout: an invocation still running then has failed, as when Lambda ends
+   * it (its messages come back after the visibility timeout). Here it cannot be stopped: it
+   * runs on unheard. Unset: no limit.
+   */
+  timeoutMs?: number;
+  /** Errors of the mapping itself (receive, delete, a timed-out invocation); handler errors are counted, not reported. */
   onError?: (error: unknown) => void;
 };
 
 export type SqsMappingStats = {
   invocations: number;
-  /** Invocations that threw: their whole batch stays on the queue. */
+  /** Invocations that threw or timed out: their whole batch stays on the queue. */
   failedInvocations: number;
+  /** Invocations still running at the function's timeout. */
+  timedOutInvocations: number;
   /** Messages not deleted after an invocation (reported in batchItemFailures or in a thrown batch). */
   failedMessages: number;
   deletedMessages: number;
@@ -47,6 +55,9 @@ export type SqsMapping = {
 };
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Lambda's words for an invocation it ended. */
+class FunctionTimeout extends Error {}
 
 /** The SQS message as Lambda puts it in an SQSEvent record. */
 export function toSqsRecord(message: Message, queueArn: string): SQSRecord {
@@ -105,6 +116,7 @@ export function startSqsMapping(options: SqsMappingOptions): SqsMapping {
   const stats: SqsMappingStats = {
     invocations: 0,
     failedInvocations: 0,
+    timedOutInvocations: 0,
     failedMessages: 0,
     deletedMessages: 0,
     peakConcurrency: 0,
@@ -134,13 +146,27 @@ export function startSqsMapping(options: SqsMappingOptions): SqsMapping {
     stats.invocations++;
     stats.peakConcurrency = Math.max(stats.peakConcurrency, running);
     let failed: Set<string>;
+    let timer: NodeJS.Timeout | undefined;
+    const timedOut = new Promise<never>((_, reject) => {
+      if (options.timeoutMs === undefined) return;
+      const seconds = (options.timeoutMs / 1000).toFixed(2);
+      timer = setTimeout(
+        () => reject(new FunctionTimeout(`Task timed out after ${seconds} seconds`)),
+        options.timeoutMs,
+      );
+    });
     try {
-      const response = await options.handler({ Records: records });
+      const response = await Promise.race([options.handler({ Records: records }), timedOut]);
       failed = new Set((response?.batchItemFailures ?? []).map((failure) => failure.itemIdentifier));
-    } catch {
+    } catch (error) {
       stats.failedInvocations++;
+      if (error instanceof FunctionTimeout) {
+        stats.timedOutInvocations++;
+        onError(error);
+      }
       failed = new Set(records.map((record) => record.messageId));
     } finally {
+      clearTimeout(timer);
       running--;
     }
     stats.failedMessages += failed.size;

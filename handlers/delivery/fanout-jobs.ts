@@ -17,6 +17,8 @@ export type SliceJob = {
   frame: string;
   /** When the message was stored (ms): the worker reports the time to its last delivery. */
   storedAt: number;
+  /** The slice's last member already posted to by an earlier job of this message (a slice too large for one job). */
+  after?: string;
 };
 
 /** One recipient a post did not reach: retried on its own, with backoff, until it gives up on it. */
@@ -62,7 +64,7 @@ function groupOf(job: DeliveryJob): string {
 function deduplicationIdOf(job: DeliveryJob): string {
   switch (job.kind) {
     case "slice":
-      return `${job.messageId}#${job.slice}`;
+      return `${job.messageId}#${job.slice}${job.after === undefined ? "" : `#${job.after}`}`;
     case "recipient":
       return `${job.messageId}#to#${job.connectionId}#${job.round ?? 0}`;
   }
@@ -113,7 +115,8 @@ export function parseJob(body: string): DeliveryJob {
       Number.isInteger(job.slice) &&
       Number.isInteger(job.slices) &&
       isString(job.frame) &&
-      isNumber(job.storedAt)) ||
+      isNumber(job.storedAt) &&
+      (job.after === undefined || isString(job.after))) ||
       (job.kind === "recipient" &&
         isString(job.connectionId) &&
         isString(job.frame) &&

@@ -73,13 +73,40 @@ async function runJob(record: SQSRecord, deps: Deps): Promise<Outcome> {
   }
 }
 
+/** DynamoDB returns at most 1 MB a Query; a thousand memberships are about 62 KB. */
+const maxMembersPerRead = 1000;
+
+/**
+ * Posts to a slice of a room page by page, for about half the function's timeout at most:
+ * what is left then goes to a job of its own (same message group, after the last member
+ * read), so no room is too large for its slices. Posts still running at that time end
+ * as failed and are retried on their own.
+ */
 async function runSlice(job: SliceJob, deps: Deps): Promise<Outcome> {
+  const { config } = deps;
   const range = sliceRanges(job.slices)[job.slice];
-  const members = await deps.store.membersOf(job.room, { slice: range, tidy: true });
-  const recipients = members.map((m) => m.connectionId).filter((id) => id !== job.except);
-  const report = await deliver(deps, job.room, recipients, job.frame, { paced: true });
+  const budgetMs = (config.fanoutTimeoutSeconds * 1000) / 2;
+  const deadline = Date.now() + budgetMs;
+  // A page is what this worker posts in a quarter of its time at its share of the stack's rate.
+  const postsPerSecond = config.maxPostsPerSecond / Math.max(1, config.fanoutMaxConcurrency);
+  const perRead = Math.max(1, Math.min(maxMembersPerRead, Math.floor((postsPerSecond * budgetMs) / 4000)));
+  let after = job.after;
+  for (;;) {
+    const pageStarted = Date.now();
+    const page = await deps.store.membersFrom(job.room, after, perRead, { slice: range, tidy: true });
+    const recipients = page.members.map((m) => m.connectionId).filter((id) => id !== job.except);
+    const report = await deliver(deps, job.room, recipients, job.frame, { paced: true, deadline });
+    await retryRecipients(deps, job.room, job.messageId, report.failed, job.frame);
+    if (!page.lastRead) break;
+    after = page.lastRead;
+    if (Date.now() + (Date.now() - pageStarted) > deadline) {
+      await queueJobs(deps, [{ ...job, after }]);
+      deps.metrics.count("FanoutJobs");
+      deps.log.info("slice goes on in a job of its own", { room: job.room, slice: job.slice, after });
+      return undefined;
+    }
+  }
   deps.metrics.milliseconds("TimeToLastDelivery", Date.now() - job.storedAt);
-  await retryRecipients(deps, job.room, job.messageId, report.failed, job.frame);
   return undefined;
 }
 

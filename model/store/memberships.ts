@@ -126,18 +126,27 @@ export function membershipStore(
     },
 
     /**
-     * Live members after the connection id `after`, in key order, reading at most `limit`
-     * items. `lastRead` is the last key read when the room goes on beyond this read (else
-     * undefined): where the next read starts, even when every item read had expired.
+     * Live members after the connection id `after` (of the room, or of one slice of it), in
+     * key order, reading at most `limit` items. `lastRead` is the last key read when the room
+     * or slice goes on beyond this read (else undefined): where the next read starts, even
+     * when every item read had expired. With `tidy`, expired ones read are deleted.
      */
     async membersFrom(
       room: string,
       after: string | undefined,
       limit: number,
+      { slice, tidy = false }: { slice?: SliceRange; tidy?: boolean } = {},
     ): Promise<{ members: Membership[]; lastRead: string | undefined }> {
       const query = membership.query.byRoom({ room });
-      const { data, cursor } = await (after ? query.gt({ connectionId: after }) : query).go({ limit });
-      return { members: data.filter(live), lastRead: cursor ? data.at(-1)?.connectionId : undefined };
+      const { data, cursor } = slice
+        ? // BETWEEN includes `after` itself: read one more item and drop it.
+          await query
+            .between({ connectionId: after ?? slice.from }, { connectionId: slice.to })
+            .go({ limit: after ? limit + 1 : limit })
+        : await (after ? query.gt({ connectionId: after }) : query).go({ limit });
+      const read = data.filter((m) => m.connectionId !== after);
+      if (tidy) await removeExpired(read.filter((m) => !live(m)));
+      return { members: read.filter(live), lastRead: cursor ? data.at(-1)?.connectionId : undefined };
     },
   };
 }

@@ -10,11 +10,11 @@ beforeAll(async () => {
 afterAll(() => chat.close());
 
 /** `count` members of `room`, connected through `$connect`, with their join announcements done. */
-async function seed(room: string, count: number): Promise<WsClient[]> {
+async function seed(room: string, count: number, on: Chat = chat): Promise<WsClient[]> {
   const clients: WsClient[] = [];
-  for (let i = 0; i < count; i++) clients.push(await chat.connect({ name: `${room}-${i}`, room }));
-  await chat.settle();
-  chat.api.clearRecords();
+  for (let i = 0; i < count; i++) clients.push(await on.connect({ name: `${room}-${i}`, room }));
+  await on.settle();
+  on.api.clearRecords();
   return clients;
 }
 
@@ -105,4 +105,40 @@ test("a recipient that fails for good in a slice is disconnected; nothing goes t
   expect(chat.api.deleted).toContain(poisoned.connectionId);
   expect((await chat.events.receiveDeadLetters("fanout")).Messages ?? []).toEqual([]);
   chat.api.failNext(poisoned.connectionId, 500, 0);
+});
+
+describe("a slice larger than one invocation can post to", () => {
+  let slow: Chat;
+  beforeAll(async () => {
+    // One slice, posted at 10 a second per worker (40 shared by 4), by a function that times out
+    // after 2 s (the local mapping ends the invocation then, as Lambda does): 29 posts take 2.9 s.
+    slow = await startChat({
+      inlineFanoutMax: "2",
+      fanoutSlices: "1",
+      maxPostsPerSecond: "40",
+      fanoutMaxConcurrency: "4",
+      fanoutTimeoutSeconds: "2",
+    });
+  });
+  afterAll(() => slow.close());
+
+  test("goes on in jobs of its own, each within half the timeout: every member gets the message once", async () => {
+    const [sender, ...others] = await seed("arena", 30, slow);
+    const logged = slow.logs().length;
+
+    const result = await slow.run(sender.messageEvent({ action: "sendmessage", message: "kick-off" }));
+    const { id } = JSON.parse(result.body!) as { id: string };
+    await slow.settle();
+
+    for (const member of others) {
+      expect(slow.api.framesTo(member.connectionId)).toEqual([expect.objectContaining({ id })]);
+    }
+    const lines = slow.logs().slice(logged);
+    expect(lines.filter((l) => l.msg === "slice goes on in a job of its own").length).toBeGreaterThanOrEqual(
+      2,
+    );
+    // No invocation timed out, nothing failed.
+    expect(lines.filter((l) => l.level === "error" || l.level === "warn")).toEqual([]);
+    expect((await slow.events.receiveDeadLetters("fanout")).Messages ?? []).toEqual([]);
+  });
 });

@@ -131,6 +131,27 @@ test("a partial batch failure redelivers only the failed job, after the visibili
   expect(mapping.stats).toMatchObject({ failedMessages: 1, deletedMessages: 6 });
 });
 
+test("an invocation still running at the function's timeout has failed: its job comes back", async () => {
+  const queues = await freshQueues();
+  await sendJobs(queues.fanout.url, ["slow-job"], (body) => body);
+  const errors: unknown[] = [];
+  const receives: string[] = [];
+  const mapping = map(queues, {
+    timeoutMs: 200,
+    onError: (error) => errors.push(error),
+    handler: async (event) => {
+      const [record] = event.Records;
+      receives.push(record.attributes.ApproximateReceiveCount);
+      // The first receive outlives the timeout; what it returns then is never heard.
+      if (record.attributes.ApproximateReceiveCount === "1") await sleep(600);
+    },
+  });
+  await mapping.idle();
+  expect(receives).toEqual(["1", "2"]);
+  expect(errors).toEqual([new Error("Task timed out after 0.20 seconds")]);
+  expect(mapping.stats).toMatchObject({ timedOutInvocations: 1, failedMessages: 1, deletedMessages: 1 });
+});
+
 test("the server locks a FIFO message group while a message of it is in flight", async () => {
   const queues = await freshQueues({ visibilityTimeoutSeconds: 30 });
   await sendJobs(queues.fanout.url, ["a1", "a2", "b1"], (body) => body[0]);
