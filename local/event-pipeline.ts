@@ -50,6 +50,8 @@ export type EventPipelineOptions = {
   streamPollMs?: number;
   /** Retries of a failed stream batch before the dead-letter queue; default: the deployed stack's. */
   streamMaximumRetryAttempts?: number;
+  /** Batches of a shard handled at once (by partition key); default: the deployed stack's. */
+  streamParallelizationFactor?: number;
   /** The fan-out queue mapping's maximum concurrency. */
   fanoutMaxConcurrency: number;
   onError: (error: unknown) => void;
@@ -108,6 +110,8 @@ export async function createEventPipeline(options: EventPipelineOptions): Promis
           return flushing(deps, () => worker.handle(event, deps));
         },
         maximumRetryAttempts: options.streamMaximumRetryAttempts ?? infraDefaults.streamMaximumRetryAttempts,
+        parallelizationFactor:
+          options.streamParallelizationFactor ?? infraDefaults.streamParallelizationFactor,
         onFailure: { client: sqs, queueUrl: queues.streamDeadLetter.url },
         // On AWS the mapping sends these and the alarm watches the queue; here our code does, so it also counts them.
         onDeadLetter: (records) => {

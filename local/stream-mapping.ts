@@ -1,4 +1,4 @@
-import { randomUUID } from "node:crypto";
+import { createHash, randomUUID } from "node:crypto";
 import { DescribeTableCommand, type DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import {
   DescribeStreamCommand,
@@ -26,6 +26,12 @@ export type StreamMappingOptions = {
   filters?: readonly FilterPattern[];
   /** Records per invocation (Lambda's default for streams: 100). */
   batchSize?: number;
+  /**
+   * Lambda's ParallelizationFactor (1..10): each shard's records go to this many lanes by
+   * partition key, each lane in order and one batch at a time, the lanes side by side. A
+   * lane retrying a batch holds only its own keys.
+   */
+  parallelizationFactor?: number;
   /** GetRecords period per shard: Lambda polls a shard 4 times a second. */
   pollMs?: number;
   /** Retries of a failing batch before it goes to the on-failure destination (Lambda: -1 = forever). */
@@ -116,6 +122,10 @@ type ShardState = { id: string; parentId?: string; iterator?: string; finished: 
  */
 export async function startStreamMapping(options: StreamMappingOptions): Promise<StreamMapping> {
   const batchSize = options.batchSize ?? 100;
+  const parallelizationFactor = options.parallelizationFactor ?? 1;
+  if (!Number.isInteger(parallelizationFactor) || parallelizationFactor < 1 || parallelizationFactor > 10) {
+    throw new Error(`parallelizationFactor must be 1..10, got ${parallelizationFactor}`);
+  }
   const pollMs = options.pollMs ?? 250;
   const maximumRetryAttempts = options.maximumRetryAttempts ?? 3;
   const retryBackoffMs = options.retryBackoffMs ?? 100;
@@ -123,6 +133,7 @@ export async function startStreamMapping(options: StreamMappingOptions): Promise
   const onError = options.onError ?? ((error) => console.error("stream mapping:", error));
   const { Table } = await options.dynamodb.send(new DescribeTableCommand({ TableName: options.tableName }));
   const streamArn = Table?.LatestStreamArn;
+  const partitionKey = Table?.KeySchema?.find((k) => k.KeyType === "HASH")?.AttributeName ?? "";
   if (!streamArn) throw new Error(`table ${options.tableName} has no stream`);
   // The table's own client's key: DynamoDB Local keeps a database (and its streams) per access key.
   const streams = new DynamoDBStreamsClient({
@@ -248,7 +259,44 @@ export async function startStreamMapping(options: StreamMappingOptions): Promise
     }
   }
 
+  /** The lane of a record: a hash of its partition key, so one key's records stay in order. */
+  function laneOf(record: _Record): number {
+    if (parallelizationFactor === 1) return 0;
+    const key = JSON.stringify(record.dynamodb?.Keys?.[partitionKey] ?? null);
+    return createHash("md5").update(key).digest().readUInt32BE(0) % parallelizationFactor;
+  }
+
+  /** A shard's lanes: records queue up by lane; each lane delivers its queue a batch at a time. */
+  function createLanes(shardId: string) {
+    const lanes = Array.from({ length: parallelizationFactor }, () => ({
+      queue: [] as _Record[],
+      running: undefined as Promise<void> | undefined,
+    }));
+    const run = (lane: (typeof lanes)[number]) => {
+      if (lane.running || lane.queue.length === 0) return;
+      lane.running = (async () => {
+        while (lane.queue.length) await deliver(shardId, lane.queue.splice(0, batchSize));
+      })().finally(() => {
+        lane.running = undefined;
+      });
+    };
+    return {
+      add(records: _Record[]) {
+        for (const record of records) lanes[laneOf(record)].queue.push(record);
+        lanes.forEach(run);
+      },
+      /** Records read but not yet handed to the function. */
+      queued: () => lanes.reduce((sum, lane) => sum + lane.queue.length, 0),
+      idle: () => lanes.every((lane) => !lane.running && lane.queue.length === 0),
+      /** Resolves once every lane is empty and at rest. */
+      async drain() {
+        while (lanes.some((lane) => lane.running)) await Promise.all(lanes.map((lane) => lane.running));
+      },
+    };
+  }
+
   async function runShard(shard: ShardState): Promise<void> {
+    const lanes = createLanes(shard.id);
     let lastSequence: string | undefined;
     while (!stopped) {
       const parent = shard.parentId && shards.get(shard.parentId);
@@ -256,9 +304,16 @@ export async function startStreamMapping(options: StreamMappingOptions): Promise
         await sleep(pollMs);
         continue;
       }
+      // Read ahead no further than a batch per lane: a lane that keeps failing stops the reading, not the other lanes.
+      if (lanes.queued() >= batchSize * parallelizationFactor) {
+        await sleep(pollMs);
+        continue;
+      }
       const readStartedAt = performance.now();
       try {
         if (!shard.iterator) {
+          // Its children hold the same keys: they start once every record of this shard was handled.
+          await lanes.drain();
           shard.finished = true;
           await discover(false); // its children, if the stream split it
           return;
@@ -269,17 +324,18 @@ export async function startStreamMapping(options: StreamMappingOptions): Promise
         shard.iterator = NextShardIterator;
         if (Records.length) {
           // Lambda drops records no filter matches before it batches: they never reach the function.
-          const wanted = Records.filter((record) =>
-            passesFilters(toStreamEventRecord(record, streamArn!), options.filters ?? []),
+          lanes.add(
+            Records.filter((record) =>
+              passesFilters(toStreamEventRecord(record, streamArn!), options.filters ?? []),
+            ),
           );
-          if (wanted.length) await deliver(shard.id, wanted);
           lastSequence = Records.at(-1)!.dynamodb?.SequenceNumber;
         } else {
-          shard.caughtUpAt = readStartedAt;
+          if (lanes.idle()) shard.caughtUpAt = readStartedAt;
           await sleep(pollMs);
         }
       } catch (error) {
-        if (stopped) return;
+        if (stopped) break;
         if (error instanceof ExpiredIteratorException)
           shard.iterator = lastSequence
             ? await iterator(shard.id, "AFTER_SEQUENCE_NUMBER", lastSequence).catch(() => undefined)
@@ -288,6 +344,7 @@ export async function startStreamMapping(options: StreamMappingOptions): Promise
         await sleep(pollMs);
       }
     }
+    await lanes.drain();
   }
 
   await discover(true);

@@ -19,6 +19,7 @@ import {
   type StreamMapping,
   type StreamMappingOptions,
 } from "../../local/stream-mapping";
+import { eventually } from "../support/storm-table";
 import { streamTable } from "../support/stream-table";
 
 let table: Awaited<ReturnType<typeof streamTable>>;
@@ -163,6 +164,39 @@ test("a reported itemIdentifier resumes at that record, not before", async () =>
   ].flat();
   expect(handled).toEqual(["resume-1", "resume-2", "resume-3", "resume-4", "resume-5"]);
   expect(mapping.stats).toMatchObject({ processedRecords: 5, failedInvocations: 1 });
+});
+
+test("ParallelizationFactor 2: a key whose batch keeps failing holds only its lane; each key's records stay in order", async () => {
+  let stuck = true;
+  const arrivals: { pk: string; n: number }[] = [];
+  const mapping = await map({
+    parallelizationFactor: 2,
+    maximumRetryAttempts: 10_000,
+    maxRetryBackoffMs: 50,
+    handler: async (event): Promise<DynamoDBBatchResponse> => {
+      for (const record of event.Records) {
+        if (pkOf(record) === "stuck" && stuck) {
+          return { batchItemFailures: [{ itemIdentifier: record.dynamodb!.SequenceNumber! }] };
+        }
+        arrivals.push({ pk: pkOf(record)!, n: Number(record.dynamodb!.NewImage!.n.N) });
+      }
+      return { batchItemFailures: [] };
+    },
+  });
+  await put("stuck", { n: { N: "0" } });
+  const keys = Array.from({ length: 10 }, (_, k) => `lane-key-${k}`);
+  for (let n = 0; n < 5; n++) for (const pk of keys) await put(pk, { n: { N: String(n) } });
+
+  // The keys of the other lane go through while "stuck" is still failing.
+  await eventually(async () => expect(arrivals.length).toBeGreaterThan(0));
+  expect(arrivals.map((a) => a.pk)).not.toContain("stuck");
+  stuck = false;
+  await mapping.idle();
+
+  for (const pk of [...keys, "stuck"]) {
+    const firsts = [...new Set(arrivals.filter((a) => a.pk === pk).map((a) => a.n))];
+    expect(firsts).toEqual(pk === "stuck" ? [0] : [0, 1, 2, 3, 4]);
+  }
 });
 
 test("a batch out of retries goes to the stream DLQ and the shard moves on", async () => {
