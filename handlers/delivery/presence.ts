@@ -25,33 +25,35 @@ export async function announcePresence(
 ): Promise<void> {
   const rooms = new Map<string, PresenceEvent[]>();
   for (const e of events) rooms.set(e.room, [...(rooms.get(e.room) ?? []), e]);
-  for (const [room, roomEvents] of rooms) {
-    const size = counts.get(room) ?? 0;
-    if (size > deps.config.presenceMaxMembers) {
-      deps.metrics.count("PresenceSuppressed", roomEvents.length);
-      continue;
+  // Rooms side by side (one slow room does not hold the others); each room's events in order.
+  await Promise.all(
+    [...rooms].map(([room, roomEvents]) => announceInRoom(deps, room, roomEvents, counts.get(room) ?? 0)),
+  );
+}
+
+async function announceInRoom(deps: Deps, room: string, roomEvents: PresenceEvent[], size: number) {
+  if (size > deps.config.presenceMaxMembers) {
+    deps.metrics.count("PresenceSuppressed", roomEvents.length);
+    return;
+  }
+  try {
+    const members = await deps.store.membersOf(room, { tidy: true });
+    for (const [index, e] of roomEvents.entries()) {
+      // Who joined later in this batch did not see this event happen: they are not told.
+      const laterJoiners = new Set(
+        roomEvents.slice(index + 1).flatMap((later) => (later.event === "join" ? [later.connectionId] : [])),
+      );
+      const recipients = members
+        .map((m) => m.connectionId)
+        .filter((id) => id !== e.connectionId && !laterJoiners.has(id));
+      await deliver(
+        deps,
+        room,
+        recipients,
+        JSON.stringify(frames.presence(room, e.event, e.name, e.verified)),
+      );
     }
-    try {
-      const members = await deps.store.membersOf(room, { tidy: true });
-      for (const [index, e] of roomEvents.entries()) {
-        // Who joined later in this batch did not see this event happen: they are not told.
-        const laterJoiners = new Set(
-          roomEvents
-            .slice(index + 1)
-            .flatMap((later) => (later.event === "join" ? [later.connectionId] : [])),
-        );
-        const recipients = members
-          .map((m) => m.connectionId)
-          .filter((id) => id !== e.connectionId && !laterJoiners.has(id));
-        await deliver(
-          deps,
-          room,
-          recipients,
-          JSON.stringify(frames.presence(room, e.event, e.name, e.verified)),
-        );
-      }
-    } catch (error) {
-      deps.log.warn("presence announcement failed", { room, error });
-    }
+  } catch (error) {
+    deps.log.warn("presence announcement failed", { room, error });
   }
 }
