@@ -256,3 +256,36 @@ describe("a retry job back before its time", () => {
     expect((await patient.events.receiveDeadLetters("fanout")).Messages ?? []).toEqual([]);
   });
 });
+
+describe("account-wide throttling", () => {
+  let throttled: Chat;
+  beforeAll(async () => {
+    // No presence: the container's last 10 s of posts are this test's, all throttled.
+    throttled = await startChat({
+      connectGraceSeconds: "0",
+      recipientGiveUpSeconds: "2",
+      presenceMaxMembers: "0",
+    });
+  });
+  afterAll(() => throttled.close());
+
+  test("when most posts get 429, retries back off past the give-up time and disconnect no one", async () => {
+    const [sender, ...members] = await seed("busy", 12, throttled);
+    // The fast path's attempt, the first retry's 4 and the second's 4 (5 s later, past the 2 s
+    // give-up) all answer 429: it is the account, not these recipients.
+    for (const member of members) throttled.api.failNext(member.connectionId, 429, 9);
+
+    const result = await throttled.run(sender.messageEvent({ action: "sendmessage", message: "rush hour" }));
+    const { id } = JSON.parse(result.body!) as { id: string };
+    await throttled.settle();
+
+    for (const member of members) {
+      expect(throttled.api.framesTo(member.connectionId)).toEqual([expect.objectContaining({ id })]);
+    }
+    expect(throttled.api.deleted).toEqual([]);
+    expect(throttled.logs()).toContainEqual(
+      expect.objectContaining({ msg: "posts throttled account-wide: backing off, disconnecting no one" }),
+    );
+    expect((await throttled.events.receiveDeadLetters("fanout")).Messages ?? []).toEqual([]);
+  });
+});
