@@ -94,6 +94,17 @@ export async function createEventPipeline(options: EventPipelineOptions): Promis
     containers.of = current.deps;
     return containers.free.pop() ?? current.container?.() ?? current.deps;
   };
+  // The stream worker's own container, as its own function has on AWS: its posts (presence)
+  // never wait for the routes' sockets, nor the fast path's for its.
+  const streamContainer = { of: undefined as Deps | undefined, deps: undefined as Deps | undefined };
+  const streamDeps = (): Deps => {
+    const current = app();
+    if (streamContainer.of !== current.deps) {
+      streamContainer.of = current.deps;
+      streamContainer.deps = current.container?.() ?? current.deps;
+    }
+    return streamContainer.deps!;
+  };
 
   return {
     sqsEndpoint,
@@ -106,7 +117,8 @@ export async function createEventPipeline(options: EventPipelineOptions): Promis
         pollMs: options.streamPollMs,
         filters: streamFilterPatterns,
         handler: (event) => {
-          const { deps, stream: worker } = app();
+          const { stream: worker } = app();
+          const deps = streamDeps();
           return flushing(deps, () => worker.handle(event, deps));
         },
         maximumRetryAttempts: options.streamMaximumRetryAttempts ?? infraDefaults.streamMaximumRetryAttempts,
