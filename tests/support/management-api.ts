@@ -31,7 +31,7 @@ export async function startManagementApi(options: ManagementApiOptions = {}) {
   const attempts = new Map<string, number>();
   const gone = new Set<string>();
   const deleted: string[] = [];
-  const injected = new Map<string, { status: InjectedStatus; remaining: number }>();
+  const injected = new Map<string, { status: InjectedStatus; remaining: number; containing?: string }>();
   let inFlight = 0;
   let peakInFlight = 0;
 
@@ -58,7 +58,8 @@ export async function startManagementApi(options: ManagementApiOptions = {}) {
     const connectionId = decodeURIComponent(match[1]);
     if (req.method === "POST") attempts.set(connectionId, (attempts.get(connectionId) ?? 0) + 1);
     const injection = injected.get(connectionId);
-    if (req.method === "POST" && injection && injection.remaining > 0) {
+    const chosen = injection && (injection.containing === undefined || body.includes(injection.containing));
+    if (req.method === "POST" && injection && chosen && injection.remaining > 0) {
       injection.remaining--;
       return fail(res, injection.status);
     }
@@ -120,9 +121,14 @@ export async function startManagementApi(options: ManagementApiOptions = {}) {
     markGone(...connectionIds: string[]) {
       for (const id of connectionIds) gone.add(id);
     },
-    /** The next `times` POSTs to a connection fail with `status`. */
-    failNext(connectionId: string, status: InjectedStatus, times: number) {
-      injected.set(connectionId, { status, remaining: times });
+    /** The next `times` POSTs to a connection (only those whose body holds `containing`, if given) fail with `status`. */
+    failNext(
+      connectionId: string,
+      status: InjectedStatus,
+      times: number,
+      only: { containing?: string } = {},
+    ) {
+      injected.set(connectionId, { status, remaining: times, containing: only.containing });
     },
     /** Most requests in progress at once since the last clearRecords: the client's real concurrency. */
     peakInFlight: () => peakInFlight,
