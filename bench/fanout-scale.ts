@@ -11,7 +11,6 @@ import { loadavg } from "node:os";
 import type { WebSocket } from "ws";
 import { configEnv, defaultConfig } from "../handlers/config";
 import { fanoutJobsPerInvocation } from "../handlers/delivery/fanout-jobs";
-import { awsStyleId } from "../local/events";
 import { startSqsServer } from "../local/sqs-server";
 import { createDocumentClient, createDynamoClient } from "../model/client";
 import { ensureTable } from "../model/create-table";
@@ -21,7 +20,7 @@ import { tutorialConnections } from "./baselines/tutorial";
 import type { Benchmark } from "./lib/benchmark";
 import { forkCappedStack, type CappedStackOptions } from "./lib/capped-stack";
 import { capNote, startCappedWorkers } from "./lib/capped-workers";
-import { startCountingManagementApi, nowMs } from "./lib/counting-management-api";
+import { nowMs, seededConnectionId, startCountingManagementApi } from "./lib/counting-management-api";
 import { capCpu, lambdaMbPerVcpu } from "./lib/cpu-cap";
 import { batchWriteAll, dropTables } from "./lib/dynamodb";
 import { count, ms, times } from "./lib/format";
@@ -105,7 +104,8 @@ export const fanoutScale: Benchmark = {
     const log: Invocation[] = [];
     /** A room of n members written straight to the table (before any stream reader starts: no join storm). */
     async function seedRoom(name: string, n: number) {
-      const ids = Array.from({ length: n }, () => awsStyleId());
+      // Members only the stand-in knows: counted there, never forwarded to the gateway (which would answer 410).
+      const ids = Array.from({ length: n }, () => seededConnectionId());
       const items = ids.map(
         (connectionId) =>
           membership.put({ room: name, connectionId, name: "member", expiresAt }).params().Item,
@@ -115,8 +115,6 @@ export const fanoutScale: Benchmark = {
       return ids;
     }
 
-    let apiProcess: ReturnType<typeof forkCappedStack> | undefined;
-    let apiCap: ReturnType<typeof capCpu> | undefined;
     try {
       await ensureTable(client, tableName);
       const baselines: CappedStackOptions["baselines"] = [];
@@ -145,18 +143,6 @@ export const fanoutScale: Benchmark = {
       }
       const managementEndpoint = await api.url;
 
-      progress(`starting the API process (gateway + routes, ${apiMemoryMb} MB share)`);
-      const apiStack = (apiProcess = forkCappedStack({
-        dynamodbEndpoint: endpoint,
-        tableName,
-        managementEndpoint,
-        env: {},
-        baselines,
-      }));
-      const wsUrl = await apiStack.wsUrl;
-      apiCap = capCpu(apiStack.pid, apiMemoryMb, `roomcast-bench-${process.pid}-api-${suffix}`);
-      capNotes.add(capNote(apiCap.applied, "API process", apiMemoryMb, apiCap.reason));
-
       let stackIndex = 0;
       /** The stream worker, a fan-out pool and the two mappings (in this uncapped harness, as Lambda's pollers are). */
       async function withStack<T>(
@@ -184,8 +170,27 @@ export const fanoutScale: Benchmark = {
         });
         const { pipeline } = workers;
         workers.capNotes.forEach((line) => capNotes.add(line));
+        // The API as deployed: its routes deliver small rooms themselves (posting to the counting
+        // stand-in, which forwards real connections to the gateway) and queue the rest.
+        progress(`${label}: starting the API process (gateway + routes, ${apiMemoryMb} MB share)`);
+        const apiStack = forkCappedStack({
+          dynamodbEndpoint: endpoint,
+          tableName,
+          managementEndpoint,
+          routesManagementEndpoint: managementEndpoint,
+          env: { ...extraEnv, ...workers.queueEnv },
+          baselines,
+        });
+        const apiCap = capCpu(
+          apiStack.pid,
+          apiMemoryMb,
+          `roomcast-bench-${process.pid}-api-${suffix}-${index}`,
+        );
         const sockets: WebSocket[] = [];
         try {
+          const wsUrl = await apiStack.wsUrl;
+          await api.forwardTo([`http://${new URL(wsUrl).host}`]);
+          capNotes.add(capNote(apiCap.applied, "API process", apiMemoryMb, apiCap.reason));
           const send = async (
             design: Design,
             roomName: string,
@@ -241,18 +246,17 @@ export const fanoutScale: Benchmark = {
             for (const trace of traces) {
               trace.stream = invocations.find((i) => i.kind === "stream" && i.startedAt >= trace.sent);
               trace.fanouts = invocations.filter(
-                (i) =>
-                  i.kind === "fanout" &&
-                  i.startedAt >= (trace.stream?.startedAt ?? trace.sent) &&
-                  i.startedAt <= trace.last,
+                (i) => i.kind === "fanout" && i.startedAt >= trace.sent && i.startedAt <= trace.last,
               );
             }
             const deliveries = n * messages;
             const roomcast = design === "roomcast";
-            // roomcast: the workers' billed time (each invocation × its memory); a baseline: its route until its last post.
-            const gbSeconds = roomcast
-              ? sum(invocations.map((i) => ((i.memoryMb / 1024) * durationOf(i)) / 1000))
-              : ((apiMemoryMb / 1024) * sum(lasts)) / 1000;
+            // roomcast: the workers' billed time (each invocation × its memory) and its route's until the
+            // ack (it posts to a small room first); a baseline: its route until its last post.
+            const routeGbSeconds = ((apiMemoryMb / 1024) * sum(roomcast ? acks : lasts)) / 1000;
+            const gbSeconds =
+              routeGbSeconds +
+              (roomcast ? sum(invocations.map((i) => ((i.memoryMb / 1024) * durationOf(i)) / 1000)) : 0);
             const longest = (kind: Invocation["kind"]) =>
               Math.max(0, ...invocations.filter((i) => i.kind === kind).map(durationOf));
             ws.close();
@@ -262,9 +266,9 @@ export const fanoutScale: Benchmark = {
               n,
               acks,
               lasts,
-              cpuMsPerDelivery: roomcast
-                ? sum(invocations.map((i) => i.cpuMs)) / deliveries
-                : apiCpuMs / deliveries,
+              // The API process's CPU (gateway and routes) for both: roomcast's routes post to small rooms.
+              cpuMsPerDelivery:
+                (apiCpuMs + (roomcast ? sum(invocations.map((i) => i.cpuMs)) : 0)) / deliveries,
               gbSecondsPer1000: (gbSeconds / deliveries) * 1000,
               // One message in per send, and roomcast's ack out (the baselines answer nothing).
               apiMessagesPer1000: ((posts + (roomcast ? 2 : 1) * messages) / deliveries) * 1000,
@@ -276,6 +280,8 @@ export const fanoutScale: Benchmark = {
           return await plan(send);
         } finally {
           for (const ws of sockets) ws.terminate();
+          await apiStack.stop().catch(() => undefined);
+          apiCap.remove();
           await workers.stop();
         }
       }
@@ -333,8 +339,6 @@ export const fanoutScale: Benchmark = {
         loadAfter,
       });
     } finally {
-      await apiProcess?.stop().catch(() => undefined);
-      apiCap?.remove();
       api.stop();
       await sqs.stop();
       await dropTables(client, [tableName, ...tutorialTables]).catch(() => undefined);
@@ -354,12 +358,10 @@ function breakdown(run: Run) {
     p50(run.traces.map(f).filter((v): v is number => v !== undefined && Number.isFinite(v)));
   return {
     ack: of((t) => t.ack! - t.sent),
-    toStream: of((t) => t.stream && t.stream.startedAt - t.sent),
+    // The stream worker no longer delivers: it is the safety net, checking each message's delivery mark.
     streamMs: of((t) => t.stream && durationOf(t.stream)),
     toFanout: of((t) =>
-      t.stream && t.fanouts.length
-        ? Math.min(...t.fanouts.map((f) => f.startedAt)) - t.stream.endedAt
-        : undefined,
+      t.fanouts.length ? Math.min(...t.fanouts.map((f) => f.startedAt)) - t.sent : undefined,
     ),
     fanoutSpan: of((t) =>
       t.fanouts.length ? t.last - Math.min(...t.fanouts.map((f) => f.startedAt)) : undefined,
@@ -368,8 +370,8 @@ function breakdown(run: Run) {
     jobsPerInvocation: of((t) =>
       t.fanouts.length ? Math.max(...t.fanouts.map((f) => f.records)) : undefined,
     ),
-    queryMs: of((t) => (t.fanouts.length ? Math.max(...t.fanouts.map((f) => f.queryMs)) : t.stream?.queryMs)),
-    postMs: of((t) => (t.fanouts.length ? Math.max(...t.fanouts.map((f) => f.postMs)) : t.stream?.postMs)),
+    queryMs: of((t) => (t.fanouts.length ? Math.max(...t.fanouts.map((f) => f.queryMs)) : undefined)),
+    postMs: of((t) => (t.fanouts.length ? Math.max(...t.fanouts.map((f) => f.postMs)) : undefined)),
   };
 }
 
@@ -427,11 +429,10 @@ function report(input: {
     title: `Where roomcast's time goes (fan-out containers of ${pools.small.fanoutMemoryMb} MB), p50 over messages, ms`,
     columns: [
       { label: "N" },
-      { label: "send → ack" },
-      { label: "send → stream invocation starts" },
-      { label: "stream invocation" },
-      { label: "stream ends → first fan-out starts (< 0: they overlap)" },
+      { label: "send → ack (small rooms: after their posts)" },
+      { label: "send → first fan-out starts" },
       { label: "first fan-out start → last delivery" },
+      { label: "safety-net stream invocation" },
       { label: "fan-out invocations" },
       { label: "most jobs in one invocation" },
       { label: "Query (longest invocation's)" },
@@ -442,11 +443,10 @@ function report(input: {
       return [
         `${count(r.n)}${r.label === mainLabel ? "" : " (queued)"}`,
         cell(b.ack),
-        cell(b.toStream),
-        cell(b.streamMs),
         cell(b.toFanout),
         cell(b.fanoutSpan),
-        Number.isFinite(b.invocations) ? String(b.invocations) : "0 (inline)",
+        cell(b.streamMs),
+        b.invocations > 0 ? String(b.invocations) : "0 (the route posts)",
         Number.isFinite(b.jobsPerInvocation) ? String(b.jobsPerInvocation) : "—",
         cell(b.queryMs),
         cell(b.postMs),
@@ -479,7 +479,7 @@ function report(input: {
     }),
   };
   const thresholdTable: Table = {
-    title: `Inline (the ${streamMemoryMb} MB stream worker posts) vs queued (${defaultConfig.fanoutSlices} FIFO slices, ${mainLabel}, ${fanoutJobsPerInvocation} job per invocation): last delivery ms p50 / p95 and GB-s per 1k deliveries`,
+    title: `Inline (the ${apiMemoryMb} MB route posts: the fast path) vs queued (${defaultConfig.fanoutSlices} FIFO slices, ${mainLabel}, ${fanoutJobsPerInvocation} job per invocation): last delivery ms p50 / p95 and GB-s per 1k deliveries`,
     columns: [
       { label: "N" },
       { label: "inline" },
@@ -507,6 +507,19 @@ function report(input: {
       `Done means, ack: p50 at N=10 000 ${ms(p50(big.acks))} ms vs N=10 ${ms(p50(small.acks))} ms, ×${(p50(big.acks) / p50(small.acks)).toFixed(2)} ` +
         `(≤ ×1.5: ${verdict(p50(big.acks) <= 1.5 * p50(small.acks))}).`,
     );
+  // Issue 17: small rooms within ×1.3 of the tutorial's design at N = 10, at least as fast at N = 100.
+  for (const [n, bound] of [
+    [10, 1.3],
+    [100, 1],
+  ] as const) {
+    const [r, t] = [at(n), find("tutorial", mainLabel, n)];
+    if (!r || !t) continue;
+    const ratio = p50(r.lasts) / p50(t.lasts);
+    findings.push(
+      `Small rooms, N=${n}: last delivery p50 ${ms(p50(r.lasts))} ms vs the tutorial's ${ms(p50(t.lasts))} ms, roomcast ÷ tutorial ×${ratio.toFixed(2)} ` +
+        `(≤ ×${bound}: ${verdict(ratio <= bound)}).`,
+    );
+  }
   const thousand = at(1000);
   const tutorial1000 = find("tutorial", mainLabel, 1000);
   if (thousand && tutorial1000) {
@@ -536,12 +549,12 @@ function report(input: {
   const cpu = runs.filter((r) => r.design === "roomcast" && r.n >= 1000);
   if (cpu.length)
     findings.push(
-      `Done means, CPU per delivery (the worker processes' CPU ÷ deliveries; the API process is not in it) at N ≥ 1 000: ` +
+      `Done means, CPU per delivery (the API process's and the worker processes' CPU ÷ deliveries) at N ≥ 1 000: ` +
         `${cpu.map((r) => `${r.cpuMsPerDelivery.toFixed(3)} (N=${count(r.n)}, ${r.label.replace("fan-out ", "")})`).join(", ")} ms ` +
         `(≤ 0.25 ms: ${verdict(Math.max(...cpu.map((r) => r.cpuMsPerDelivery)) <= 0.25)}).`,
     );
   findings.push(
-    `GB-seconds: roomcast's are Σ over worker invocations of memory × duration (stream and fan-out, as Lambda bills); a baseline's, ` +
+    `GB-seconds: roomcast's are its route's ${apiMemoryMb} MB × send-to-ack time plus Σ over worker invocations of memory × duration (stream and fan-out, as Lambda bills); a baseline's, ` +
       `${apiMemoryMb} MB × its route's time to the last post. API Gateway messages: every post the stand-in received (presence and ` +
       `retries included) plus one message in per send and, for roomcast, its ack out. Budget floor: N ÷ 10 000 posts/s.`,
   );

@@ -5,7 +5,7 @@
  * pollers are not the function's CPU).
  */
 import type { SQSBatchResponse } from "aws-lambda";
-import { configEnv } from "../../handlers/config";
+import { configEnv, readConfig } from "../../handlers/config";
 import type { Deps } from "../../handlers/deps";
 import { createLogger } from "../../handlers/log";
 import { createMetrics } from "../../handlers/metrics";
@@ -34,11 +34,16 @@ export type CappedWorkersOptions = {
   onError(error: unknown): void;
 };
 
-/** What the mappings themselves touch of a deps (dead-letter logging, metric flushes): nothing is recorded here. */
-const harnessDeps = {
-  log: createLogger({}, () => undefined),
-  metrics: createMetrics({ namespace: "roomcast", service: "roomcast", write: () => undefined }),
-} as Deps;
+/**
+ * What the mappings themselves touch of a deps (dead-letter logging, metric flushes, the
+ * fan-out function's timeout): nothing is recorded here.
+ */
+const harnessDeps = (env: Record<string, string>) =>
+  ({
+    log: createLogger({}, () => undefined),
+    metrics: createMetrics({ namespace: "roomcast", service: "roomcast", write: () => undefined }),
+    config: readConfig(env),
+  }) as Deps;
 
 /** How a process was capped, for a benchmark's findings. */
 export const capNote = (applied: boolean, what: string, memoryMb: number, reason?: string) =>
@@ -64,12 +69,16 @@ export async function startCappedWorkers(options: CappedWorkersOptions) {
     fanoutMaxConcurrency: pool.poolSize,
     onError: options.onError,
   });
+  // What a function that queues delivery jobs needs (the routes' fast path hands failed posts and large rooms to it).
+  const queueEnv: Record<string, string> = {
+    [configEnv.sqsEndpoint]: pipeline.sqsEndpoint,
+    [configEnv.fanoutQueueUrl]: pipeline.queues.fanout.url,
+  };
   const env: Record<string, string> = {
     [configEnv.tableName]: options.tableName,
     [configEnv.dynamodbEndpoint]: options.dynamodbEndpoint,
     [configEnv.managementEndpoint]: options.managementEndpoint,
-    [configEnv.sqsEndpoint]: pipeline.sqsEndpoint,
-    [configEnv.fanoutQueueUrl]: pipeline.queues.fanout.url,
+    ...queueEnv,
     [configEnv.fanoutMaxConcurrency]: String(pool.poolSize),
     ...options.env,
   };
@@ -83,7 +92,7 @@ export async function startCappedWorkers(options: CappedWorkersOptions) {
   };
   try {
     await pipeline.start(() => ({
-      deps: harnessDeps, // the containers built their own; the mapping only logs and flushes with these
+      deps: harnessDeps(env), // the containers built their own; the mapping only logs, flushes and times out with these
       stream: { ...streamWorker, handle: (event) => stream.invoke(event, event.Records.length) as never },
       fanout: {
         ...fanoutWorker,
@@ -96,6 +105,7 @@ export async function startCappedWorkers(options: CappedWorkersOptions) {
   }
   return {
     pipeline,
+    queueEnv,
     capNotes: [
       capNote(stream.cap.applied, "stream worker", options.streamMemoryMb, stream.cap.reason),
       capNote(

@@ -20,9 +20,13 @@ import type { AddressInfo } from "node:net";
 /** Epoch milliseconds with sub-millisecond precision, comparable across processes on one machine. */
 export const nowMs = () => performance.timeOrigin + performance.now();
 
-const seededPrefix = "seed-";
-/** A connection id that only exists at the stand-in (a member written straight to the table). */
-export const seededConnectionId = () => `${seededPrefix}${randomBytes(9).toString("base64url")}=`;
+const seededSuffix = "-seed=";
+/**
+ * A connection id that only exists at the stand-in (a member written straight to the table):
+ * random first characters, as API Gateway's, so it falls in any fan-out slice; 22 characters
+ * where API Gateway's have 16, so it is never a real connection's.
+ */
+export const seededConnectionId = () => `${randomBytes(12).toString("base64url")}${seededSuffix}`;
 
 export type FailureMode = "429" | "hang";
 /** One counted post: its key (the text), the connection, when it arrived (epoch ms). */
@@ -88,7 +92,7 @@ async function serve(latencyMs: number) {
   const failing = new Map<string, FailureMode>();
   const gone = new Set<string>();
   const hanging = new Set<ServerResponse>();
-  const counted = (connectionId: string) => forward.length === 0 || connectionId.startsWith(seededPrefix);
+  const counted = (connectionId: string) => forward.length === 0 || connectionId.endsWith(seededSuffix);
 
   const server = createServer((req, res) => {
     const chunks: Buffer[] = [];

@@ -23,7 +23,7 @@ export type Invocation = {
   endedAt: number;
   /** CPU of the container during the invocation. */
   cpuMs: number;
-  /** Time in `store.membersOf` (the Query of the room or slice) and in `delivery.broadcast` (posting). */
+  /** Time in `store.membersFrom` (the Queries of a slice, a page at a time) and in `delivery.broadcast` (posting). */
   queryMs: number;
   postMs: number;
 };
@@ -55,7 +55,7 @@ async function serve(kind: WorkerKind, env: NodeJS.ProcessEnv) {
     };
   const deps: Deps = {
     ...real,
-    store: { ...real.store, membersOf: timed("queryMs", real.store.membersOf.bind(real.store)) },
+    store: { ...real.store, membersFrom: timed("queryMs", real.store.membersFrom.bind(real.store)) },
     delivery: { broadcast: timed("postMs", real.delivery.broadcast.bind(real.delivery)) },
   };
   process.on("message", (request: Request) => {

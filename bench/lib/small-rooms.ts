@@ -126,13 +126,30 @@ export async function startSmallRoomsRig(options: SmallRoomsOptions) {
     progress(
       `R=${rooms}: starting ${options.apiContainers} API processes, the stream worker and the fan-out pool`,
     );
+    const workers = await startCappedWorkers({
+      dynamodbEndpoint: options.dynamodbEndpoint,
+      tableName,
+      sqsEndpoint: sqs.endpoint,
+      queuePrefix: tableName,
+      managementEndpoint,
+      streamMemoryMb: smallRoomShape.streamMemoryMb,
+      pool: smallRoomShape.pool,
+      env: options.env,
+      cgroupPrefix: `roomcast-bench-${process.pid}-${suffix}`,
+      log,
+      onError: (error) => progress(`event source mapping error: ${String(error)}`),
+    });
+    cleanups.push(() => workers.stop());
+    workers.capNotes.forEach((line) => capNotes.add(line));
+
     const apis = Array.from({ length: options.apiContainers }, () =>
       forkCappedStack({
         dynamodbEndpoint: options.dynamodbEndpoint,
         tableName,
         managementEndpoint,
         routesManagementEndpoint: managementEndpoint,
-        env: options.env ?? {},
+        // The routes' fast path queues what it could not post (and large rooms) as the deployed routes do.
+        env: { ...options.env, ...workers.queueEnv },
         baselines: [
           { action: "baseline-tutorial", table: tutorialPrefix, posting: "all at once", perRoom: true },
         ],
@@ -152,22 +169,6 @@ export async function startSmallRoomsRig(options: SmallRoomsOptions) {
       );
     });
     await standIn.forwardTo(wsUrls.map((url) => `http://${new URL(url).host}`));
-    const workers = await startCappedWorkers({
-      dynamodbEndpoint: options.dynamodbEndpoint,
-      tableName,
-      sqsEndpoint: sqs.endpoint,
-      queuePrefix: tableName,
-      managementEndpoint,
-      streamMemoryMb: smallRoomShape.streamMemoryMb,
-      pool: smallRoomShape.pool,
-      env: options.env,
-      cgroupPrefix: `roomcast-bench-${process.pid}-${suffix}`,
-      log,
-      onError: (error) => progress(`event source mapping error: ${String(error)}`),
-    });
-    cleanups.push(() => workers.stop());
-    workers.capNotes.forEach((line) => capNotes.add(line));
-
     // One sender per `maxRoomsPerConnection` rooms, spread over the API processes.
     const perSender = defaultConfig.maxRoomsPerConnection;
     const senderCount = Math.ceil(rooms / perSender);
