@@ -78,7 +78,7 @@ export type ChatConfig = {
   /** The same two limits per user (token subject) or, without auth, per client session, across its connections. */
   userRateLimitMessages: number;
   userRateLimitReads: number;
-  /** Refusals in a row after which a connection is closed (Management API DELETE); 0: never. */
+  /** Refusals in a row, or within one rate-limit window, after which a connection is closed (Management API DELETE); 0: never. */
   rateLimitCloseAfter: number;
   /**
    * Live connections one user (token subject) may hold at once; `$connect` answers 429

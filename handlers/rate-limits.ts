@@ -43,9 +43,14 @@ function remember<V>(map: Map<string, V>, key: string, value: V): V {
  *    container shares;
  * 3. the same per user (token subject) or, without auth, per client session, so neither
  *    reconnecting nor opening more connections buys more.
- * A connection refused `rateLimitCloseAfter` times in a row is closed (Management API DELETE).
+ * A connection refused `rateLimitCloseAfter` times in a row, or more than that many times
+ * within one window, is closed (Management API DELETE). The window matters: a flood that the
+ * stage throttles to the pace of its refilling bucket gets a frame through now and then, so
+ * its refusals never all come in a row.
+ *
+ * @param now the clock of the in-container buckets (ms); tests pass their own
  */
-export function createRateLimiter(config: ChatConfig) {
+export function createRateLimiter(config: ChatConfig, now: () => number = () => performance.now()) {
   const window = config.rateLimitWindowSeconds;
   const rule = (limit: number): RateLimit | undefined =>
     limit > 0 ? { limit, windowSeconds: window } : undefined;
@@ -61,6 +66,18 @@ export function createRateLimiter(config: ChatConfig) {
     junk: config.rateLimitJunk,
   };
   const local = new Map<string, { admit: Record<FrameKind, () => boolean>; refusals: number }>();
+  // Each refusal takes a token; none left means more than `rateLimitCloseAfter` refusals in a window.
+  const patience = new Map<string, () => boolean>();
+  const patienceOf = (connectionId: string) =>
+    patience.get(connectionId) ??
+    remember(
+      patience,
+      connectionId,
+      createTokenBucket(
+        { rateLimit: config.rateLimitCloseAfter / window, burstLimit: config.rateLimitCloseAfter },
+        now,
+      ),
+    );
   const subjects = new Map<string, string | undefined>();
   const closed = new Map<string, true>();
 
@@ -71,13 +88,19 @@ export function createRateLimiter(config: ChatConfig) {
     message: string,
     retryAfterMs: number,
   ) {
+    const outOfPatience = config.rateLimitCloseAfter > 0 && !patienceOf(connectionId)();
     if (
       config.rateLimitCloseAfter > 0 &&
-      refusals >= config.rateLimitCloseAfter &&
+      (refusals >= config.rateLimitCloseAfter || outOfPatience) &&
       !closed.has(connectionId)
     ) {
       remember(closed, connectionId, true);
-      deps.log.warn("closing connection", { connectionId, reason: "rate limit", refusalsInARow: refusals });
+      deps.log.warn("closing connection", {
+        connectionId,
+        reason: "rate limit",
+        refusalsInARow: refusals,
+        tooManyInAWindow: outOfPatience,
+      });
       deps.metrics.count("RateLimitCloses");
       await deps
         .closeConnection(connectionId)
@@ -101,7 +124,7 @@ export function createRateLimiter(config: ChatConfig) {
     async admitFrame(deps: Deps, connectionId: string, kind: FrameKind): Promise<void> {
       const size = perContainer[kind];
       if (size === 0) return;
-      const bucket = (size: number) => createTokenBucket({ rateLimit: size / window, burstLimit: size });
+      const bucket = (size: number) => createTokenBucket({ rateLimit: size / window, burstLimit: size }, now);
       const state =
         local.get(connectionId) ??
         remember(local, connectionId, {
