@@ -14,7 +14,7 @@ import { count, ms, times } from "./lib/format";
 import type { Table } from "./lib/markdown";
 import { percentile } from "./lib/stats";
 import { barChartSvg } from "./lib/svg-chart";
-import { owedPerMessage, smallRoomShape, startSmallRoomsRig, type Sent } from "./lib/small-rooms";
+import { smallRoomShape, startSmallRoomsRig, type Sent } from "./lib/small-rooms";
 
 type Condition = "none" | FailureMode;
 const conditionNames: Record<Condition, string> = {
@@ -60,6 +60,8 @@ export const slowRecipient: Benchmark = {
       progress,
     });
     const trials: Trial[] = [];
+    // Members the stack disconnected (DELETE) in an earlier trial: gone from their rooms, owed nothing.
+    const disconnected = new Set<string>();
     const failures: string[] = [];
     let storeRate: number;
     let rate: number;
@@ -85,9 +87,11 @@ export const slowRecipient: Benchmark = {
           const { batch } = await rig.offer("roomcast", rate, seconds);
           await rig.drain("roomcast", batch, drainMs);
           const others = (m: Sent) => [...m.arrivals].filter(([id]) => id !== failing);
-          const owedToOthers = (m: Sent) => owedPerMessage.roomcast - (m.room === failingRoom ? 1 : 0);
+          // Owed: the room's members but the failing one and those an earlier trial disconnected.
+          const owedToOthers = (m: Sent) =>
+            rig.recipients.get(m.room)!.filter((id) => id !== failing && !disconnected.has(id));
           const missing = () =>
-            batch.reduce((n, m) => n + Math.max(0, owedToOthers(m) - others(m).length), 0);
+            batch.reduce((n, m) => n + owedToOthers(m).filter((id) => !m.arrivals.has(id)).length, 0);
           const times = (inRoom: boolean) =>
             batch
               .filter((m) => (m.room === failingRoom) === inRoom)
@@ -102,6 +106,7 @@ export const slowRecipient: Benchmark = {
             .deletes()
             .slice(deletesBefore)
             .find(([id]) => id === failing);
+          if (deleted) disconnected.add(failing);
           await rig.standIn.heal();
           const settled = await rig.settle(settleMs);
           const trial: Trial = {
