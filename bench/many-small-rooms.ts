@@ -6,6 +6,7 @@
  */
 import { loadavg } from "node:os";
 import type { Benchmark } from "./lib/benchmark";
+import type { Invocation } from "./lib/lambda-process";
 import { count, ms } from "./lib/format";
 import type { Table } from "./lib/markdown";
 import { median, percentile } from "./lib/stats";
@@ -40,6 +41,8 @@ type Step = {
   lagAfterLast: number;
   repeats: number;
   keepsUp: boolean;
+  /** roomcast: the stream worker's (the safety net's) time over the step, from the first send to the drain's end. */
+  streamBusy?: number;
 };
 
 const p = (values: number[], q: number) => (values.length ? percentile(values, q) : NaN);
@@ -135,9 +138,12 @@ export const manySmallRooms: Benchmark = {
         for (const rate of rates) {
           for (const design of [...active]) {
             progress(`R=${rooms}: ${design} at ${rate} messages/s for ${stepSeconds} s`);
+            const invocationsBefore = rig.invocations.length;
             const { batch, offeredSeconds } = await rig.offer(design, rate, stepSeconds);
             await rig.drain(design, batch, drainMs);
             const step = analyse(rooms, design, rate, batch, offeredSeconds, windowSeconds);
+            if (design === "roomcast")
+              step.streamBusy = streamBusy(rig.invocations.slice(invocationsBefore), batch);
             steps.push(step);
             all.push({ design, batch });
             if (step.keepsUp && step.repeats > 0)
@@ -180,6 +186,17 @@ export const manySmallRooms: Benchmark = {
     });
   },
 };
+
+/**
+ * The share of a step the stream worker spent in invocations: its one lane per shard
+ * (ParallelizationFactor 1) keeps up while this stays well under 1.
+ */
+function streamBusy(invocations: Invocation[], batch: Sent[]) {
+  const stream = invocations.filter((i) => i.kind === "stream");
+  const from = Math.min(...batch.map((m) => m.sentAt));
+  const to = Math.max(from + 1, ...stream.map((i) => i.endedAt));
+  return stream.reduce((total, i) => total + (i.endedAt - i.startedAt), 0) / (to - from);
+}
 
 /** The highest rate that kept up, with every lower rate keeping up too. */
 function sustainable(steps: Step[], rooms: number, design: Design) {
@@ -224,6 +241,7 @@ function report(input: {
       { label: "lag after the last ack" },
       { label: "repeats" },
       { label: "keeps up" },
+      { label: "stream worker busy" },
     ],
     rows: steps.map((s) => [
       count(s.rooms),
@@ -238,6 +256,7 @@ function report(input: {
       cell(s.lagAfterLast),
       String(s.repeats),
       s.keepsUp ? "yes" : "no",
+      s.streamBusy === undefined ? "—" : `${(s.streamBusy * 100).toFixed(1)} %`,
     ]),
   };
   const summary: Table = {
@@ -297,6 +316,18 @@ function report(input: {
           `R=${count(rooms)}: S = ${sustainable(steps, rooms, "roomcast")} messages/s for roomcast, ${sustainable(steps, rooms, "tutorial")} ` +
           `for the tutorial's design; the API stored ${count(storeRates.get(rooms) ?? NaN)} messages/s closed loop.`,
       ),
+      // The stream's ParallelizationFactor: one lane is enough while the safety net idles most of a step.
+      ...roomCounts.flatMap((rooms) => {
+        const busiest = steps
+          .filter((s) => s.rooms === rooms && s.streamBusy !== undefined)
+          .sort((a, b) => b.streamBusy! - a.streamBusy!)[0];
+        return busiest
+          ? [
+              `R=${count(rooms)}: the stream worker (the safety net, one lane: ParallelizationFactor 1) was busy at most ` +
+                `${(busiest.streamBusy! * 100).toFixed(1)} % of a step (at ${count(busiest.rate)} messages/s offered).`,
+            ]
+          : [];
+      }),
       // The fast path: a small room is posted to before the ack, so delivery cannot trail storage.
       ...roomCounts.flatMap((rooms) => {
         const top = steps
