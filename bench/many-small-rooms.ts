@@ -6,6 +6,7 @@
  */
 import { loadavg } from "node:os";
 import type { Benchmark } from "./lib/benchmark";
+import { lambdaMbPerVcpu } from "./lib/cpu-cap";
 import type { Invocation } from "./lib/lambda-process";
 import { count, ms } from "./lib/format";
 import type { Table } from "./lib/markdown";
@@ -41,10 +42,11 @@ type Step = {
   lagAfterLast: number;
   repeats: number;
   keepsUp: boolean;
-  /** roomcast: the stream worker's (the safety net's) time over the step, from the first send to the drain's end. */
-  streamBusy?: number;
+  /** roomcast: the stream worker's (the safety net's) time in invocations, and its CPU in them, over the step. */
+  streamBusy?: { inInvocations: number; cpu: number };
 };
 
+const percent = (share: number) => `${(share * 100).toFixed(1)} %`;
 const p = (values: number[], q: number) => (values.length ? percentile(values, q) : NaN);
 
 /** Reads a step's messages: what they owed, what arrived and when, window by window. */
@@ -194,8 +196,11 @@ export const manySmallRooms: Benchmark = {
 function streamBusy(invocations: Invocation[], batch: Sent[]) {
   const stream = invocations.filter((i) => i.kind === "stream");
   const from = Math.min(...batch.map((m) => m.sentAt));
-  const to = Math.max(from + 1, ...stream.map((i) => i.endedAt));
-  return stream.reduce((total, i) => total + (i.endedAt - i.startedAt), 0) / (to - from);
+  const span = Math.max(from + 1, ...stream.map((i) => i.endedAt)) - from;
+  return {
+    inInvocations: stream.reduce((total, i) => total + (i.endedAt - i.startedAt), 0) / span,
+    cpu: stream.reduce((total, i) => total + i.cpuMs, 0) / span,
+  };
 }
 
 /** The highest rate that kept up, with every lower rate keeping up too. */
@@ -241,7 +246,7 @@ function report(input: {
       { label: "lag after the last ack" },
       { label: "repeats" },
       { label: "keeps up" },
-      { label: "stream worker busy" },
+      { label: "stream worker: in invocations / CPU (of one core)" },
     ],
     rows: steps.map((s) => [
       count(s.rooms),
@@ -256,7 +261,9 @@ function report(input: {
       cell(s.lagAfterLast),
       String(s.repeats),
       s.keepsUp ? "yes" : "no",
-      s.streamBusy === undefined ? "—" : `${(s.streamBusy * 100).toFixed(1)} %`,
+      s.streamBusy === undefined
+        ? "—"
+        : `${percent(s.streamBusy.inInvocations)} / ${percent(s.streamBusy.cpu)}`,
     ]),
   };
   const summary: Table = {
@@ -320,11 +327,12 @@ function report(input: {
       ...roomCounts.flatMap((rooms) => {
         const busiest = steps
           .filter((s) => s.rooms === rooms && s.streamBusy !== undefined)
-          .sort((a, b) => b.streamBusy! - a.streamBusy!)[0];
+          .sort((a, b) => b.streamBusy!.inInvocations - a.streamBusy!.inInvocations)[0];
         return busiest
           ? [
-              `R=${count(rooms)}: the stream worker (the safety net, one lane: ParallelizationFactor 1) was busy at most ` +
-                `${(busiest.streamBusy! * 100).toFixed(1)} % of a step (at ${count(busiest.rate)} messages/s offered).`,
+              `R=${count(rooms)}: the stream worker (the safety net, one lane: ParallelizationFactor 1) was in invocations at most ` +
+                `${percent(busiest.streamBusy!.inInvocations)} of a step (at ${count(busiest.rate)} messages/s offered), using ` +
+                `${percent(busiest.streamBusy!.cpu)} of a core (its cap: ${percent(smallRoomShape.streamMemoryMb / lambdaMbPerVcpu)}).`,
             ]
           : [];
       }),
