@@ -16,7 +16,7 @@ export type NewConnection = {
 /** Connection records: connect, read, and every way a connection goes away. */
 export function connectionStore(context: StoreContext) {
   const { entities, settings, now, nowSeconds, transact, live } = context;
-  const { connection, membership } = entities;
+  const { connection, membership, userConnection } = entities;
   const { freeSlot, releaseSlots } = connectionSlotStore(context);
 
   /** Pattern 5. Undefined when missing or expired. */
@@ -61,28 +61,31 @@ export function connectionStore(context: StoreContext) {
           expiresAt: nowSeconds() + settings.connectionTtlSeconds,
         };
         const { connectionId, expiresAt } = item;
-        const result = await transact(({ connection: c, membership: m, connectionSlot: s }) => [
-          c.put(item).commit(),
-          m
-            .put({
-              room: input.defaultRoom,
-              connectionId,
-              name: input.name,
-              ...(input.userId && { verified: true }),
-              expiresAt,
-            })
-            .commit(),
-          ...slots.map(({ owner, slot }) =>
-            s
-              .put({ owner, slot, connectionId, expiresAt })
-              // Free, or held by a connection that expired (its `$disconnect` was lost).
-              .where((a, op) => `${op.notExists(a.connectionId)} OR ${op.lte(a.expiresAt, nowSeconds())}`)
+        const result = await transact(
+          ({ connection: c, membership: m, connectionSlot: s, userConnection: u }) => [
+            c.put(item).commit(),
+            m
+              .put({
+                room: input.defaultRoom,
+                connectionId,
+                name: input.name,
+                ...(input.userId && { verified: true }),
+                expiresAt,
+              })
               .commit(),
-          ),
-        ]).go();
+            ...slots.map(({ owner, slot }) =>
+              s
+                .put({ owner, slot, connectionId, expiresAt })
+                // Free, or held by a connection that expired (its `$disconnect` was lost).
+                .where((a, op) => `${op.notExists(a.connectionId)} OR ${op.lte(a.expiresAt, nowSeconds())}`)
+                .commit(),
+            ),
+            ...(input.userId ? [u.put({ userId: input.userId, connectionId, expiresAt }).commit()] : []),
+          ],
+        ).go();
         if (!result.canceled) return item;
         // Another handshake claimed the same slot first: read the slots again.
-        const slotTaken = result.data.slice(2).some((write) => write.rejected);
+        const slotTaken = result.data.slice(2, 2 + slots.length).some((write) => write.rejected);
         if (!slotTaken || attempt >= settings.conflictAttempts)
           throw new TransactionCanceledError("connect", result.data);
         await conflictBackoff(attempt);
@@ -101,6 +104,7 @@ export function connectionStore(context: StoreContext) {
       await Promise.all([
         old?.rooms?.length ? removeMemberships(connectionId, old.rooms) : undefined,
         old?.slots?.length ? releaseSlots(connectionId, old.slots) : undefined,
+        old?.userId ? userConnection.delete({ userId: old.userId, connectionId }).go() : undefined,
       ]);
       return old ?? undefined;
     },
@@ -128,6 +132,7 @@ export function connectionStore(context: StoreContext) {
               // No record (already cleaned up or expired): the membership that was posted to goes alone.
               await removeMemberships(connectionId, old?.rooms?.length ? old.rooms : [room]);
               if (old?.slots?.length) await releaseSlots(connectionId, old.slots);
+              if (old?.userId) await userConnection.delete({ userId: old.userId, connectionId }).go();
               return "removed" as const;
             } catch (error) {
               if (isConditionFailure(error)) return "kept" as const;
