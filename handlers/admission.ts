@@ -1,8 +1,8 @@
-import type { Connection, JoinGuard, RoomAccess } from "../model/store";
+import type { JoinGuard, RoomAccess } from "../model/store";
 import type { Deps } from "./deps";
 import { inviteCodeHash } from "./invitations";
 import { forbiddenPrivate } from "./membership";
-import { principalsOf, mainPrincipal } from "./principals";
+import { principalsOf, mainPrincipal, type Identity } from "./principals";
 import { FrameError } from "./protocol";
 
 /**
@@ -13,7 +13,7 @@ import { FrameError } from "./protocol";
  */
 export async function admission(
   deps: Deps,
-  connection: Connection,
+  connection: Identity,
   access: RoomAccess,
   invite: string | undefined,
 ): Promise<JoinGuard[]> {

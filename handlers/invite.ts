@@ -12,7 +12,8 @@ import { FrameError } from "./protocol";
  */
 export const inviteRoute = actionRoute(
   "invite",
-  { table: ["GetItem", "PutItem", "Query"], post: true },
+  // Deletes: a connection the notice finds gone is removed, as every delivery does.
+  { table: ["GetItem", "PutItem", "Query", "DeleteItem", "BatchWriteItem"], post: true },
   async ({ room, user }, event, deps) => {
     const { caller } = await requireRole(deps, event.requestContext.connectionId, room, [
       "owner",

@@ -3,7 +3,8 @@ import type { Connection } from "../entities/connection";
 import { conflictBackoff, retryItemConflicts } from "./conflicts";
 import { connectionSlotStore, type ConnectionCap } from "./connection-slots";
 import type { StoreContext } from "./context";
-import { ConnectionCapError, isConditionFailure, TransactionCanceledError } from "./errors";
+import { ConnectionCapError, isConditionFailure, JoinGuardError, TransactionCanceledError } from "./errors";
+import type { JoinGuard } from "./memberships";
 
 export type NewConnection = {
   connectionId: string;
@@ -41,9 +42,14 @@ export function connectionStore(context: StoreContext) {
     /**
      * Records the connection and its default room's membership: one transaction of two
      * items, plus one slot per cap in `caps` (a free one, claimed on condition it is
-     * still free). Throws {@link ConnectionCapError} when a cap has no free slot.
+     * still free) and the join's `guards`. Throws {@link ConnectionCapError} when a cap has
+     * no free slot, {@link JoinGuardError} when a guard does not hold.
      */
-    async connect(input: NewConnection, caps: readonly ConnectionCap[] = []): Promise<Connection> {
+    async connect(
+      input: NewConnection,
+      caps: readonly ConnectionCap[] = [],
+      guards: readonly JoinGuard[] = [],
+    ): Promise<Connection> {
       for (let attempt = 1; ; attempt++) {
         const slots = await Promise.all(
           caps.map(async (cap) => {
@@ -61,8 +67,9 @@ export function connectionStore(context: StoreContext) {
           expiresAt: nowSeconds() + settings.connectionTtlSeconds,
         };
         const { connectionId, expiresAt } = item;
-        const result = await transact(
-          ({ connection: c, membership: m, connectionSlot: s, userConnection: u }) => [
+        const result = await transact((entities) => {
+          const { connection: c, membership: m, connectionSlot: s, userConnection: u } = entities;
+          return [
             c.put(item).commit(),
             m
               .put({
@@ -81,9 +88,14 @@ export function connectionStore(context: StoreContext) {
                 .commit(),
             ),
             ...(input.userId ? [u.put({ userId: input.userId, connectionId, expiresAt }).commit()] : []),
-          ],
-        ).go();
+            ...guards.map((guard) => guard(entities)),
+          ];
+        }).go();
         if (!result.canceled) return item;
+        const writes = result.data as { rejected: boolean }[];
+        if (writes.slice(writes.length - guards.length).some((write) => write.rejected)) {
+          throw new JoinGuardError(input.defaultRoom);
+        }
         // Another handshake claimed the same slot first: read the slots again.
         const slotTaken = result.data.slice(2, 2 + slots.length).some((write) => write.rejected);
         if (!slotTaken || attempt >= settings.conflictAttempts)

@@ -19,7 +19,13 @@ export type { NewConnection } from "./connections";
 export type { ConnectionCap, HeldSlot } from "./connection-slots";
 export { defaultStoreOptions, type StoreOptions } from "./context";
 export type { MessageKey } from "./delivery-marks";
-export { ConnectionCapError, RoomBusyError, StillConflictingError, TransactionCanceledError } from "./errors";
+export {
+  ConnectionCapError,
+  JoinGuardError,
+  RoomBusyError,
+  StillConflictingError,
+  TransactionCanceledError,
+} from "./errors";
 export type { JoinGuard, JoinResult } from "./memberships";
 export { rank, type CreateRoomResult, type HeldRole } from "./access";
 export type { RoomAccess } from "../entities/room-access";

@@ -217,6 +217,9 @@ async function runScenarios() {
   });
   expect(await chat.send(cat, { action: "createroom", room: "vault" })).toMatchObject({ code: "ROOM_TAKEN" });
   const code = (await chat.send(owner, { action: "invite", room: "vault" })).code as string;
+  // One of gus's connections is gone: telling him of the invitation removes it.
+  const gusGone = await chat.connect({ room: "garden" }, { authorizer: { sub: "sub-gus", name: "gus" } });
+  chat.api.markGone(gusGone.connectionId);
   expect(await chat.send(owner, { action: "invite", room: "vault", user: "sub-gus" })).toMatchObject({
     user: "sub-gus",
   });

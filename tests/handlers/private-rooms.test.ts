@@ -1,6 +1,6 @@
 import { UpdateCommand } from "@aws-sdk/lib-dynamodb";
 import { inviteCodeHash } from "../../handlers/invitations";
-import type { WsClient } from "../support/events";
+import { wsClient, type WsClient } from "../support/events";
 import { startChat, type Chat, type Frame } from "./harness";
 
 // Private rooms, invitations and moderation, on DynamoDB Local through the real routes:
@@ -118,6 +118,26 @@ describe.each([
     expect(await chat.items()).toEqual(before);
     expect(JSON.stringify(chat.api.framesTo(stranger.connectionId))).not.toContain("secret");
   });
+});
+
+test("a `?room=` at $connect is joined as joinroom joins: 403 for a stranger to a private room or a banned user", async () => {
+  const owner = await user("c-owner");
+  const room = await privateRoomOf(owner);
+  const handshake = async (authorizer?: Record<string, unknown>) => {
+    await chat.settle();
+    const before = await chat.items();
+    const result = await chat.run(wsClient(authorizer ? { authorizer } : {}).connectEvent({ room }));
+    await chat.settle();
+    if (result.statusCode !== 200) expect(await chat.items()).toEqual(before);
+    return result.statusCode;
+  };
+  expect(await handshake()).toBe(403);
+  expect(await handshake({ sub: "c-stranger", name: "stranger" })).toBe(403);
+  // A user let in may connect straight into it; once banned, no longer.
+  await chat.send(owner, { action: "invite", room, user: "c-friend" });
+  expect(await handshake({ sub: "c-friend", name: "friend" })).toBe(200);
+  await chat.send(owner, { action: "ban", room, user: "c-friend" });
+  expect(await handshake({ sub: "c-friend", name: "friend" })).toBe(403);
 });
 
 describe("invitations", () => {
