@@ -1,4 +1,5 @@
 import { UpdateCommand } from "@aws-sdk/lib-dynamodb";
+import { queueJobs } from "../../handlers/delivery/fanout";
 import { inviteCodeHash } from "../../handlers/invitations";
 import { wsClient, type WsClient } from "../support/events";
 import { startChat, type Chat, type Frame } from "./harness";
@@ -233,6 +234,25 @@ describe("kick and ban", () => {
     expect(chat.api.framesTo(stays.connectionId)).toContainEqual(
       expect.objectContaining({ type: "message", text: "after the kick" }),
     );
+    // A retry job for a post that failed before the kick re-checks membership: the kicked one gets
+    // nothing, a member still gets it.
+    chat.api.clearRecords();
+    const retry = (connectionId: string, text: string) => ({
+      kind: "recipient" as const,
+      room,
+      messageId: text.replaceAll(" ", "-"),
+      connectionId,
+      frame: JSON.stringify({ type: "message", room, text }),
+      firstFailedAt: Date.now(),
+    });
+    await queueJobs(chat.deps, [
+      retry(out.connectionId, "late retry"),
+      retry(stays.connectionId, "late retry"),
+    ]);
+    await chat.settle();
+    expect(chat.api.framesTo(out.connectionId)).toEqual([]);
+    expect(chat.api.framesTo(stays.connectionId)).toEqual([{ type: "message", room, text: "late retry" }]);
+
     await refused(out, { action: "history", room }, "FORBIDDEN");
     await refused(out, { action: "joinroom", room }, "FORBIDDEN");
     // A new invitation lets a kicked (not banned) member back.
