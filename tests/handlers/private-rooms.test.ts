@@ -299,6 +299,23 @@ describe("kick and ban", () => {
   });
 });
 
+test("malformed administration frames are INVALID, naming the field, and write nothing", async () => {
+  const owner = await user("v-owner");
+  const room = await privateRoomOf(owner);
+  const cases: [object, RegExp][] = [
+    [{ action: "ban", room, user: "v-x", minutes: 0 }, /^minutes: must be 1 to 525600/],
+    [{ action: "ban", room, user: "v-x", minutes: 1.5 }, /^minutes: must be a whole number/],
+    [{ action: "kick", room }, /^user: is required/],
+    [{ action: "kick", room, user: "" }, /^user: must be 1 to 256 characters/],
+    [{ action: "setrole", room, user: "v-x" }, /^role: must be moderator or member/],
+    [{ action: "revokeinvite", room, code: "short" }, /^code: must be an invitation code/],
+    [{ action: "invite", room: "bad/room" }, /^room: must be 1 to 64 characters/],
+  ];
+  for (const [frame, message] of cases) {
+    expect((await refused(owner, frame, "INVALID")).message).toMatch(message);
+  }
+});
+
 describe("roles cannot be escalated", () => {
   type Role = "owner" | "moderator" | "member" | "stranger";
   const roles: Role[] = ["owner", "moderator", "member", "stranger"];
