@@ -105,6 +105,26 @@ export function accessStore({ entities, settings, now, nowSeconds, transact, liv
       throw new TransactionCanceledError("createroom", result.data);
     },
 
+    /** Whether a connection other than `connectionId` holds a membership of the room (a consistent Query of 2). */
+    async othersIn(room: string, connectionId: string): Promise<boolean> {
+      const { data } = await membership.query.byRoom({ room }).go({ consistent: true, limit: 2 });
+      return data.some((m) => m.connectionId !== connectionId);
+    },
+
+    /**
+     * Takes back a `createroom` that a first `joinroom` raced (store/README): the access item
+     * (condition: still this owner's) and the owner's role go; the caller then leaves as `leave` does.
+     */
+    async undoCreateRoom(room: string, owner: string) {
+      await transact((e) => [
+        e.roomAccess
+          .delete({ room })
+          .where((a, op) => op.eq(a.owner, owner))
+          .commit(),
+        e.roomRole.delete({ room, principal: owner }).commit(),
+      ]).go();
+    },
+
     /** Join guards (see memberships.join). */
     guards: {
       /** The room still has no owner (a `createroom` did not take the name meanwhile). */

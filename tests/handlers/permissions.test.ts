@@ -216,6 +216,20 @@ async function runScenarios() {
     type: "created",
   });
   expect(await chat.send(cat, { action: "createroom", room: "vault" })).toMatchObject({ code: "ROOM_TAKEN" });
+  // A first joinroom racing a createroom (injected between its read and its write): taken back.
+  const roomInUse = chat.deps.store.roomInUse;
+  chat.deps.store.roomInUse = async (name) => {
+    const inUse = await roomInUse(name);
+    await chat.send(cat, { action: "joinroom", room: "raced" });
+    return inUse;
+  };
+  try {
+    expect(await chat.send(owner, { action: "createroom", room: "raced" })).toMatchObject({
+      code: "ROOM_TAKEN",
+    });
+  } finally {
+    chat.deps.store.roomInUse = roomInUse;
+  }
   const code = (await chat.send(owner, { action: "invite", room: "vault" })).code as string;
   // One of gus's connections is gone: telling him of the invitation removes it.
   const gusGone = await chat.connect({ room: "garden" }, { authorizer: { sub: "sub-gus", name: "gus" } });

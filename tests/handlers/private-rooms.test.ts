@@ -86,6 +86,43 @@ describe("createroom", () => {
     expect(await listed(await guest("quin"))).toContainEqual({ room: open, members: 2 });
   });
 
+  test("a first joinroom that races it keeps the room public: createroom is taken back, ROOM_TAKEN", async () => {
+    const room = freshRoom("race");
+    const creator = await guest("racer");
+    const joiner = await guest("joiner");
+    // The join lands between createroom's read of the name and its write.
+    const { store } = chat.deps;
+    const roomInUse = store.roomInUse;
+    store.roomInUse = async (name) => {
+      const inUse = await roomInUse(name);
+      await chat.send(joiner, { action: "joinroom", room });
+      return inUse;
+    };
+    await chat.settle();
+    const before = await chat.items();
+    try {
+      expect(await chat.send(creator, { action: "createroom", room, private: true })).toMatchObject({
+        type: "error",
+        code: "ROOM_TAKEN",
+      });
+    } finally {
+      store.roomInUse = roomInUse;
+    }
+    await chat.settle();
+    // What is left is the joiner's public room alone: no owner, and the creator not in it.
+    const after = await chat.items();
+    expect(after.filter((item) => !before.some((b) => b.pk === item.pk && b.sk === item.sk))).toEqual(
+      [
+        expect.objectContaining({ pk: room, sk: joiner.connectionId }),
+        expect.objectContaining({ pk: expect.stringMatching(/^rooms#/), sk: `room#${room}`, members: 1 }),
+      ].sort(() => 0),
+    );
+    expect(await chat.send(creator, { action: "joinroom", room })).toMatchObject({
+      type: "joined",
+      members: 2,
+    });
+  });
+
   test("refuses a malformed `private`", async () => {
     const ruth = await guest("ruth");
     await refused(ruth, { action: "createroom", room: freshRoom("x"), private: "yes" }, "INVALID");
