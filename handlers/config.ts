@@ -93,6 +93,8 @@ export type ChatConfig = {
   tokenClockSkewSeconds: number;
   /** How long a session the server issued (the `session` action) is recognised at `$connect`. */
   sessionTtlSeconds: number;
+  /** How long an invitation code (the `invite` action) lets its holder into a private room. */
+  inviteTtlSeconds: number;
   connectionTtlSeconds: number;
   messageTtlSeconds: number;
 };
@@ -136,6 +138,7 @@ export const configEnv = {
   tokenMaxLifetimeSeconds: "TOKEN_MAX_LIFETIME_SECONDS",
   tokenClockSkewSeconds: "TOKEN_CLOCK_SKEW_SECONDS",
   sessionTtlSeconds: "SESSION_TTL_SECONDS",
+  inviteTtlSeconds: "INVITE_TTL_SECONDS",
   connectionTtlSeconds: "CONNECTION_TTL_SECONDS",
   messageTtlSeconds: "MESSAGE_TTL_SECONDS",
 } as const satisfies Record<keyof ChatConfig, string>;
@@ -180,6 +183,7 @@ export const defaultConfig: Omit<ChatConfig, EndpointSettings> = {
   tokenMaxLifetimeSeconds: 24 * 60 * 60,
   tokenClockSkewSeconds: 60,
   sessionTtlSeconds: 30 * 24 * 60 * 60,
+  inviteTtlSeconds: 24 * 60 * 60,
   connectionTtlSeconds: defaultStoreOptions.connectionTtlSeconds,
   messageTtlSeconds: defaultStoreOptions.messageTtlSeconds,
 };

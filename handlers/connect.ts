@@ -1,7 +1,10 @@
 import { randomBytes } from "node:crypto";
-import { ConnectionCapError } from "../model/store";
+import { ConnectionCapError, JoinGuardError, type ConnectionCap, type NewConnection } from "../model/store";
+import { admission } from "./admission";
 import { connectionCaps } from "./connection-caps";
 import { headerOf, originAllowed } from "./origins";
+import type { Deps } from "./deps";
+import { FrameError } from "./protocol";
 import type { Route } from "./route";
 
 export const defaultRoom = "lobby";
@@ -19,13 +22,14 @@ export function authorizedIdentity(context: { authorizer?: Record<string, unknow
  * auth is on), `?room=` (else `lobby`) and `?session=` (an id the `session` action
  * issued, kept across reconnects, which scopes its `clientId`s; one the server did not
  * issue is ignored); invalid ones fail the handshake with 400, a page origin not in
- * `allowedOrigins` with 403.
+ * `allowedOrigins` with 403, a `?room=` that is private and not the client's, or that
+ * bans it, with 403 (the room is joined as `joinroom` joins it).
  */
 export const connectRoute: Route = {
   key: "$connect",
   name: "connect",
   routeResponse: false,
-  permissions: { table: ["PutItem", "GetItem", "Query"], post: false },
+  permissions: { table: ["PutItem", "GetItem", "Query", "ConditionCheckItem"], post: false },
   async handle(event, deps) {
     const origin = headerOf(event.headers, "origin");
     if (!originAllowed(origin, deps.config.allowedOrigins)) {
@@ -41,7 +45,8 @@ export const connectRoute: Route = {
       deps.log.info("unissued session ignored", { connectionId: event.requestContext.connectionId });
     const caps = connectionCaps(deps.config, event.requestContext.identity?.sourceIp, identity?.userId);
     try {
-      await deps.store.connect(
+      await connectAdmitted(
+        deps,
         {
           connectionId: event.requestContext.connectionId,
           name: identity?.name ?? query.name ?? `guest-${randomBytes(3).toString("hex")}`,
@@ -52,6 +57,13 @@ export const connectRoute: Route = {
         caps,
       );
     } catch (error) {
+      if (error instanceof FrameError) {
+        deps.log.info("default room refused", {
+          connectionId: event.requestContext.connectionId,
+          code: error.code,
+        });
+        return { statusCode: 403 };
+      }
       if (!(error instanceof ConnectionCapError)) throw error;
       deps.log.info("connection cap reached", {
         connectionId: event.requestContext.connectionId,
@@ -64,3 +76,25 @@ export const connectRoute: Route = {
     return { statusCode: 200 };
   },
 };
+
+/** Attempts at a handshake whose room's access changed between its read and the join. */
+const admissionAttempts = 3;
+
+/**
+ * Records the connection, joining its default room as `joinroom` would: first as if the
+ * room had no owner; a room with an owner is read and admitted (no invitation at `$connect`).
+ * @throws FrameError when the room refuses it; ConnectionCapError
+ */
+async function connectAdmitted(deps: Deps, input: NewConnection, caps: readonly ConnectionCap[]) {
+  const room = input.defaultRoom;
+  let guards = [deps.store.guards.ownerless(room)];
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await deps.store.connect(input, caps, guards);
+    } catch (error) {
+      if (!(error instanceof JoinGuardError) || attempt >= admissionAttempts) throw error;
+    }
+    const access = await deps.store.accessOf(room);
+    guards = access ? await admission(deps, input, access, undefined) : [deps.store.guards.ownerless(room)];
+  }
+}

@@ -1,6 +1,7 @@
 import type { Connection } from "../model/store";
 import { actionRoute } from "./action-route";
 import type { Deps } from "./deps";
+import { admission } from "./admission";
 import { historyPage } from "./history-page";
 import { requireConnection } from "./membership";
 import { FrameError } from "./protocol";
@@ -9,14 +10,15 @@ import { frameBudget, seqPlaceholder, type FrameBudget } from "./reply-size";
 /**
  * `joinroom`: idempotent; the reply carries the member count, the room's latest `seq`
  * and recent history (or, with `after`, what came after it); the stream worker tells
- * the room.
+ * the room. A room nobody has joined comes into being, public and ownerless; a room
+ * with an owner admits as handlers/admission.ts says (`invite` for a private one).
  */
 export const joinRoomRoute = actionRoute(
   "joinroom",
-  { table: ["GetItem", "PutItem", "UpdateItem", "Query"], post: false },
-  async ({ room, after }, event, deps) => {
+  { table: ["GetItem", "PutItem", "UpdateItem", "Query", "ConditionCheckItem"], post: false },
+  async ({ room, after, invite }, event, deps) => {
     const connection = await requireConnection(deps, event.requestContext.connectionId);
-    await joinRoom(deps, connection, room);
+    await joinRoom(deps, connection, room, invite);
     const envelope = (members: number, history: unknown[], next: number | null, seq: number) => ({
       type: "joined",
       room,
@@ -31,9 +33,26 @@ export const joinRoomRoute = actionRoute(
   },
 );
 
-/** Joins `room` (idempotent). @throws FrameError INVALID when the connection is in too many rooms */
-export async function joinRoom(deps: Deps, connection: Connection, room: string) {
-  const outcome = await deps.store.join(connection, room);
+/** Attempts at a join whose room's access changed between its read and the join. */
+const admissionAttempts = 3;
+
+/**
+ * Joins `room` (idempotent). First as if it had no owner (no read: the join commits on
+ * that condition); a room with an owner is read and admitted as handlers/admission.ts says.
+ * @throws FrameError INVALID when the connection is in too many rooms; BANNED, FORBIDDEN, INVITE_INVALID
+ */
+export async function joinRoom(deps: Deps, connection: Connection, room: string, invite?: string) {
+  let outcome = await deps.store.join(connection, room, [deps.store.guards.ownerless(room)]);
+  for (let attempt = 1; outcome === "guard-failed"; attempt++) {
+    const access = await deps.store.accessOf(room);
+    const guards = access
+      ? await admission(deps, connection, access, invite)
+      : [deps.store.guards.ownerless(room)];
+    outcome = await deps.store.join(connection, room, guards);
+    if (outcome === "guard-failed" && attempt >= admissionAttempts) {
+      throw new FrameError("BUSY", `room: ${room} changed while you joined; retry in a moment`);
+    }
+  }
   if (outcome === "too-many-rooms") {
     throw new FrameError(
       "INVALID",

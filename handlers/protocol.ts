@@ -2,6 +2,9 @@ import { z } from "zod";
 import type { ChatConfig } from "./config";
 import { checkName } from "./names";
 
+/** The frames the server sends (handlers/frames.ts), with the protocol they belong to. */
+export { frames, guestMark } from "./frames";
+
 /** Client actions of wire protocol v1 (the README's protocol section), in the order it lists them. */
 export const actions = [
   "sendmessage",
@@ -12,6 +15,12 @@ export const actions = [
   "members",
   "resume",
   "session",
+  "createroom",
+  "invite",
+  "revokeinvite",
+  "setrole",
+  "kick",
+  "ban",
 ] as const;
 export type Action = (typeof actions)[number];
 
@@ -23,6 +32,10 @@ export type ErrorCode =
   | "TOO_LARGE"
   | "RATE_LIMITED"
   | "BUSY"
+  | "FORBIDDEN"
+  | "ROOM_TAKEN"
+  | "INVITE_INVALID"
+  | "BANNED"
   | "INTERNAL";
 
 /** What an error frame adds for some codes: RATE_LIMITED says how long to wait. */
@@ -53,6 +66,10 @@ const clientIdPattern = /^[A-Za-z0-9_.:-]{1,64}$/;
 const sessionPattern = /^[A-Za-z0-9_-]{16,64}$/;
 /** A cursor the server issued (handlers/cursors.ts checks it is one): base64url. */
 const issuedCursorPattern = /^[A-Za-z0-9_-]{1,1024}$/;
+/** An invitation code the server issued (handlers/invitations.ts): base64url. */
+const inviteCodePattern = /^[A-Za-z0-9_-]{16,64}$/;
+/** The longest ban with minutes: a year (longer is a permanent ban, without minutes). */
+export const maxBanMinutes = 365 * 24 * 60;
 // C0/C1 controls, except tab and newlines in message text.
 const textForbidden = /(?![\t\n\r])\p{Cc}/u;
 const characters = (s: string) => [...s].length;
@@ -99,6 +116,16 @@ function buildSchemas(config: Limits) {
     z
       .string({ error: "after: must be a string" })
       .regex(issuedCursorPattern, { error: `after: must be a cursor returned as \`next\` by ${action}` });
+  const inviteCode = (field: string) =>
+    z
+      .string({ error: `${field}: must be a string` })
+      .regex(inviteCodePattern, { error: `${field}: must be an invitation code the server issued` });
+  /** A token subject (auth on) or a member's display name in the room (auth off). */
+  const user = z
+    .string({ error: "user: must be a string" })
+    .transform((s) => s.normalize("NFKC").trim())
+    .refine((s) => characters(s) >= 1 && characters(s) <= 256, { error: "user: must be 1 to 256 characters" })
+    .refine((s) => !textForbidden.test(s), { error: "user: must not contain control characters" });
   const limit = z
     .number({ error: "limit: must be a number" })
     .int({ error: "limit: must be a whole number" })
@@ -107,7 +134,7 @@ function buildSchemas(config: Limits) {
 
   const frames = {
     sendmessage: z.object({ message: text, room: room.optional(), clientId: clientId.optional() }),
-    joinroom: z.object({ room, after: seq("after", 0).optional() }),
+    joinroom: z.object({ room, after: seq("after", 0).optional(), invite: inviteCode("invite").optional() }),
     leaveroom: z.object({ room }),
     listrooms: z.object({ after: issuedCursor("listrooms").optional() }),
     history: z
@@ -135,6 +162,30 @@ function buildSchemas(config: Limits) {
         }),
     }),
     session: z.object({}),
+    createroom: z.object({
+      room,
+      private: z.boolean({ error: "private: must be true or false" }).optional(),
+    }),
+    invite: z.object({ room, user: user.optional() }),
+    revokeinvite: z.object({ room, code: inviteCode("code") }),
+    setrole: z.object({
+      room,
+      user,
+      role: z.enum(["moderator", "member"], { error: "role: must be moderator or member" }),
+    }),
+    kick: z.object({ room, user }),
+    ban: z.object({
+      room,
+      user,
+      minutes: z
+        .number({ error: "minutes: must be a number" })
+        .int({ error: "minutes: must be a whole number" })
+        .min(1, { error: `minutes: must be 1 to ${maxBanMinutes} (leave it out for a permanent ban)` })
+        .max(maxBanMinutes, {
+          error: `minutes: must be 1 to ${maxBanMinutes} (leave it out for a permanent ban)`,
+        })
+        .optional(),
+    }),
   } satisfies Record<Action, z.ZodType>;
   const connect = z.object({ name: name.optional(), room: room.optional(), session: session.optional() });
   return { frames, connect };
@@ -220,38 +271,3 @@ export function createProtocol(config: Limits) {
 }
 
 export type Protocol = ReturnType<typeof createProtocol>;
-
-/**
- * Next to a name: `guest: true` when it is not a verified token identity's (auth off, or
- * stored before this was kept). Absent for a verified name, so older clients see no change.
- */
-export const guestMark = (verified: boolean | undefined) => (verified ? {} : { guest: true as const });
-
-/** Server -> client frames. */
-export const frames = {
-  message: (m: {
-    room: string;
-    seq: number;
-    id: string;
-    from: string;
-    verified?: boolean;
-    text: string;
-    sentAt: string;
-  }) => ({
-    type: "message" as const,
-    room: m.room,
-    seq: m.seq,
-    id: m.id,
-    from: m.from,
-    ...guestMark(m.verified),
-    text: m.text,
-    sentAt: m.sentAt,
-  }),
-  presence: (room: string, event: "join" | "leave", name: string, verified: boolean | undefined) => ({
-    type: "presence" as const,
-    room,
-    event,
-    name,
-    ...guestMark(verified),
-  }),
-};

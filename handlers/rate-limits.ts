@@ -23,6 +23,13 @@ export const rateClassOf: Record<Action, RateClass> = {
   session: "write",
   // Rejoins every listed room: a write.
   resume: "write",
+  // Room administration writes items (access, roles, invitations, bans).
+  createroom: "write",
+  invite: "write",
+  revokeinvite: "write",
+  setrole: "write",
+  kick: "write",
+  ban: "write",
 };
 
 /** Connections a container remembers (buckets, subjects, closes): the oldest are forgotten first. */

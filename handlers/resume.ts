@@ -14,7 +14,7 @@ type Failed = { room: string; code: string; message: string };
  */
 export const resumeRoute = actionRoute(
   "resume",
-  { table: ["GetItem", "PutItem", "UpdateItem", "Query"], post: false },
+  { table: ["GetItem", "PutItem", "UpdateItem", "Query", "ConditionCheckItem"], post: false },
   async ({ rooms }, event, deps) => {
     const connection = await requireConnection(deps, event.requestContext.connectionId);
     const failed: Failed[] = [];

@@ -1,15 +1,21 @@
+import { banRoute } from "./ban";
 import { connectRoute } from "./connect";
+import { createRoomRoute } from "./createroom";
 import { defaultRoute } from "./default";
 import { disconnectRoute } from "./disconnect";
 import { historyRoute } from "./history";
+import { inviteRoute } from "./invite";
 import { joinRoomRoute } from "./joinroom";
+import { kickRoute } from "./kick";
 import { leaveRoomRoute } from "./leaveroom";
 import { listRoomsRoute } from "./listrooms";
 import { membersRoute } from "./members";
 import { resumeRoute } from "./resume";
+import { revokeInviteRoute } from "./revokeinvite";
 import type { Route } from "./route";
 import { sendMessageRoute } from "./sendmessage";
 import { sessionRoute } from "./session";
+import { setRoleRoute } from "./setrole";
 
 /**
  * The route table: route key -> handler. The one source of truth for both the
@@ -27,6 +33,12 @@ export const routes: readonly Route[] = [
   membersRoute,
   resumeRoute,
   sessionRoute,
+  createRoomRoute,
+  inviteRoute,
+  revokeInviteRoute,
+  setRoleRoute,
+  kickRoute,
+  banRoute,
 ];
 
 export function routeFor(key: string): Route {

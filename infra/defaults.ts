@@ -42,6 +42,13 @@ export const infraDefaults = {
     // One `session` frame per connection that has none; one `resume` per reconnect (joins its rooms).
     session: 30,
     resume: 50,
+    // Room administration: rare next to messages and joins.
+    createroom: 10,
+    invite: 10,
+    revokeinvite: 10,
+    setrole: 10,
+    kick: 10,
+    ban: 10,
     authorizer: 50,
     stream: 20,
     fanout: 20,

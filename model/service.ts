@@ -11,6 +11,11 @@ import { createRateLimitEntity } from "./entities/rate-limit";
 import { createRoomEntity } from "./entities/room";
 import { createRoomHeadEntity } from "./entities/room-head";
 import { createSessionEntity } from "./entities/session";
+import { createBanEntity } from "./entities/ban";
+import { createInvitationEntity } from "./entities/invitation";
+import { createRoomAccessEntity } from "./entities/room-access";
+import { createRoomRoleEntity } from "./entities/room-role";
+import { createUserConnectionEntity } from "./entities/user-connection";
 
 /**
  * ElectroDB's entity and version attributes, renamed from `__edb_e__`/`__edb_v__`:
@@ -36,6 +41,11 @@ export function createChatService(client: DynamoDBDocumentClient, table: string)
     session: createSessionEntity(config),
     rateLimit: createRateLimitEntity(config),
     deliveryMark: createDeliveryMarkEntity(config),
+    roomAccess: createRoomAccessEntity(config),
+    roomRole: createRoomRoleEntity(config),
+    invitation: createInvitationEntity(config),
+    ban: createBanEntity(config),
+    userConnection: createUserConnectionEntity(config),
   };
   for (const entity of Object.values(entities)) {
     entity.setIdentifier("entity", entityIdentifiers.entity);

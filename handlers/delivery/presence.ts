@@ -10,6 +10,8 @@ export type PresenceEvent = {
   /** The name is a verified token identity's (else the frame marks a guest). */
   verified?: boolean;
   connectionId: string;
+  /** A leave an owner or moderator made (kick or ban). */
+  kicked?: boolean;
 };
 
 /**
@@ -50,7 +52,7 @@ async function announceInRoom(deps: Deps, room: string, roomEvents: PresenceEven
         deps,
         room,
         recipients,
-        JSON.stringify(frames.presence(room, e.event, e.name, e.verified)),
+        JSON.stringify(frames.presence(room, e.event, e.name, e.verified, e.kicked)),
       );
     }
   } catch (error) {

@@ -71,11 +71,18 @@ async function handleRecord(record: DynamoDBRecord, deps: Deps, collected: Colle
   if (stored.entity === "message" && change.kind === "insert") {
     collected.messages.push({ message: stored.item, record });
   } else if (stored.entity === "membership" && change.kind !== "modify") {
-    const { room, name, verified, connectionId } = stored.item;
+    const { room, name, verified, connectionId, kicked } = stored.item;
     const joined = change.kind === "insert";
     const sequenceNumber = record.dynamodb?.SequenceNumber ?? "0";
     collected.changes.push({ room, connectionId, delta: joined ? 1 : -1, sequenceNumber });
-    collected.presence.push({ room, event: joined ? "join" : "leave", name, verified, connectionId });
+    collected.presence.push({
+      room,
+      event: joined ? "join" : "leave",
+      name,
+      verified,
+      connectionId,
+      ...(!joined && kicked && { kicked }),
+    });
   } else if (stored.entity === "connection" && change.kind === "remove" && stored.item.rooms?.length) {
     await deps.store.removeMemberships(stored.item.connectionId, stored.item.rooms);
   }

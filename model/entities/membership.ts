@@ -16,6 +16,8 @@ export const membershipSchema = {
     name: { type: "string", required: true, field: "n" },
     /** Set (true) only for a connection with a verified token identity; absent: a guest. */
     verified: { type: "boolean", field: "u" },
+    /** Set (true) just before a kick or ban deletes it: the leave it announces says so. */
+    kicked: { type: "boolean", field: "k" },
     expiresAt: { type: "number", required: true, field: "ttl" },
   },
   indexes: {

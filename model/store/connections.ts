@@ -3,7 +3,8 @@ import type { Connection } from "../entities/connection";
 import { conflictBackoff, retryItemConflicts } from "./conflicts";
 import { connectionSlotStore, type ConnectionCap } from "./connection-slots";
 import type { StoreContext } from "./context";
-import { ConnectionCapError, isConditionFailure, TransactionCanceledError } from "./errors";
+import { ConnectionCapError, isConditionFailure, JoinGuardError, TransactionCanceledError } from "./errors";
+import type { JoinGuard } from "./memberships";
 
 export type NewConnection = {
   connectionId: string;
@@ -16,7 +17,7 @@ export type NewConnection = {
 /** Connection records: connect, read, and every way a connection goes away. */
 export function connectionStore(context: StoreContext) {
   const { entities, settings, now, nowSeconds, transact, live } = context;
-  const { connection, membership } = entities;
+  const { connection, membership, userConnection } = entities;
   const { freeSlot, releaseSlots } = connectionSlotStore(context);
 
   /** Pattern 5. Undefined when missing or expired. */
@@ -41,9 +42,14 @@ export function connectionStore(context: StoreContext) {
     /**
      * Records the connection and its default room's membership: one transaction of two
      * items, plus one slot per cap in `caps` (a free one, claimed on condition it is
-     * still free). Throws {@link ConnectionCapError} when a cap has no free slot.
+     * still free) and the join's `guards`. Throws {@link ConnectionCapError} when a cap has
+     * no free slot, {@link JoinGuardError} when a guard does not hold.
      */
-    async connect(input: NewConnection, caps: readonly ConnectionCap[] = []): Promise<Connection> {
+    async connect(
+      input: NewConnection,
+      caps: readonly ConnectionCap[] = [],
+      guards: readonly JoinGuard[] = [],
+    ): Promise<Connection> {
       for (let attempt = 1; ; attempt++) {
         const slots = await Promise.all(
           caps.map(async (cap) => {
@@ -61,28 +67,37 @@ export function connectionStore(context: StoreContext) {
           expiresAt: nowSeconds() + settings.connectionTtlSeconds,
         };
         const { connectionId, expiresAt } = item;
-        const result = await transact(({ connection: c, membership: m, connectionSlot: s }) => [
-          c.put(item).commit(),
-          m
-            .put({
-              room: input.defaultRoom,
-              connectionId,
-              name: input.name,
-              ...(input.userId && { verified: true }),
-              expiresAt,
-            })
-            .commit(),
-          ...slots.map(({ owner, slot }) =>
-            s
-              .put({ owner, slot, connectionId, expiresAt })
-              // Free, or held by a connection that expired (its `$disconnect` was lost).
-              .where((a, op) => `${op.notExists(a.connectionId)} OR ${op.lte(a.expiresAt, nowSeconds())}`)
+        const result = await transact((entities) => {
+          const { connection: c, membership: m, connectionSlot: s, userConnection: u } = entities;
+          return [
+            c.put(item).commit(),
+            m
+              .put({
+                room: input.defaultRoom,
+                connectionId,
+                name: input.name,
+                ...(input.userId && { verified: true }),
+                expiresAt,
+              })
               .commit(),
-          ),
-        ]).go();
+            ...slots.map(({ owner, slot }) =>
+              s
+                .put({ owner, slot, connectionId, expiresAt })
+                // Free, or held by a connection that expired (its `$disconnect` was lost).
+                .where((a, op) => `${op.notExists(a.connectionId)} OR ${op.lte(a.expiresAt, nowSeconds())}`)
+                .commit(),
+            ),
+            ...(input.userId ? [u.put({ userId: input.userId, connectionId, expiresAt }).commit()] : []),
+            ...guards.map((guard) => guard(entities)),
+          ];
+        }).go();
         if (!result.canceled) return item;
+        const writes = result.data as { rejected: boolean }[];
+        if (writes.slice(writes.length - guards.length).some((write) => write.rejected)) {
+          throw new JoinGuardError(input.defaultRoom);
+        }
         // Another handshake claimed the same slot first: read the slots again.
-        const slotTaken = result.data.slice(2).some((write) => write.rejected);
+        const slotTaken = result.data.slice(2, 2 + slots.length).some((write) => write.rejected);
         if (!slotTaken || attempt >= settings.conflictAttempts)
           throw new TransactionCanceledError("connect", result.data);
         await conflictBackoff(attempt);
@@ -101,6 +116,7 @@ export function connectionStore(context: StoreContext) {
       await Promise.all([
         old?.rooms?.length ? removeMemberships(connectionId, old.rooms) : undefined,
         old?.slots?.length ? releaseSlots(connectionId, old.slots) : undefined,
+        old?.userId ? userConnection.delete({ userId: old.userId, connectionId }).go() : undefined,
       ]);
       return old ?? undefined;
     },
@@ -128,6 +144,7 @@ export function connectionStore(context: StoreContext) {
               // No record (already cleaned up or expired): the membership that was posted to goes alone.
               await removeMemberships(connectionId, old?.rooms?.length ? old.rooms : [room]);
               if (old?.slots?.length) await releaseSlots(connectionId, old.slots);
+              if (old?.userId) await userConnection.delete({ userId: old.userId, connectionId }).go();
               return "removed" as const;
             } catch (error) {
               if (isConditionFailure(error)) return "kept" as const;

@@ -48,3 +48,11 @@ export class ConnectionCapError extends Error {
     super(`${owner} already has ${cap} live connections`);
   }
 }
+
+/** A join's guard (store/access.ts) did not hold: the room's access changed since it was read. */
+export class JoinGuardError extends Error {
+  override readonly name = "JoinGuardError";
+  constructor(readonly room: string) {
+    super(`room ${room}: its access changed while joining`);
+  }
+}

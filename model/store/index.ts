@@ -1,4 +1,5 @@
 import type { ChatService } from "../service";
+import { accessStore } from "./access";
 import { clientIdStore } from "./client-ids";
 import { connectionStore } from "./connections";
 import { createStoreContext, type StoreOptions } from "./context";
@@ -18,8 +19,17 @@ export type { NewConnection } from "./connections";
 export type { ConnectionCap, HeldSlot } from "./connection-slots";
 export { defaultStoreOptions, type StoreOptions } from "./context";
 export type { MessageKey } from "./delivery-marks";
-export { ConnectionCapError, RoomBusyError, StillConflictingError, TransactionCanceledError } from "./errors";
-export type { JoinResult } from "./memberships";
+export {
+  ConnectionCapError,
+  JoinGuardError,
+  RoomBusyError,
+  StillConflictingError,
+  TransactionCanceledError,
+} from "./errors";
+export type { JoinGuard, JoinResult } from "./memberships";
+export { rank, type CreateRoomResult, type HeldRole } from "./access";
+export type { RoomAccess } from "../entities/room-access";
+export { roles, type Role } from "../entities/room-role";
 export type { HistoryPage, HistoryRange, NewMessage, PostResult, ReadBudget } from "./messages";
 export type { RateLimit, RateVerdict } from "./rate-limits";
 export type { ShardPositions } from "./room-pages";
@@ -46,5 +56,6 @@ export function createChatStore(service: ChatService, options: StoreOptions = {}
     ...clientIdStore(context),
     ...deliveryMarkStore(context),
     ...streamItemReader(context),
+    ...accessStore(context),
   };
 }

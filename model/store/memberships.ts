@@ -1,11 +1,51 @@
 import pLimit from "p-limit";
 import type { Connection } from "../entities/connection";
 import type { Membership } from "../entities/membership";
+import type { ChatService } from "../service";
 import type { SliceRange } from "../slices";
 import type { StoreContext } from "./context";
 import { isConditionFailure, TransactionCanceledError } from "./errors";
 
-export type JoinResult = "joined" | "already-member" | "too-many-rooms" | "no-connection";
+export type JoinResult = "joined" | "already-member" | "too-many-rooms" | "no-connection" | "guard-failed";
+
+type TransactionWrite = ChatService["transaction"]["write"];
+type TransactionEntities = Parameters<Parameters<TransactionWrite>[0]>[0];
+/**
+ * A condition the join commits on, or an item it writes with it (store/access.ts): the
+ * room's access unchanged since it was read, no ban, the invitation still valid.
+ */
+export type JoinGuard = (
+  entities: TransactionEntities,
+) => ReturnType<Parameters<TransactionWrite>[0]>[number];
+
+/**
+ * A join's two writes: the membership (like create, but an expired one not yet deleted
+ * by DynamoDB is replaced) and the connection's room list, within its rooms cap.
+ */
+export function joinWrites(
+  { connection: c, membership: m }: TransactionEntities,
+  conn: Connection,
+  room: string,
+  { nowSeconds, maxRoomsPerConnection }: { nowSeconds: number; maxRoomsPerConnection: number },
+) {
+  return [
+    m
+      .put({
+        room,
+        connectionId: conn.connectionId,
+        name: conn.name,
+        ...(conn.userId && { verified: true }),
+        expiresAt: conn.expiresAt,
+      })
+      .where((a, op) => `${op.notExists(a.name)} OR ${op.lte(a.expiresAt, nowSeconds)}`)
+      .commit(),
+    c
+      .patch({ connectionId: conn.connectionId })
+      .add({ roomCount: 1, rooms: [room] })
+      .where((a, op) => op.lt(a.roomCount, maxRoomsPerConnection))
+      .commit(),
+  ];
+}
 
 /** Room memberships: join, leave and the reads a broadcast and `members` make. */
 export function membershipStore(
@@ -33,31 +73,22 @@ export function membershipStore(
   }
 
   return {
-    async join(conn: Connection, room: string): Promise<JoinResult> {
-      const result = await transact(({ connection: c, membership: m }) => [
-        m
-          .put({
-            room,
-            connectionId: conn.connectionId,
-            name: conn.name,
-            ...(conn.userId && { verified: true }),
-            expiresAt: conn.expiresAt,
-          })
-          // Like create, but an expired membership (not yet deleted by DynamoDB) is replaced.
-          .where((a, op) => `${op.notExists(a.name)} OR ${op.lte(a.expiresAt, nowSeconds())}`)
-          .commit(),
-        c
-          .patch({ connectionId: conn.connectionId })
-          .add({ roomCount: 1, rooms: [room] })
-          .where((a, op) => op.lt(a.roomCount, settings.maxRoomsPerConnection))
-          .commit(),
+    /** Joins `room`; with `guards`, only if each of them holds ("guard-failed": read the room's access again). */
+    async join(conn: Connection, room: string, guards: readonly JoinGuard[] = []): Promise<JoinResult> {
+      const result = await transact((entities) => [
+        ...joinWrites(entities, conn, room, {
+          nowSeconds: nowSeconds(),
+          maxRoomsPerConnection: settings.maxRoomsPerConnection,
+        }),
+        ...guards.map((guard) => guard(entities)),
       ]).go();
       if (!result.canceled) return "joined";
-      const [membershipWrite, connectionWrite] = result.data;
+      const [membershipWrite, connectionWrite, ...guardWrites] = result.data as { rejected: boolean }[];
       if (membershipWrite.rejected) return "already-member";
       if (connectionWrite.rejected) {
         return (await getConnection(conn.connectionId)) ? "too-many-rooms" : "no-connection";
       }
+      if (guardWrites.some((write) => write.rejected)) return "guard-failed";
       throw new TransactionCanceledError("join", result.data);
     },
 

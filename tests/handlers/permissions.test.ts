@@ -203,6 +203,76 @@ async function runScenarios() {
   expect(issued).toMatchObject({ type: "session", session: expect.any(String) });
   expect(await chat.send(ann, { action: "session" })).toEqual(issued);
 
+  // Room administration: createroom (and a taken name), invite (a code, a user directly, a
+  // refusal), joinroom with a code and into an owned room, revokeinvite (and a repeat),
+  // setrole, kick and ban (and refusals of each), by connections of their own (own rate buckets).
+  const cat = await chat.connect({ name: "cat", room: "garden" });
+  const owner = await chat.connect({ room: "garden" }, { authorizer: { sub: "sub-own", name: "own" } });
+  const guestOfOwner = await chat.connect(
+    { room: "garden" },
+    { authorizer: { sub: "sub-gus", name: "gus" } },
+  );
+  expect(await chat.send(owner, { action: "createroom", room: "vault", private: true })).toMatchObject({
+    type: "created",
+  });
+  expect(await chat.send(cat, { action: "createroom", room: "vault" })).toMatchObject({ code: "ROOM_TAKEN" });
+  // A first joinroom racing a createroom (injected between its read and its write): taken back.
+  const roomInUse = chat.deps.store.roomInUse;
+  chat.deps.store.roomInUse = async (name) => {
+    const inUse = await roomInUse(name);
+    await chat.send(cat, { action: "joinroom", room: "raced" });
+    return inUse;
+  };
+  try {
+    expect(await chat.send(owner, { action: "createroom", room: "raced" })).toMatchObject({
+      code: "ROOM_TAKEN",
+    });
+  } finally {
+    chat.deps.store.roomInUse = roomInUse;
+  }
+  const code = (await chat.send(owner, { action: "invite", room: "vault" })).code as string;
+  // One of gus's connections is gone: telling him of the invitation removes it.
+  const gusGone = await chat.connect({ room: "garden" }, { authorizer: { sub: "sub-gus", name: "gus" } });
+  chat.api.markGone(gusGone.connectionId);
+  expect(await chat.send(owner, { action: "invite", room: "vault", user: "sub-gus" })).toMatchObject({
+    user: "sub-gus",
+  });
+  expect(await chat.send(cat, { action: "invite", room: "vault" })).toMatchObject({ code: "FORBIDDEN" });
+  expect(await chat.send(cat, { action: "joinroom", room: "vault" })).toMatchObject({ code: "FORBIDDEN" });
+  expect(await chat.send(cat, { action: "joinroom", room: "vault", invite: code })).toMatchObject({
+    type: "joined",
+  });
+  expect(await chat.send(guestOfOwner, { action: "joinroom", room: "vault" })).toMatchObject({
+    type: "joined",
+  });
+  expect(await chat.send(owner, { action: "revokeinvite", room: "vault", code })).toMatchObject({
+    type: "revoked",
+  });
+  expect(await chat.send(owner, { action: "revokeinvite", room: "vault", code })).toMatchObject({
+    code: "INVITE_INVALID",
+  });
+  expect(
+    await chat.send(cat, { action: "setrole", room: "vault", user: "sub-gus", role: "moderator" }),
+  ).toMatchObject({ code: "FORBIDDEN" });
+  expect(
+    await chat.send(owner, { action: "setrole", room: "vault", user: "sub-gus", role: "moderator" }),
+  ).toMatchObject({ type: "role" });
+  expect(await chat.send(guestOfOwner, { action: "kick", room: "vault", user: "sub-own" })).toMatchObject({
+    code: "FORBIDDEN",
+  });
+  expect(await chat.send(owner, { action: "kick", room: "vault", user: "sub-gus" })).toMatchObject({
+    type: "kicked",
+  });
+  expect(await chat.send(cat, { action: "ban", room: "vault", user: "sub-own" })).toMatchObject({
+    code: "FORBIDDEN",
+  });
+  expect(
+    await chat.send(owner, { action: "ban", room: "vault", user: "sub-nobody", minutes: 5 }),
+  ).toMatchObject({
+    type: "banned",
+  });
+  expect(await chat.send(cat, { action: "leaveroom", room: "vault" })).toMatchObject({ type: "left" });
+
   // $default: an action without a route.
   expect(await chat.send(ann, { action: "dance" })).toMatchObject({ code: "UNKNOWN_ACTION" });
 

@@ -55,7 +55,7 @@ describe("WebSocket API", () => {
 
   // check 2: every route of handlers/routes.ts, and nothing else, has its own function and integration.
   it("wires every route of the route table to its own function through its own AWS_PROXY integration", () => {
-    // The route table itself: the two connection routes, `$default` and the eight actions (session and resume included).
+    // The route table itself: the two connection routes, `$default` and the fourteen actions (room administration included).
     expect(routes.map((r) => r.key).sort()).toEqual(
       [
         "$connect",
@@ -69,6 +69,12 @@ describe("WebSocket API", () => {
         "members",
         "resume",
         "session",
+        "createroom",
+        "invite",
+        "revokeinvite",
+        "setrole",
+        "kick",
+        "ban",
       ].sort(),
     );
     expect(
@@ -190,6 +196,12 @@ describe("Lambda functions", () => {
       members: 30,
       resume: 50,
       session: 30,
+      createroom: 10,
+      invite: 10,
+      revokeinvite: 10,
+      setrole: 10,
+      kick: 10,
+      ban: 10,
       stream: 20,
       fanout: 20,
       sweep: 1,
@@ -333,7 +345,7 @@ describe("IAM", () => {
     const tableActions: Record<string, string[]> = {
       history: ["GetItem", "Query", "UpdateItem"],
       members: ["GetItem", "Query", "UpdateItem"],
-      listrooms: ["GetItem", "Query", "UpdateItem"],
+      listrooms: ["GetItem", "Query", "UpdateItem", "BatchGetItem"],
       $default: [],
     };
     for (const [key, expected] of Object.entries(tableActions)) {

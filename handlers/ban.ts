@@ -1,0 +1,28 @@
+import { actionRoute } from "./action-route";
+import { removeFromRoom, requireOutranks, requireRole, resolveTarget } from "./moderation";
+
+/**
+ * `ban` (owner or moderator): a kick, and `joinroom` answers BANNED for `minutes`
+ * (none: for good). The ban is written first, so a rejoin racing the kick fails.
+ */
+export const banRoute = actionRoute(
+  "ban",
+  { table: ["GetItem", "Query", "PutItem", "UpdateItem", "DeleteItem"], post: false },
+  async ({ room, user, minutes }, event, deps) => {
+    const { caller, role } = await requireRole(deps, event.requestContext.connectionId, room, [
+      "owner",
+      "moderator",
+    ]);
+    const target = await resolveTarget(deps, caller, room, user);
+    requireOutranks(role, target, room);
+    const until = minutes === undefined ? undefined : Math.floor(Date.now() / 1000) + minutes * 60;
+    await deps.store.ban(room, target.principals, until);
+    await removeFromRoom(deps, room, target);
+    return {
+      type: "banned",
+      room,
+      user,
+      until: until === undefined ? null : new Date(until * 1000).toISOString(),
+    };
+  },
+);
