@@ -1,3 +1,6 @@
+// Import these from here, never through a re-export: Pulumi serializes a Lambda's closure
+// module by module, and a re-exported binding (a getter on the re-exporting module) reached
+// the packaged functions as undefined (tests/lambda/lambda-artifacts.test.ts).
 /**
  * Next to a name: `guest: true` when it is not a verified token identity's (auth off, or
  * stored before this was kept). Absent for a verified name, so older clients see no change.

@@ -1,6 +1,6 @@
 import type { HistoryRange } from "../model/store";
 import type { Deps } from "./deps";
-import { frames } from "./protocol";
+import { frames } from "./frames";
 import { listIn, type FrameBudget } from "./reply-size";
 
 export type MessageFrame = ReturnType<typeof frames.message>;

@@ -1,6 +1,7 @@
 import { actionRoute } from "./action-route";
 import { requireMember } from "./membership";
-import { FrameError, guestMark } from "./protocol";
+import { guestMark } from "./frames";
+import { FrameError } from "./protocol";
 import { fitting } from "./reply-size";
 
 /** Members read per `members` page: more names than fit in one frame would be wasted reads. */

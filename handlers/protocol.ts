@@ -2,9 +2,6 @@ import { z } from "zod";
 import type { ChatConfig } from "./config";
 import { checkName } from "./names";
 
-/** The frames the server sends (handlers/frames.ts), with the protocol they belong to. */
-export { frames, guestMark } from "./frames";
-
 /** Client actions of wire protocol v1 (the README's protocol section), in the order it lists them. */
 export const actions = [
   "sendmessage",

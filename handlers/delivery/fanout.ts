@@ -3,7 +3,7 @@ import type { Message } from "../../model/store";
 import type { BroadcastOptions, DeliveryReport } from "./delivery";
 import type { Deps } from "../deps";
 import { enqueueJobs, type DeliveryJob, type SliceJob } from "./fanout-jobs";
-import { frames } from "../protocol";
+import { frames } from "../frames";
 
 /**
  * Posts a frame to a room's recipients, then removes the connections that turned

@@ -1,6 +1,6 @@
 import type { Deps } from "../deps";
 import { deliver } from "./fanout";
-import { frames } from "../protocol";
+import { frames } from "../frames";
 
 /** A membership that appeared or disappeared, as the stream tells it. */
 export type PresenceEvent = {
