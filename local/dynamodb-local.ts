@@ -87,7 +87,21 @@ export async function startDynamoDbLocal(
 ): Promise<DynamoDbLocal> {
   assertJava();
   if (options.dbPath) await endStaleDynamoDbLocal(options.dbPath);
-  const port = options.port ?? (await freePort());
+  if (options.port !== undefined) return launch(options.port, options);
+  // A free port can be taken by another process before Java binds it: then try another.
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await launch(await freePort(), options);
+    } catch (error) {
+      if (attempt >= 3 || !String(error).includes("Address already in use")) throw error;
+    }
+  }
+}
+
+async function launch(
+  port: number,
+  options: { dbPath?: string; timeoutMs?: number; detached?: boolean },
+): Promise<DynamoDbLocal> {
   const child: ChildProcess = spawn({
     port,
     path: options.dbPath ?? null,
