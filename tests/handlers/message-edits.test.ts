@@ -111,6 +111,47 @@ describe("the author", () => {
   });
 });
 
+describe("numbering and delivery", () => {
+  test("concurrent changes each take a seq of their own, the message ends in the last one's state", async () => {
+    const room = freshRoom("races");
+    const ann = await user("u-ann3", room);
+    const message = await sent(ann, room, "v0");
+    const replies = await Promise.all(
+      ["v1", "v2", "v3"].map((text) =>
+        chat.send(ann, { action: "editmessage", room, id: message.id, message: text }),
+      ),
+    );
+    expect(replies.map((r) => r.seq).sort()).toEqual([2, 3, 4]);
+    const last = replies.find((r) => r.seq === 4)!;
+    expect((await history(ann, room))[0]).toMatchObject({ seq: 1, text: last.text, editedAt: last.editedAt });
+  });
+
+  test("a change whose fast path crashed after the store is delivered by the stream's safety net", async () => {
+    const room = freshRoom("safety");
+    const ann = await user("u-ann4", room);
+    const bob = await user("u-bob4", room);
+    const message = await sent(ann, room, "hi");
+    chat.api.clearRecords();
+    const { store } = chat.deps;
+    const smallRoomMembers = store.smallRoomMembers;
+    // The fast path's read crashes; the safety net's, later, does not.
+    let crashes = 1;
+    store.smallRoomMembers = async (name, max) => {
+      if (crashes-- > 0) throw new Error("injected crash after the store");
+      return smallRoomMembers(name, max);
+    };
+    let edited: Frame;
+    try {
+      edited = await chat.send(ann, { action: "editmessage", room, id: message.id, message: "hello" });
+    } finally {
+      store.smallRoomMembers = smallRoomMembers;
+    }
+    expect(edited).toMatchObject({ type: "edited", seq: 2 });
+    expect(crashes).toBeLessThan(1);
+    expect(chat.api.framesTo(bob.connectionId)).toEqual([edited]);
+  });
+});
+
 describe("moderation", () => {
   test("a moderator or the owner deletes anyone's message; a plain member cannot, and nobody edits another's", async () => {
     const room = freshRoom("moderated");
