@@ -18,6 +18,8 @@ export const actions = [
   "setrole",
   "kick",
   "ban",
+  "editmessage",
+  "deletemessage",
 ] as const;
 export type Action = (typeof actions)[number];
 
@@ -33,6 +35,7 @@ export type ErrorCode =
   | "ROOM_TAKEN"
   | "INVITE_INVALID"
   | "BANNED"
+  | "NOT_FOUND"
   | "INTERNAL";
 
 /** What an error frame adds for some codes: RATE_LIMITED says how long to wait. */
@@ -65,6 +68,8 @@ const sessionPattern = /^[A-Za-z0-9_-]{16,64}$/;
 const issuedCursorPattern = /^[A-Za-z0-9_-]{1,1024}$/;
 /** An invitation code the server issued (handlers/invitations.ts): base64url. */
 const inviteCodePattern = /^[A-Za-z0-9_-]{16,64}$/;
+/** A message id the server issued: a ULID (Crockford base32). */
+const messageIdPattern = /^[0-9A-HJKMNP-TV-Z]{26}$/;
 /** The longest ban with minutes: a year (longer is a permanent ban, without minutes). */
 export const maxBanMinutes = 365 * 24 * 60;
 // C0/C1 controls, except tab and newlines in message text.
@@ -123,6 +128,9 @@ function buildSchemas(config: Limits) {
     .transform((s) => s.normalize("NFKC").trim())
     .refine((s) => characters(s) >= 1 && characters(s) <= 256, { error: "user: must be 1 to 256 characters" })
     .refine((s) => !textForbidden.test(s), { error: "user: must not contain control characters" });
+  const messageId = z
+    .string({ error: "id: must be a string" })
+    .regex(messageIdPattern, { error: "id: must be a message id (the `id` of a message frame)" });
   const limit = z
     .number({ error: "limit: must be a number" })
     .int({ error: "limit: must be a whole number" })
@@ -183,6 +191,8 @@ function buildSchemas(config: Limits) {
         })
         .optional(),
     }),
+    editmessage: z.object({ room, id: messageId, message: text }),
+    deletemessage: z.object({ room, id: messageId }),
   } satisfies Record<Action, z.ZodType>;
   const connect = z.object({ name: name.optional(), room: room.optional(), session: session.optional() });
   return { frames, connect };
@@ -247,7 +257,7 @@ export function createProtocol(config: Limits) {
     parseFields<A extends Action>(action: A, fields: Record<string, unknown>): ActionFields<A> {
       const message = fields.message;
       if (
-        action === "sendmessage" &&
+        (action === "sendmessage" || action === "editmessage") &&
         typeof message === "string" &&
         characters(message) > config.maxMessageLength
       ) {

@@ -30,6 +30,9 @@ export const rateClassOf: Record<Action, RateClass> = {
   setrole: "write",
   kick: "write",
   ban: "write",
+  // Each stores a room event under the room's next seq, as a message does.
+  editmessage: "write",
+  deletemessage: "write",
 };
 
 /** Connections a container remembers (buckets, subjects, closes): the oldest are forgotten first. */

@@ -2,7 +2,9 @@ import { banRoute } from "./ban";
 import { connectRoute } from "./connect";
 import { createRoomRoute } from "./createroom";
 import { defaultRoute } from "./default";
+import { deleteMessageRoute } from "./deletemessage";
 import { disconnectRoute } from "./disconnect";
+import { editMessageRoute } from "./editmessage";
 import { historyRoute } from "./history";
 import { inviteRoute } from "./invite";
 import { joinRoomRoute } from "./joinroom";
@@ -39,6 +41,8 @@ export const routes: readonly Route[] = [
   setRoleRoute,
   kickRoute,
   banRoute,
+  editMessageRoute,
+  deleteMessageRoute,
 ];
 
 export function routeFor(key: string): Route {

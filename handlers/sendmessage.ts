@@ -1,8 +1,10 @@
 import { actionRoute } from "./action-route";
 import { requireConnection, requireMember } from "./membership";
 import { deliverFromSender } from "./delivery/settle";
-import { FrameError, type ActionFields } from "./protocol";
-import { RoomBusyError, type Connection, type NewMessage } from "../model/store";
+import { mainPrincipal } from "./principals";
+import type { ActionFields } from "./protocol";
+import { numberedOrBusy } from "./room-busy";
+import type { Connection } from "../model/store";
 import type { Deps } from "./deps";
 import type { WebSocketEvent } from "./route";
 
@@ -37,30 +39,30 @@ export const sendMessageRoute = actionRoute(
 
 async function storeAndAck(fields: ActionFields<"sendmessage">, event: WebSocketEvent, deps: Deps) {
   const { connectionId, requestTimeEpoch } = event.requestContext;
-  // The connection record holds the default room and the session that scopes a clientId.
-  const connectionRead =
-    fields.room === undefined || fields.clientId !== undefined
-      ? requireConnection(deps, connectionId)
-      : Promise.resolve(undefined);
-  const room = fields.room ?? (await connectionRead)!.defaultRoom;
+  // The connection record holds the default room, the session that scopes a clientId
+  // and the principal that may later edit or delete the message.
+  const connectionRead = requireConnection(deps, connectionId);
+  const room = fields.room ?? (await connectionRead).defaultRoom;
   // The membership, the room's last seq and the connection in one round trip, not three.
   const [member, lastSeqRead, connection] = await Promise.all([
     requireMember(deps, room, connectionId),
     deps.store.lastSeq(room),
     connectionRead,
   ]);
-  const { message, duplicate } = await store(
-    deps,
-    {
-      room,
-      from: member.name,
-      verified: member.verified,
-      connectionId,
-      session: sessionOf(connection, connectionId),
-      text: fields.message,
-      clientId: fields.clientId,
-    },
-    lastSeqRead,
+  const { message, duplicate } = await numberedOrBusy(deps, () =>
+    deps.store.post(
+      {
+        room,
+        from: member.name,
+        verified: member.verified,
+        connectionId,
+        session: sessionOf(connection, connectionId),
+        author: mainPrincipal(connection),
+        text: fields.message,
+        clientId: fields.clientId,
+      },
+      { lastSeqRead },
+    ),
   );
   if (!duplicate) {
     deps.metrics.count("MessagesStored");
@@ -77,24 +79,13 @@ async function storeAndAck(fields: ActionFields<"sendmessage">, event: WebSocket
   };
 }
 
-/** Stores the message under the room's next seq; a room too busy to number it is BUSY. */
-async function store(deps: Deps, message: NewMessage, lastSeqRead: number) {
-  try {
-    return await deps.store.post(message, { lastSeqRead });
-  } catch (error) {
-    if (!(error instanceof RoomBusyError)) throw error;
-    deps.log.warn("room busy", { room: error.room, attempts: error.attempts });
-    throw new FrameError("BUSY", `room: too many messages to ${error.room} at once; retry in a moment`);
-  }
-}
-
 /**
  * Whose `clientId`s these are: the token's subject, else the session id the client
  * sent at connect (kept across reconnects), else just this connection. Never the
  * display name, which two users may share.
  */
-function sessionOf(connection: Connection | undefined, connectionId: string): string {
-  if (connection?.userId) return `user:${connection.userId}`;
-  if (connection?.sessionId) return `session:${connection.sessionId}`;
+function sessionOf(connection: Connection, connectionId: string): string {
+  if (connection.userId) return `user:${connection.userId}`;
+  if (connection.sessionId) return `session:${connection.sessionId}`;
   return `connection:${connectionId}`;
 }

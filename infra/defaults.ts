@@ -49,6 +49,9 @@ export const infraDefaults = {
     setrole: 10,
     kick: 10,
     ban: 10,
+    // Edits and deletes: rare next to messages.
+    editmessage: 10,
+    deletemessage: 10,
     authorizer: 50,
     stream: 20,
     fanout: 20,

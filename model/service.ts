@@ -7,6 +7,7 @@ import { createCountedChangeEntity } from "./entities/counted-change";
 import { createDeliveryMarkEntity } from "./entities/delivery-mark";
 import { createMembershipEntity } from "./entities/membership";
 import { createMessageEntity } from "./entities/message";
+import { createMessageIdEntity } from "./entities/message-id";
 import { createRateLimitEntity } from "./entities/rate-limit";
 import { createRoomEntity } from "./entities/room";
 import { createRoomHeadEntity } from "./entities/room-head";
@@ -34,6 +35,7 @@ export function createChatService(client: DynamoDBDocumentClient, table: string)
     connectionSlot: createConnectionSlotEntity(config),
     membership: createMembershipEntity(config),
     message: createMessageEntity(config),
+    messageId: createMessageIdEntity(config),
     clientMessage: createClientMessageEntity(config),
     room: createRoomEntity(config),
     countedChange: createCountedChangeEntity(config),

@@ -62,14 +62,14 @@ export async function retryRecipients(
 }
 
 /**
- * Delivers a stored message, settling it: a room of up to `inlineFanoutMax` members
+ * Delivers a stored room event (a message, an edit or a delete), settling it: a room of up to `inlineFanoutMax` members
  * (read strongly consistent, after the store) is posted to here, one attempt per
  * recipient, all ended by the fast path's cap; each post that did not go through
  * becomes a retry job. A larger room becomes one job per slice on the queue. Resolves
  * once every recipient was posted to or handed off; throws if that could not be done.
  */
 export async function fanOutMessage(deps: Deps, message: Message): Promise<void> {
-  const json = JSON.stringify(frames.message(message));
+  const json = JSON.stringify(frames.roomEvent(message));
   const storedAt = Date.parse(message.sentAt);
   const members = await deps.store.smallRoomMembers(message.room, deps.config.inlineFanoutMax);
   if (!members) return queueSlices(deps, message, json, storedAt);

@@ -30,7 +30,15 @@ export type { JoinGuard, JoinResult } from "./memberships";
 export { rank, type CreateRoomResult, type HeldRole } from "./access";
 export type { RoomAccess } from "../entities/room-access";
 export { roles, type Role } from "../entities/room-role";
-export type { HistoryPage, HistoryRange, NewMessage, PostResult, ReadBudget } from "./messages";
+export type {
+  ChangeResult,
+  HistoryPage,
+  HistoryRange,
+  MessageChange,
+  NewMessage,
+  PostResult,
+  ReadBudget,
+} from "./messages";
 export type { RateLimit, RateVerdict } from "./rate-limits";
 export type { ShardPositions } from "./room-pages";
 export type { RoomChange, RoomCount, RoomInfo } from "./rooms";

@@ -13,9 +13,22 @@ export type NewMessage = {
   verified?: boolean;
   connectionId: string;
   session: string;
+  /** Who may edit or delete it: the sender's principal (absent: only its connection, `conn:<id>`). */
+  author?: string;
   text: string;
   clientId?: string;
 };
+
+/** An edit or delete of a stored message, by the connection that makes it. */
+export type MessageChange = {
+  target: Message;
+  from: string;
+  verified?: boolean;
+  connectionId: string;
+} & ({ kind: "edit"; text: string } | { kind: "delete" });
+
+/** The change's event as stored, or `gone`: the message was deleted (or expired) meanwhile. */
+export type ChangeResult = { event: Message } | "gone";
 
 /** Where one history read starts: below `before`, above `after`, or (neither) at the newest. */
 export type HistoryRange = { before?: number; after?: number };
@@ -34,7 +47,9 @@ const firstReadSize = 10;
  * and reading a room's events by seq.
  */
 export function messageStore({ entities, settings, now, nowSeconds, live, writeOnce }: StoreContext) {
-  const { message, clientMessage, roomHead } = entities;
+  const { message, clientMessage, roomHead, messageId } = entities;
+  const expiresAt = () =>
+    settings.messageTtlSeconds ? nowSeconds() + settings.messageTtlSeconds : undefined;
 
   /** The room's last seq, read strongly consistent (0 before its first message). */
   async function lastSeq(room: string): Promise<number> {
@@ -79,36 +94,40 @@ export function messageStore({ entities, settings, now, nowSeconds, live, writeO
           from: input.from,
           ...(input.verified && { verified: true }),
           connectionId: input.connectionId,
+          author: input.author,
           text: input.text,
           sentAt: new Date(now()).toISOString(),
           clientId: input.clientId,
-          expiresAt: settings.messageTtlSeconds ? nowSeconds() + settings.messageTtlSeconds : undefined,
+          expiresAt: expiresAt(),
         };
-        const written = await writeOnce(({ message: msg, clientMessage: cm, roomHead: head }) => [
-          ...(clientKey
-            ? [
-                cm
-                  .put({
-                    ...clientKey,
-                    messageId: id,
-                    seq: item.seq,
-                    sentAt: item.sentAt,
-                    expiresAt: nowSeconds() + settings.clientIdTtlSeconds,
-                  })
-                  // Like create, but an expired record (not yet deleted by DynamoDB) no longer counts.
-                  .where((a, op) => `${op.notExists(a.messageId)} OR ${op.lte(a.expiresAt, nowSeconds())}`)
+        const written = await writeOnce(
+          ({ message: msg, clientMessage: cm, roomHead: head, messageId: ids }) => [
+            ...(clientKey
+              ? [
+                  cm
+                    .put({
+                      ...clientKey,
+                      messageId: id,
+                      seq: item.seq,
+                      sentAt: item.sentAt,
+                      expiresAt: nowSeconds() + settings.clientIdTtlSeconds,
+                    })
+                    // Like create, but an expired record (not yet deleted by DynamoDB) no longer counts.
+                    .where((a, op) => `${op.notExists(a.messageId)} OR ${op.lte(a.expiresAt, nowSeconds())}`)
+                    .commit(),
+                ]
+              : []),
+            last === 0
+              ? head.create({ room: input.room, seq: 1 }).commit()
+              : head
+                  .patch({ room: input.room })
+                  .set({ seq: item.seq })
+                  .where((a, op) => op.eq(a.seq, last))
                   .commit(),
-              ]
-            : []),
-          last === 0
-            ? head.create({ room: input.room, seq: 1 }).commit()
-            : head
-                .patch({ room: input.room })
-                .set({ seq: item.seq })
-                .where((a, op) => op.eq(a.seq, last))
-                .commit(),
-          msg.create(item).commit(),
-        ]).go();
+            msg.create(item).commit(),
+            ids.create({ room: item.room, id, seq: item.seq, expiresAt: item.expiresAt }).commit(),
+          ],
+        ).go();
         if (!written.canceled) return { message: item, duplicate: false };
         const reasons = written.data as { code?: string }[];
         // The clientId's record is the first item: its condition failing means a repeat.
@@ -125,9 +144,75 @@ export function messageStore({ entities, settings, now, nowSeconds, live, writeO
       }
     },
 
+    /** A live message of the room by its id (not an edit or delete, not a tombstone), read consistent. */
+    async findMessage(room: string, id: string): Promise<Message | undefined> {
+      const { data: where } = await messageId.get({ room, id }).go({ consistent: true });
+      if (!live(where)) return undefined;
+      const { data } = await message.get({ room, seq: where.seq }).go({ consistent: true });
+      return live(data) && data.kind === "message" && !data.deleted ? data : undefined;
+    },
+
     /**
-     * A page of a room's history: newest first below `before` (or from the newest), or
-     * oldest first above `after`; at most `limit` messages and, with a `budget`, only those
+     * Edits or deletes a message: one transaction stores the change as the room's next
+     * seq (an `edit` or `delete` item, the head moved as {@link post} moves it) and
+     * updates the message item to its new state (condition: not deleted meanwhile).
+     * Contention is retried as `post` retries it, then {@link RoomBusyError}.
+     * @throws RoomBusyError when every attempt met a concurrent write to the room
+     */
+    async change(
+      input: MessageChange,
+      { lastSeqRead }: { lastSeqRead?: number } = {},
+    ): Promise<ChangeResult> {
+      const { target } = input;
+      const id = ulid(now());
+      for (let attempt = 1; ; attempt++) {
+        const last = attempt === 1 && lastSeqRead !== undefined ? lastSeqRead : await lastSeq(target.room);
+        const changedAt = new Date(now()).toISOString();
+        const event: Message = {
+          room: target.room,
+          seq: last + 1,
+          kind: input.kind,
+          id,
+          from: input.from,
+          ...(input.verified && { verified: true }),
+          connectionId: input.connectionId,
+          ...(input.kind === "edit" && { text: input.text }),
+          sentAt: changedAt,
+          target: target.id,
+          expiresAt: expiresAt(),
+        };
+        const written = await writeOnce(({ message: msg, roomHead: head }) => {
+          const original = msg.patch({ room: target.room, seq: target.seq });
+          const changed =
+            input.kind === "edit"
+              ? original.set({ text: input.text, editedAt: changedAt })
+              : original.set({ deleted: true, deletedAt: changedAt }).remove(["text"]);
+          return [
+            head
+              .patch({ room: target.room })
+              .set({ seq: event.seq })
+              .where((a, op) => op.eq(a.seq, last))
+              .commit(),
+            msg.create(event).commit(),
+            changed.where((a, op) => op.notExists(a.deleted)).commit(),
+          ];
+        }).go();
+        if (!written.canceled) return { event };
+        const reasons = written.data as { code?: string }[];
+        // The message item is the third: its condition failing means it was deleted (or expired) meanwhile.
+        if (reasons[2]?.code === "ConditionalCheckFailed") return "gone";
+        const raced = reasons.some(
+          (r) => r.code === "ConditionalCheckFailed" || r.code === "TransactionConflict",
+        );
+        if (!raced) throw new TransactionCanceledError("message change", reasons);
+        if (attempt >= settings.conflictAttempts) throw new RoomBusyError(target.room, attempt);
+        await conflictBackoff(attempt);
+      }
+    },
+
+    /**
+     * A page of a room's history: messages newest first below `before` (or from the
+     * newest), or every event (edits and deletes too) oldest first above `after`; at most `limit` messages and, with a `budget`, only those
      * it takes. It reads in small Queries sized to what is still wanted and fits (the
      * first {@link firstReadSize}, then by the average size read so far), so a page of
      * big messages reads little more than it returns. `next` continues the same way
@@ -151,7 +236,11 @@ export function messageStore({ entities, settings, now, nowSeconds, live, writeO
           : before !== undefined
             ? query.between({ seq: 0 }, { seq: before - 1 })
             : query
-      ).where((a, op) => `(${op.notExists(a.expiresAt)} OR ${op.gt(a.expiresAt, nowSeconds())})`);
+      ).where((a, op) => {
+        const unexpired = `(${op.notExists(a.expiresAt)} OR ${op.gt(a.expiresAt, nowSeconds())})`;
+        // Read backwards, a page has nothing to apply an edit or delete to: its messages show their state.
+        return ascending ? unexpired : `${unexpired} AND ${op.eq(a.kind, "message")}`;
+      });
       const messages: Message[] = [];
       let cursor: string | null = null;
       let bytesRead = 0;

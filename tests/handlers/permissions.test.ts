@@ -8,7 +8,7 @@ import { roomSweepWorker, workers } from "../../handlers/workers";
 import type { DynamoAction } from "../../handlers/permissions";
 import * as clients from "../../model/client";
 import { startAtWindowOpen } from "../support/clock";
-import { wsClient } from "../support/events";
+import { wsClient, type WsClient } from "../support/events";
 import { startChat, type Chat } from "./harness";
 
 // Least privilege per function, derived from what the handlers really do: every
@@ -315,6 +315,29 @@ async function runScenarios() {
     store.smallRoomMembers = smallRoomMembers;
   }
   expect(chat.api.framesTo(lu.connectionId)).toContainEqual(expect.objectContaining({ text: "late" }));
+
+  // editmessage and deletemessage: a refusal of each, then each delivered as a message is, in
+  // a room small enough for the fast path: once to a post that fails (a retry job), once to a
+  // member gone (removed).
+  const fay = await chat.connect({ name: "fay", room: "attic" });
+  const gil = await chat.connect({ name: "gil", room: "attic" });
+  const drafts: string[] = [];
+  for (const message of ["draft", "second draft"]) {
+    drafts.push((await chat.send(fay, { action: "sendmessage", message })).id as string);
+  }
+  const change = async (client: WsClient, frame: object, type: string) =>
+    expect(await chat.send(client, { room: "attic", ...frame })).toMatchObject({ type });
+  await change(gil, { action: "editmessage", id: drafts[0], message: "x" }, "error");
+  await change(gil, { action: "deletemessage", id: drafts[0] }, "error");
+  chat.api.failNext(gil.connectionId, 500, 1);
+  await change(fay, { action: "editmessage", id: drafts[0], message: "final" }, "edited");
+  chat.api.markGone(gil.connectionId);
+  await change(fay, { action: "editmessage", id: drafts[0], message: "final!" }, "edited");
+  const hal = await chat.connect({ name: "hal", room: "attic" });
+  chat.api.failNext(hal.connectionId, 500, 1);
+  await change(fay, { action: "deletemessage", id: drafts[0] }, "deleted");
+  chat.api.markGone(hal.connectionId);
+  await change(fay, { action: "deletemessage", id: drafts[1] }, "deleted");
 
   // $disconnect: the stream worker removes the memberships.
   await chat.disconnect(hall[3]);

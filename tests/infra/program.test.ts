@@ -55,7 +55,7 @@ describe("WebSocket API", () => {
 
   // check 2: every route of handlers/routes.ts, and nothing else, has its own function and integration.
   it("wires every route of the route table to its own function through its own AWS_PROXY integration", () => {
-    // The route table itself: the two connection routes, `$default` and the fourteen actions (room administration included).
+    // The route table itself: the two connection routes, `$default` and the sixteen actions (room administration, edits and deletes included).
     expect(routes.map((r) => r.key).sort()).toEqual(
       [
         "$connect",
@@ -75,6 +75,8 @@ describe("WebSocket API", () => {
         "setrole",
         "kick",
         "ban",
+        "editmessage",
+        "deletemessage",
       ].sort(),
     );
     expect(
@@ -202,6 +204,8 @@ describe("Lambda functions", () => {
       setrole: 10,
       kick: 10,
       ban: 10,
+      editmessage: 10,
+      deletemessage: 10,
       stream: 20,
       fanout: 20,
       sweep: 1,

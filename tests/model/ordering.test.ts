@@ -32,7 +32,7 @@ it("messages sent one after another from two containers keep the order they were
     const [store, name] = i % 2 === 0 ? [a, "a"] : [b, "b"];
     const { message } = await store.post({ room: "o-serial", text: `${name}${i}`, ...sender(name) });
     expect(message.seq).toBe(i + 1);
-    sent.push(message.text);
+    sent.push(message.text!);
   }
   const stored = await wholeHistory(a, "o-serial");
   expect(stored.map((m) => m.text)).toEqual(sent);

@@ -113,7 +113,7 @@ it("answers INTERNAL during the outage, keeps every connection, and loses no ack
   expect(problems(report)).toEqual(noProblems);
   expect(rejected.filter((s) => storedTexts.has(s.text))).toEqual([]);
   const inFlightTexts = new Set(inFlightAtStop.map((s) => s.text));
-  expect(report.storedUnacked.filter((m) => !inFlightTexts.has(m.text))).toEqual([]);
+  expect(report.storedUnacked.filter((m) => !inFlightTexts.has(m.text!))).toEqual([]);
 }, 120_000);
 
 /** Waits until each sender has `count` acks (before the outage). */

@@ -62,7 +62,7 @@ it("a fault before the store rejects the message; after it, the stored message r
   // Not those the safety net delivers (stored by a handler that failed after the store, or
   // whose fan-out crashed): it does once the fast path's cap has passed, maybe after the last ones.
   const safetyNetTexts: string[] = [faultyTexts.afterStore, faultyTexts.midDelivery];
-  for (const message of (await table.history(room)).filter((m) => safetyNetTexts.includes(m.text))) {
+  for (const message of (await table.history(room)).filter((m) => safetyNetTexts.includes(m.text!))) {
     await everyoneGot(
       everyone.filter((c) => c.home === room && c !== faulty),
       message.id,
