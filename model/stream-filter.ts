@@ -15,9 +15,8 @@ const entityIs = (...entities: string[]) => ({ [entityIdentifiers.entity]: { S: 
  * out before it costs an invocation. One list: add a pattern here for a new kind of record.
  */
 export const streamFilterPatterns: readonly FilterPattern[] = [
-  // A message or membership that appears (an edit's or delete's update of a message, a kick's
-  // mark on a membership are no work); a membership or connection that disappears.
-  { eventName: ["INSERT"], dynamodb: { NewImage: entityIs("message", "membership") } },
+  // A message or membership that appears; a membership or connection that disappears.
+  { dynamodb: { NewImage: entityIs("message", "membership") } },
   { dynamodb: { OldImage: entityIs("membership", "connection") } },
 ];
 
