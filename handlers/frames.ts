@@ -13,31 +13,39 @@ export const guestMark = (verified: boolean | undefined) => (verified ? {} : { g
 type MessageState = Pick<Message, "room" | "seq" | "id" | "from" | "verified" | "text" | "sentAt"> &
   Partial<Pick<Message, "editedAt" | "deleted" | "deletedAt">>;
 
+// Module-level functions, not `frames.x` inside `frames`: a packaged Lambda sees the exported
+// object only through `exports`, where Pulumi's serialization leaves it incomplete.
+const messageFrame = (m: MessageState) => ({
+  type: "message" as const,
+  room: m.room,
+  seq: m.seq,
+  id: m.id,
+  from: m.from,
+  ...guestMark(m.verified),
+  ...(m.deleted ? { deleted: true as const, deletedAt: m.deletedAt } : { text: m.text }),
+  ...(!m.deleted && m.editedAt ? { editedAt: m.editedAt } : {}),
+  sentAt: m.sentAt,
+});
+
+const editedFrame = (e: Message) => ({
+  type: "edited" as const,
+  room: e.room,
+  id: e.target,
+  text: e.text,
+  editedAt: e.sentAt,
+  seq: e.seq,
+});
+
+const deletedFrame = (e: Message) => ({ type: "deleted" as const, room: e.room, id: e.target, seq: e.seq });
+
 /** Server -> client frames. */
 export const frames = {
-  message: (m: MessageState) => ({
-    type: "message" as const,
-    room: m.room,
-    seq: m.seq,
-    id: m.id,
-    from: m.from,
-    ...guestMark(m.verified),
-    ...(m.deleted ? { deleted: true as const, deletedAt: m.deletedAt } : { text: m.text }),
-    ...(!m.deleted && m.editedAt ? { editedAt: m.editedAt } : {}),
-    sentAt: m.sentAt,
-  }),
-  edited: (e: Message) => ({
-    type: "edited" as const,
-    room: e.room,
-    id: e.target,
-    text: e.text,
-    editedAt: e.sentAt,
-    seq: e.seq,
-  }),
-  deleted: (e: Message) => ({ type: "deleted" as const, room: e.room, id: e.target, seq: e.seq }),
+  message: messageFrame,
+  edited: editedFrame,
+  deleted: deletedFrame,
   /** Any stored room event as members see it: a message, an edit or a delete. */
   roomEvent: (e: Message) =>
-    e.kind === "edit" ? frames.edited(e) : e.kind === "delete" ? frames.deleted(e) : frames.message(e),
+    e.kind === "edit" ? editedFrame(e) : e.kind === "delete" ? deletedFrame(e) : messageFrame(e),
   presence: (
     room: string,
     event: "join" | "leave",
