@@ -50,9 +50,9 @@ function changed(before: Item[], after: Item[]): Item[] {
 function allowedPartition(pk: string, rooms: Set<string>): boolean {
   if (pk === `conn#${mallory.connectionId}` || /^rooms#\d+$/.test(pk)) return true;
   if (rooms.has(pk)) return true; // a room's member partition is the bare room name
-  // Its messages, clientIds and counted changes; and a message's delivery mark.
+  // Its messages, their ids, clientIds and counted changes; and a message's delivery mark.
   const match =
-    /^room#([A-Za-z0-9_-]{1,64})#(messages|clientids|counted)$/.exec(pk) ??
+    /^room#([A-Za-z0-9_-]{1,64})#(messages|ids|clientids|counted)$/.exec(pk) ??
     /^delivered#([A-Za-z0-9_-]{1,64})#\d+$/.exec(pk);
   return !!match && rooms.has(match[1]);
 }
