@@ -175,7 +175,7 @@ const sendAndAwait = (ws: WebSocket, frame: object, needle: string) => () => {
 function trialRunners(rig: StackRig, raw: RawRig) {
   const { delivery } = roomcastDelivery(rig.managementEndpoint, defaultConfig.fanoutConcurrency);
   return {
-    // The ack comes at once (ack = stored); the stream worker then posts: timed to the last delivery.
+    // The request stores, posts (a room of up to inlineFanoutMax members) and acks: timed to the last delivery.
     roomcast: (marker) =>
       timeBroadcast(
         rig.watch,
@@ -364,10 +364,12 @@ function fanoutFindings(input: {
       ? [
           `Where roomcast is not ahead: the tutorial's fan-out is faster (${behind("tutorial").join(", ")}). ` +
             `It posts to everyone at once (only the SDK's pool of 50 sockets bounds it) where roomcast posts ` +
-            `${defaultConfig.fanoutConcurrency} at a time, and it posts from the request itself, where roomcast ` +
-            `stores the message, acks, and posts from the stream worker (a stream batch later, then a Query of ` +
-            `the room). roomcast pays that hop for an ack that never waits for the fan-out and for delivery ` +
-            `at least once (benchmark "fanout-scale").`,
+            `${defaultConfig.fanoutConcurrency} at a time, and it does one read before its posts, where roomcast's ` +
+            `request makes three dependent round trips first: the membership, the room's last seq and the ` +
+            `connection (one round trip, side by side), the transaction that stores the message under the next ` +
+            `seq, then a strongly consistent Query of the members. A room of more than ` +
+            `${defaultConfig.inlineFanoutMax} members (N = ${defaultConfig.inlineFanoutMax} recipients plus the ` +
+            `sender is one) is not posted to by the request: its slices go through the fan-out queue and worker.`,
         ]
       : []),
     ...(behind("goPort").length
@@ -425,7 +427,8 @@ export const fanoutLatency: Benchmark = {
         `One sender and a room of N recipients, each a real \`ws\` client of the local stack (gateway, handlers ` +
         `and DynamoDB Local; rate limit off). The time runs from the sender's send to the moment the last ` +
         `recipient has the frame; median / p95 over ${trials} trials after a warm-up, variants interleaved. ` +
-        `**roomcast**: \`sendmessage\` (membership check, store, Query the room, post ${defaultConfig.fanoutConcurrency} at a time). ` +
+        `**roomcast**: \`sendmessage\` (membership check, store under the next seq, Query the room; up to ${defaultConfig.inlineFanoutMax} members ` +
+        `it posts ${defaultConfig.fanoutConcurrency} at a time itself, a larger room goes through the fan-out queue). ` +
         `**Baselines** plugged into the same gateway (bench/baselines/tutorial.ts): the **tutorial** (Scan its ` +
         `connections table, post to all at once) and its **Go port** (Scan, post one at a time); their table ` +
         `holds exactly the room's connections here, so the Scan is as cheap as it can be (benchmark 1 is where ` +
