@@ -32,6 +32,11 @@ test("createroom, a refused stranger, an invitation, and a kick that ends delive
     code: "FORBIDDEN",
   });
   expect(await handshakeStatus(`${stack.wsUrl}?name=sam&room=den`)).toBe(403);
+  // Direct messages need auth (a token's subject): a guest is refused.
+  expect(await ask(stranger, { action: "dm", user: "olive" }, "joined")).toMatchObject({
+    type: "error",
+    code: "FORBIDDEN",
+  });
   const listed = await ask(stranger, { action: "listrooms" }, "rooms");
   expect((listed.rooms as Frame[]).map((r) => r.room)).toEqual(["hall"]);
 
