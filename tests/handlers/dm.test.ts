@@ -1,4 +1,5 @@
 import { directRoomName } from "../../handlers/direct-rooms";
+import { openedDm } from "../support/direct-messages";
 import { wsClient, type WsClient } from "../support/events";
 import { startChat, type Chat, type Frame } from "./harness";
 
@@ -35,28 +36,8 @@ describe("a DM room", () => {
     chat.api.clearRecords();
 
     // ann opens it: she is in, and so is each of bob's connections, each told from its side.
-    expect(await chat.send(ann, { action: "dm", user: "bob" })).toEqual({
-      type: "joined",
-      room,
-      members: 3,
-      history: [],
-      next: null,
-      seq: 0,
-      dm: { with: "bob", name: "bob" },
-    });
-    for (const bob of [bobPhone, bobLaptop]) {
-      expect(joinedFramesTo(bob)).toEqual([
-        {
-          type: "joined",
-          room,
-          members: 3,
-          history: [],
-          next: null,
-          seq: 0,
-          dm: { with: "ann", name: "ann" },
-        },
-      ]);
-    }
+    expect(await chat.send(ann, { action: "dm", user: "bob" })).toEqual(openedDm(room, 3, "bob"));
+    for (const bob of [bobPhone, bobLaptop]) expect(joinedFramesTo(bob)).toEqual([openedDm(room, 3, "ann")]);
 
     // bob can post at once; ann gets it.
     expect(await chat.send(bobPhone, { action: "sendmessage", room, message: "hi ann" })).toMatchObject({
@@ -142,15 +123,7 @@ describe("a DM room", () => {
     const fay = await user("fay");
     const far = "u".repeat(256);
     const reply = await chat.send(fay, { action: "dm", user: far });
-    expect(reply).toEqual({
-      type: "joined",
-      room: directRoomName("fay", far),
-      members: 1,
-      history: [],
-      next: null,
-      seq: 0,
-      dm: { with: far },
-    });
+    expect(reply).toEqual(openedDm(directRoomName("fay", far), 1, far, null));
     expect(reply.room).toMatch(/^dm-[A-Za-z0-9_-]{43}$/);
   });
 });

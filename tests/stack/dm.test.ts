@@ -1,8 +1,9 @@
 import { directRoomName } from "../../handlers/direct-rooms";
+import { openedDm } from "../support/direct-messages";
 import { signToken } from "../../handlers/token";
 import type { LocalStack } from "../../local/stack";
 import { startTestStack } from "../support/local-stack";
-import { connect, handshakeStatus, type Frame, type TestClient } from "../support/ws-client";
+import { ask, connect, handshakeStatus, type Frame } from "../support/ws-client";
 
 // Direct messages on the local stack with auth on, through real `ws` clients: one room per pair
 // from either side, the other user's connections joined and told, and nobody else let in.
@@ -15,16 +16,6 @@ const urlOf = async (sub: string, query = "") =>
   `${stack.wsUrl}?token=${encodeURIComponent(await signToken(secret, { sub, name: sub }))}${query}`;
 const as = async (sub: string) => connect(await urlOf(sub));
 
-/** Sends a frame and waits for the reply of the given type (or an error). */
-async function ask(
-  client: TestClient,
-  frame: Record<string, unknown> & { action: string },
-  type: string,
-): Promise<Frame> {
-  client.send(frame);
-  return client.next((f) => f.type === type || (f.type === "error" && f.action === frame.action));
-}
-
 test("a DM room is the same from both sides and private", async () => {
   const ann = await as("ann");
   const bobPhone = await as("bob");
@@ -32,25 +23,9 @@ test("a DM room is the same from both sides and private", async () => {
   const cy = await as("cy");
   const room = directRoomName("ann", "bob");
 
-  expect(await ask(ann, { action: "dm", user: "bob" }, "joined")).toEqual({
-    type: "joined",
-    room,
-    members: 3,
-    history: [],
-    next: null,
-    seq: 0,
-    dm: { with: "bob", name: "bob" },
-  });
+  expect(await ask(ann, { action: "dm", user: "bob" }, "joined")).toEqual(openedDm(room, 3, "bob"));
   for (const bob of [bobPhone, bobLaptop]) {
-    expect(await bob.next((f) => f.type === "joined")).toEqual({
-      type: "joined",
-      room,
-      members: 3,
-      history: [],
-      next: null,
-      seq: 0,
-      dm: { with: "ann", name: "ann" },
-    });
+    expect(await bob.next((f) => f.type === "joined")).toEqual(openedDm(room, 3, "ann"));
   }
 
   // bob's connections were joined: one posts, ann and bob's other connection get it.

@@ -1,22 +1,12 @@
 import type { LocalStack } from "../../local/stack";
 import { startTestStack } from "../support/local-stack";
-import { connect, handshakeStatus, type Frame, type TestClient } from "../support/ws-client";
+import { ask, connect, handshakeStatus, type Frame } from "../support/ws-client";
 
 // A private room on the local stack, with real `ws` clients: a stranger is refused, an
 // invitation lets its holder in, and a kicked member is out of everything that follows.
 let stack: LocalStack;
 beforeAll(async () => (stack = await startTestStack()));
 afterAll(() => stack.stop());
-
-/** Sends a frame and waits for the reply of the given type (or an error). */
-async function ask(
-  client: TestClient,
-  frame: Record<string, unknown> & { action: string },
-  type: string,
-): Promise<Frame> {
-  client.send(frame);
-  return client.next((f) => f.type === type || (f.type === "error" && f.action === frame.action));
-}
 
 test("createroom, a refused stranger, an invitation, and a kick that ends delivery", async () => {
   const owner = await connect(`${stack.wsUrl}?name=olive&room=hall`);
