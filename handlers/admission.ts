@@ -1,5 +1,6 @@
 import type { JoinGuard, RoomAccess } from "../model/store";
 import type { Deps } from "./deps";
+import { isDirectRoomName } from "./direct-rooms";
 import { inviteCodeHash } from "./invitations";
 import { forbiddenPrivate } from "./membership";
 import { principalsOf, mainPrincipal, type Identity } from "./principals";
@@ -39,3 +40,35 @@ export async function admission(
   }
   return [...conditions, ...guards.invited(room, codeHash, mainPrincipal(connection))];
 }
+
+/**
+ * The guards of a join after reading the room's access: as `admission` says for a room
+ * with an owner (or a DM), else that it still has none. A DM's name is never joined into
+ * being: until `dm` opens it, it is as private as an open one.
+ * @throws FrameError BANNED, FORBIDDEN or INVITE_INVALID (nothing written)
+ */
+export async function admissionOf(
+  deps: Deps,
+  connection: Identity,
+  room: string,
+  invite: string | undefined,
+): Promise<JoinGuard[]> {
+  const access = await deps.store.accessOf(room);
+  if (access) return admission(deps, connection, access, invite);
+  if (isDirectRoomName(room)) throw forbiddenPrivate(room);
+  return [deps.store.guards.ownerless(room)];
+}
+
+/**
+ * The guards of a join's first attempt, before anything is read: that the room has no
+ * owner (the common case, one more item in the transaction); a DM's name is read first.
+ */
+export const firstJoinGuards = (
+  deps: Deps,
+  connection: Identity,
+  room: string,
+  invite: string | undefined,
+) =>
+  isDirectRoomName(room)
+    ? admissionOf(deps, connection, room, invite)
+    : Promise.resolve([deps.store.guards.ownerless(room)]);

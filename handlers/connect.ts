@@ -1,6 +1,6 @@
 import { randomBytes } from "node:crypto";
 import { ConnectionCapError, JoinGuardError, type ConnectionCap, type NewConnection } from "../model/store";
-import { admission } from "./admission";
+import { admissionOf, firstJoinGuards } from "./admission";
 import { connectionCaps } from "./connection-caps";
 import { headerOf, originAllowed } from "./origins";
 import type { Deps } from "./deps";
@@ -87,14 +87,13 @@ const admissionAttempts = 3;
  */
 async function connectAdmitted(deps: Deps, input: NewConnection, caps: readonly ConnectionCap[]) {
   const room = input.defaultRoom;
-  let guards = [deps.store.guards.ownerless(room)];
+  let guards = await firstJoinGuards(deps, input, room, undefined);
   for (let attempt = 1; ; attempt++) {
     try {
       return await deps.store.connect(input, caps, guards);
     } catch (error) {
       if (!(error instanceof JoinGuardError) || attempt >= admissionAttempts) throw error;
     }
-    const access = await deps.store.accessOf(room);
-    guards = access ? await admission(deps, input, access, undefined) : [deps.store.guards.ownerless(room)];
+    guards = await admissionOf(deps, input, room, undefined);
   }
 }

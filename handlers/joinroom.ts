@@ -1,11 +1,11 @@
 import type { Connection } from "../model/store";
 import { actionRoute } from "./action-route";
 import type { Deps } from "./deps";
-import { admission } from "./admission";
+import { admissionOf, firstJoinGuards } from "./admission";
 import { historyPage } from "./history-page";
 import { requireConnection } from "./membership";
 import { FrameError } from "./protocol";
-import { frameBudget, seqPlaceholder, type FrameBudget } from "./reply-size";
+import { frameBudget, jsonBytes, seqPlaceholder, type FrameBudget } from "./reply-size";
 
 /**
  * `joinroom`: idempotent; the reply carries the member count, the room's latest `seq`
@@ -19,36 +19,59 @@ export const joinRoomRoute = actionRoute(
   async ({ room, after, invite }, event, deps) => {
     const connection = await requireConnection(deps, event.requestContext.connectionId);
     await joinRoom(deps, connection, room, invite);
-    const envelope = (members: number, history: unknown[], next: number | null, seq: number) => ({
-      type: "joined",
-      room,
-      members,
-      history,
-      next,
-      seq,
-    });
-    const budget = frameBudget(envelope(seqPlaceholder, [], seqPlaceholder, seqPlaceholder));
-    const snapshot = await roomSnapshot(deps, room, after, budget);
-    return envelope(snapshot.members, snapshot.history, snapshot.next, snapshot.seq);
+    const [joined] = await joinedFrames(deps, room, after, [{}]);
+    return joined;
   },
 );
+
+/**
+ * A `joined` frame for each of `extras` (fields after the usual ones: a DM's `dm`, as each
+ * side sees it), all over one snapshot of the room that fits in the largest of them.
+ */
+export async function joinedFrames(
+  deps: Deps,
+  room: string,
+  after: number | undefined,
+  extras: readonly Record<string, unknown>[],
+) {
+  const envelope = (
+    extra: Record<string, unknown>,
+    members: number,
+    history: unknown[],
+    next: number | null,
+    seq: number,
+  ) => ({
+    type: "joined",
+    room,
+    members,
+    history,
+    next,
+    seq,
+    ...extra,
+  });
+  const emptiest = extras.map((extra) => envelope(extra, seqPlaceholder, [], seqPlaceholder, seqPlaceholder));
+  const budget = frameBudget(emptiest.reduce((a, b) => (jsonBytes(a) >= jsonBytes(b) ? a : b)));
+  const { members, history, next, seq } = await roomSnapshot(deps, room, after, budget);
+  return extras.map((extra) => envelope(extra, members, history, next, seq));
+}
 
 /** Attempts at a join whose room's access changed between its read and the join. */
 const admissionAttempts = 3;
 
 /**
- * Joins `room` (idempotent). First as if it had no owner (no read: the join commits on
- * that condition); a room with an owner is read and admitted as handlers/admission.ts says.
+ * Joins `room` (idempotent): "joined", or "already-member". First as if it had no owner
+ * (no read: the join commits on that condition); a room with an owner is read and admitted
+ * as handlers/admission.ts says.
  * @throws FrameError INVALID when the connection is in too many rooms; BANNED, FORBIDDEN, INVITE_INVALID
  */
 export async function joinRoom(deps: Deps, connection: Connection, room: string, invite?: string) {
-  let outcome = await deps.store.join(connection, room, [deps.store.guards.ownerless(room)]);
+  let outcome = await deps.store.join(
+    connection,
+    room,
+    await firstJoinGuards(deps, connection, room, invite),
+  );
   for (let attempt = 1; outcome === "guard-failed"; attempt++) {
-    const access = await deps.store.accessOf(room);
-    const guards = access
-      ? await admission(deps, connection, access, invite)
-      : [deps.store.guards.ownerless(room)];
-    outcome = await deps.store.join(connection, room, guards);
+    outcome = await deps.store.join(connection, room, await admissionOf(deps, connection, room, invite));
     if (outcome === "guard-failed" && attempt >= admissionAttempts) {
       throw new FrameError("BUSY", `room: ${room} changed while you joined; retry in a moment`);
     }
@@ -61,6 +84,7 @@ export async function joinRoom(deps: Deps, connection: Connection, room: string,
   }
   if (outcome === "no-connection")
     throw new Error(`connection ${connection.connectionId} vanished while joining`);
+  return outcome;
 }
 
 /**

@@ -1,5 +1,6 @@
 import { roomDirectoryShards } from "../model/entities/room";
 import { actionRoute } from "./action-route";
+import { directMark } from "./direct-rooms";
 import { requireConnection } from "./membership";
 import { fitting } from "./reply-size";
 
@@ -14,7 +15,8 @@ const cursorPlaceholder = "x".repeat(512);
  * (`after` = the previous page's `next`, an opaque cursor holding each directory shard's
  * position). Each call reads a bounded amount: one small Query per directory shard, one
  * BatchGetItem of the page's access items and the caller's record. A private room is
- * listed (`private: true`) only to its members: the rooms the caller's record lists.
+ * listed (`private: true`) only to its members: the rooms the caller's record lists. A DM
+ * also says with whom (`dm: {with}`).
  */
 export const listRoomsRoute = actionRoute(
   "listrooms",
@@ -33,11 +35,10 @@ export const listRoomsRoute = actionRoute(
     const listed = withMembers.filter(
       ({ room }) => !privateRooms.has(room) || (connection.rooms ?? []).includes(room),
     );
-    const frames = listed.map(({ room, members }) => ({
-      room,
-      members,
-      ...(privateRooms.has(room) && { private: true }),
-    }));
+    const frames = listed.map(({ room, members }) => {
+      const access = privateRooms.get(room);
+      return { room, members, ...(access && { private: true }), ...directMark(access, connection.userId) };
+    });
     const envelope = (rooms: unknown[], next: string | null) => ({ type: "rooms", rooms, next });
     const count = fitting(frames, (page) => envelope(page, cursorPlaceholder));
     // Each shard moves past what this page shows of it (emptied rooms included), no further.

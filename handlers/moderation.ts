@@ -1,5 +1,6 @@
 import { rank, type Connection, type Role } from "../model/store";
 import type { Deps } from "./deps";
+import { isDirectRoomName } from "./direct-rooms";
 import { requireConnection } from "./membership";
 import { mainPrincipal, principalsOf } from "./principals";
 import { FrameError } from "./protocol";
@@ -7,11 +8,18 @@ import { FrameError } from "./protocol";
 /**
  * The caller, if it holds one of `allowed` in `room`. Everyone else — a member without
  * the role, a stranger, anyone in a room without an owner or no room at all — gets the
- * same FORBIDDEN, so the answer tells a stranger nothing about the room.
+ * same FORBIDDEN, so the answer tells a stranger nothing about the room. A DM's members
+ * hold `member` and nothing more: theirs says a DM is administered by nobody.
  */
 export async function requireRole(deps: Deps, connectionId: string, room: string, allowed: readonly Role[]) {
   const caller = await requireConnection(deps, connectionId);
   const held = await deps.store.roleOf(room, principalsOf(caller));
+  if (held && isDirectRoomName(room)) {
+    throw new FrameError(
+      "FORBIDDEN",
+      `room: ${room} is a direct message: it has no owner or moderators, and nobody invites, kicks, bans or sets roles in it`,
+    );
+  }
   if (!held || !allowed.includes(held.role)) {
     throw new FrameError("FORBIDDEN", `room: only ${allowed.join(" or ")} of ${room} may do this`);
   }

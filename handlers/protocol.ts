@@ -20,6 +20,7 @@ export const actions = [
   "ban",
   "editmessage",
   "deletemessage",
+  "dm",
 ] as const;
 export type Action = (typeof actions)[number];
 
@@ -122,7 +123,7 @@ function buildSchemas(config: Limits) {
     z
       .string({ error: `${field}: must be a string` })
       .regex(inviteCodePattern, { error: `${field}: must be an invitation code the server issued` });
-  /** A token subject (auth on) or a member's display name in the room (auth off). */
+  /** A token subject (auth on; `dm`: always) or a member's display name in the room (auth off). */
   const user = z
     .string({ error: "user: must be a string" })
     .transform((s) => s.normalize("NFKC").trim())
@@ -193,6 +194,7 @@ function buildSchemas(config: Limits) {
     }),
     editmessage: z.object({ room, id: messageId, message: text }),
     deletemessage: z.object({ room, id: messageId }),
+    dm: z.object({ user }),
   } satisfies Record<Action, z.ZodType>;
   const connect = z.object({ name: name.optional(), room: room.optional(), session: session.optional() });
   return { frames, connect };

@@ -33,6 +33,8 @@ export const rateClassOf: Record<Action, RateClass> = {
   // Each stores a room event under the room's next seq, as a message does.
   editmessage: "write",
   deletemessage: "write",
+  // Opens a room (or rejoins one) and joins the other user's connections.
+  dm: "write",
 };
 
 /** Connections a container remembers (buckets, subjects, closes): the oldest are forgotten first. */

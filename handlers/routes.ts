@@ -4,6 +4,7 @@ import { createRoomRoute } from "./createroom";
 import { defaultRoute } from "./default";
 import { deleteMessageRoute } from "./deletemessage";
 import { disconnectRoute } from "./disconnect";
+import { dmRoute } from "./dm";
 import { editMessageRoute } from "./editmessage";
 import { historyRoute } from "./history";
 import { inviteRoute } from "./invite";
@@ -43,6 +44,7 @@ export const routes: readonly Route[] = [
   banRoute,
   editMessageRoute,
   deleteMessageRoute,
+  dmRoute,
 ];
 
 export function routeFor(key: string): Route {

@@ -52,6 +52,8 @@ export const infraDefaults = {
     // Edits and deletes: rare next to messages.
     editmessage: 10,
     deletemessage: 10,
+    // Direct messages: opened once a pair, then written to with sendmessage.
+    dm: 10,
     authorizer: 50,
     stream: 20,
     fanout: 20,

@@ -7,6 +7,8 @@ import { joinWrites, type JoinGuard } from "./memberships";
 
 export type HeldRole = { role: Role; principal: string };
 export type CreateRoomResult = "created" | "taken" | "too-many-rooms" | "no-connection";
+/** A new room's access item: its owner's principal (`none` for a DM), visibility and, for a DM, its two users. */
+export type NewRoomAccess = { owner: string; isPrivate: boolean; dm?: string[] };
 
 /** A role's rank: lower is higher (owner 0, moderator 1, member 2, none 3). */
 export const rank = (role: Role | undefined) => (role === undefined ? roles.length : roles.indexOf(role));
@@ -27,13 +29,16 @@ export function accessStore({ entities, settings, now, nowSeconds, transact, liv
       return data ?? undefined;
     },
 
-    /** The private rooms among `rooms` (up to 100: one BatchGetItem, more for what it leaves unprocessed). */
-    async privateAmong(rooms: readonly string[]): Promise<Set<string>> {
-      const found = new Set<string>();
+    /**
+     * The access items of the private rooms among `rooms`, by room (up to 100: one
+     * BatchGetItem, more for what it leaves unprocessed).
+     */
+    async privateAmong(rooms: readonly string[]): Promise<Map<string, RoomAccess>> {
+      const found = new Map<string, RoomAccess>();
       let keys = rooms.map((room) => ({ room }));
       while (keys.length > 0) {
         const { data, unprocessed } = await roomAccess.get(keys).go();
-        for (const access of data) if (access.private) found.add(access.room);
+        for (const access of data) if (access.private) found.set(access.room, access);
         keys = unprocessed as typeof keys;
       }
       return found;
@@ -81,22 +86,23 @@ export function accessStore({ entities, settings, now, nowSeconds, transact, liv
     },
 
     /**
-     * Creates a room owned by `owner` and joins `conn` to it, in one transaction: the
-     * access item (condition: none yet), the owner's role, the membership and the
-     * connection's room list.
+     * Creates a room and joins `conn` to it, in one transaction: the access item
+     * (condition: none yet), its roles (`createroom`: the owner's; `dm`: both users'),
+     * the membership and the connection's room list.
      */
     async createRoom(
       conn: Connection,
       room: string,
-      { owner, isPrivate }: { owner: string; isPrivate: boolean },
+      { owner, isPrivate, dm }: NewRoomAccess,
+      heldRoles: readonly HeldRole[],
     ): Promise<CreateRoomResult> {
       const result = await transact((e) => [
         ...joinWrites(e, conn, room, {
           nowSeconds: nowSeconds(),
           maxRoomsPerConnection: settings.maxRoomsPerConnection,
         }),
-        e.roomAccess.create({ room, owner, private: isPrivate, createdAt: now() }).commit(),
-        e.roomRole.put({ room, principal: owner, role: "owner" }).commit(),
+        e.roomAccess.create({ room, owner, private: isPrivate, createdAt: now(), dm }).commit(),
+        ...heldRoles.map(({ principal, role }) => e.roomRole.put({ room, principal, role }).commit()),
       ]).go();
       if (!result.canceled) return "created";
       const [membershipWrite, connectionWrite, accessWrite] = result.data as { rejected: boolean }[];

@@ -27,7 +27,7 @@ export {
   TransactionCanceledError,
 } from "./errors";
 export type { JoinGuard, JoinResult } from "./memberships";
-export { rank, type CreateRoomResult, type HeldRole } from "./access";
+export { rank, type CreateRoomResult, type HeldRole, type NewRoomAccess } from "./access";
 export type { RoomAccess } from "../entities/room-access";
 export { roles, type Role } from "../entities/room-role";
 export type {

@@ -51,7 +51,7 @@ describe("$default", () => {
 
   // The README's actions, in its order.
   const valid =
-    "valid actions: sendmessage, joinroom, leaveroom, listrooms, history, members, resume, session, createroom, invite, revokeinvite, setrole, kick, ban, editmessage, deletemessage";
+    "valid actions: sendmessage, joinroom, leaveroom, listrooms, history, members, resume, session, createroom, invite, revokeinvite, setrole, kick, ban, editmessage, deletemessage, dm";
   test.each([
     ['{"message":"hi"}', `action: is missing; ${valid}`],
     ['{"action":"dance"}', `action: "dance" is not an action; ${valid}`],

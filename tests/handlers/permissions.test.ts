@@ -273,6 +273,20 @@ async function runScenarios() {
   });
   expect(await chat.send(cat, { action: "leaveroom", room: "vault" })).toMatchObject({ type: "left" });
 
+  // dm: opened (the other user's connections joined and told, one of them gone: removed),
+  // reopened from the other side, refused to a guest and to oneself.
+  const pen = await chat.connect({ room: "study" }, { authorizer: { sub: "sub-pen", name: "pen" } });
+  const pat = await chat.connect({ room: "study" }, { authorizer: { sub: "sub-pat", name: "pat" } });
+  const patGone = await chat.connect({ room: "study" }, { authorizer: { sub: "sub-pat", name: "pat" } });
+  chat.api.markGone(patGone.connectionId);
+  expect(await chat.send(pen, { action: "dm", user: "sub-pat" })).toMatchObject({
+    type: "joined",
+    members: 3,
+  });
+  expect(await chat.send(pat, { action: "dm", user: "sub-pen" })).toMatchObject({ type: "joined" });
+  expect(await chat.send(cat, { action: "dm", user: "sub-pen" })).toMatchObject({ code: "FORBIDDEN" });
+  expect(await chat.send(pen, { action: "dm", user: "sub-pen" })).toMatchObject({ code: "INVALID" });
+
   // $default: an action without a route.
   expect(await chat.send(ann, { action: "dance" })).toMatchObject({ code: "UNKNOWN_ACTION" });
 

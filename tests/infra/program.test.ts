@@ -55,7 +55,7 @@ describe("WebSocket API", () => {
 
   // check 2: every route of handlers/routes.ts, and nothing else, has its own function and integration.
   it("wires every route of the route table to its own function through its own AWS_PROXY integration", () => {
-    // The route table itself: the two connection routes, `$default` and the sixteen actions (room administration, edits and deletes included).
+    // The route table itself: the two connection routes, `$default` and the seventeen actions (room administration, edits, deletes and direct messages included).
     expect(routes.map((r) => r.key).sort()).toEqual(
       [
         "$connect",
@@ -77,6 +77,7 @@ describe("WebSocket API", () => {
         "ban",
         "editmessage",
         "deletemessage",
+        "dm",
       ].sort(),
     );
     expect(
@@ -206,6 +207,7 @@ describe("Lambda functions", () => {
       ban: 10,
       editmessage: 10,
       deletemessage: 10,
+      dm: 10,
       stream: 20,
       fanout: 20,
       sweep: 1,

@@ -1,6 +1,7 @@
 import { existsSync, readFileSync } from "node:fs";
 import aws4 from "aws4";
 import { join } from "node:path";
+import { directRoomName } from "../../handlers/direct-rooms";
 import { routes } from "../../handlers/routes";
 import { workers } from "../../handlers/workers";
 import {
@@ -217,6 +218,46 @@ describe("the serialized handlers, invoked", () => {
     expect(await send(alice, "leaveroom", { room: "tour-side" })).toEqual({
       type: "left",
       room: "tour-side",
+    });
+  });
+
+  // check 7b: with a token's identity (auth on), dm opens the pair's room through its own serialized
+  // Lambda: the other user's connection is joined and told, may post, and listrooms marks the room.
+  it("dm opens a pair's room, joins and tells the other user, and listrooms marks it", async () => {
+    const signedIn = async (sub: string, name: string) => {
+      const id = connectionId();
+      const event = websocketEvent("$connect", id, {
+        query: { room: "pair-lobby" },
+        authorizer: { sub, name },
+      });
+      const { result, error } = await invoke("connect", event);
+      expect(error).toBeUndefined();
+      expect(result).toEqual({ statusCode: 200 });
+      return id;
+    };
+    const [ann, bob] = [await signedIn("sub-ann", "ann"), await signedIn("sub-bob", "bob")];
+    const room = directRoomName("sub-ann", "sub-bob");
+    expect(await send(ann, "dm", { user: "sub-bob" })).toEqual({
+      type: "joined",
+      room,
+      members: 2,
+      history: [],
+      next: null,
+      seq: 0,
+      dm: { with: "sub-bob", name: "bob" },
+    });
+    expect(backend.management.posts).toContainEqual({
+      connectionId: bob,
+      frame: expect.objectContaining({ type: "joined", room, dm: { with: "sub-ann", name: "ann" } }),
+    });
+    expect(await send(bob, "sendmessage", { room, message: "hi ann" })).toMatchObject({ type: "ack", room });
+    await backend.idle();
+    expect(backend.management.posts).toContainEqual({
+      connectionId: ann,
+      frame: expect.objectContaining({ type: "message", room, text: "hi ann" }),
+    });
+    expect(await send(ann, "listrooms")).toMatchObject({
+      rooms: expect.arrayContaining([{ room, members: 2, private: true, dm: { with: "sub-bob" } }]),
     });
   });
 

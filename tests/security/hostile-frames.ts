@@ -77,6 +77,19 @@ export const hostileCursors = [
   "7".repeat(26),
 ];
 
+/** `user` values (a token subject for `dm`) aiming at key prefixes, at the length rule and at controls. */
+const hostileUsers = [
+  "",
+  " ",
+  "victim",
+  "user#victim#connections",
+  "#",
+  "x".repeat(257),
+  "bell\u0007",
+  "\u0000",
+  "__proto__",
+];
+
 export const hostileClientIds = ["", " ", "a".repeat(65), "id#x", "id\u0000", "../etc", "💥", "a b"];
 
 function deeplyNested(depth: number): string {
@@ -172,5 +185,7 @@ export function hostileFrames(): string[] {
   for (const clientId of hostileClientIds) {
     frames.push(JSON.stringify({ action: "sendmessage", message: "hi", clientId }));
   }
+  // Direct messages to subjects aimed at other users' partitions, and not subjects at all.
+  for (const user of [...hostileUsers, ...wrongTypes]) frames.push(JSON.stringify({ action: "dm", user }));
   return frames;
 }

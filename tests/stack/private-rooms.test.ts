@@ -1,22 +1,12 @@
 import type { LocalStack } from "../../local/stack";
 import { startTestStack } from "../support/local-stack";
-import { connect, handshakeStatus, type Frame, type TestClient } from "../support/ws-client";
+import { ask, connect, handshakeStatus, type Frame } from "../support/ws-client";
 
 // A private room on the local stack, with real `ws` clients: a stranger is refused, an
 // invitation lets its holder in, and a kicked member is out of everything that follows.
 let stack: LocalStack;
 beforeAll(async () => (stack = await startTestStack()));
 afterAll(() => stack.stop());
-
-/** Sends a frame and waits for the reply of the given type (or an error). */
-async function ask(
-  client: TestClient,
-  frame: Record<string, unknown> & { action: string },
-  type: string,
-): Promise<Frame> {
-  client.send(frame);
-  return client.next((f) => f.type === type || (f.type === "error" && f.action === frame.action));
-}
 
 test("createroom, a refused stranger, an invitation, and a kick that ends delivery", async () => {
   const owner = await connect(`${stack.wsUrl}?name=olive&room=hall`);
@@ -32,6 +22,11 @@ test("createroom, a refused stranger, an invitation, and a kick that ends delive
     code: "FORBIDDEN",
   });
   expect(await handshakeStatus(`${stack.wsUrl}?name=sam&room=den`)).toBe(403);
+  // Direct messages need auth (a token's subject): a guest is refused.
+  expect(await ask(stranger, { action: "dm", user: "olive" }, "joined")).toMatchObject({
+    type: "error",
+    code: "FORBIDDEN",
+  });
   const listed = await ask(stranger, { action: "listrooms" }, "rooms");
   expect((listed.rooms as Frame[]).map((r) => r.room)).toEqual(["hall"]);
 

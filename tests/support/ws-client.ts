@@ -92,3 +92,13 @@ export function handshakeStatus(url: string, options: ClientOptions = {}): Promi
     ws.once("error", (error) => reject(error));
   });
 }
+
+/** Sends an action and waits for its reply: the next frame of `type`, or an error about that action. */
+export async function ask(
+  client: TestClient,
+  frame: Record<string, unknown> & { action: string },
+  type: string,
+): Promise<Frame> {
+  client.send(frame);
+  return client.next((f) => f.type === type || (f.type === "error" && f.action === frame.action));
+}
