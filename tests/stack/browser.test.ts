@@ -259,21 +259,35 @@ describe("web client", () => {
 
   it.each([
     [1100, 650],
+    [390, 844],
     [360, 640],
   ])("fits a %i×%i window: no sideways scrolling, room list and composer in view", async (width, height) => {
     await alice.setViewportSize({ width, height });
-    await alice.locator("#room-list").getByRole("button", { name: "#dev" }).click();
-    const overflow = await alice.evaluate(
-      () => document.documentElement.scrollWidth - document.documentElement.clientWidth,
-    );
-    expect(overflow).toBe(0);
-    for (const id of ["#room-list", "#message", "#send"]) {
+    const roomList = alice.locator("#room-list");
+    const inView = async (id: string) => {
       const box = (await alice.locator(id).boundingBox())!;
-      expect(box).not.toBeNull();
+      expect([id, box]).not.toEqual([id, null]);
       // Inside the window's width, and big enough to use.
       expect([id, box.x >= 0 && box.x + box.width <= width]).toEqual([id, true]);
       expect([id, box.width >= 24 && box.height >= 16]).toEqual([id, true]);
+    };
+    const sidewaysScroll = () =>
+      alice.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+    // Narrow, the sidebar is a drawer: hidden until Rooms opens it, closed again by picking a room.
+    const drawer = alice.getByRole("button", { name: "Rooms", exact: true });
+    const narrow = width <= 640;
+    expect(await drawer.isVisible()).toBe(narrow);
+    if (narrow) {
+      await roomList.waitFor({ state: "hidden" });
+      await drawer.click();
+      expect(await drawer.getAttribute("aria-expanded")).toBe("true");
     }
+    await inView("#room-list");
+    expect(await sidewaysScroll()).toBe(0);
+    await roomList.getByRole("button", { name: "#dev" }).click();
+    if (narrow) await roomList.waitFor({ state: "hidden" });
+    for (const id of ["#message", "#send"]) await inView(id);
+    expect(await sidewaysScroll()).toBe(0);
   });
 });
 
