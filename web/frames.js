@@ -100,8 +100,15 @@ const handlers = {
     sendNext();
   },
 
-  left({ room }) {
+  left({ room, kicked, banned, until, by }) {
     forget(room);
+    // A kick or ban: the page says who did it (the room is gone from it, so not in its log).
+    if (kicked || banned) {
+      const what = banned
+        ? `banned you from #${room}${until ? ` until ${new Date(until).toLocaleString()}` : ""}`
+        : `removed you from #${room}`;
+      showError(`${by} ${what}`);
+    }
   },
 
   message(message) {
@@ -122,7 +129,10 @@ const handlers = {
     room.members = Math.max(0, room.members + (event === "join" ? 1 : -1));
     const what = event === "join" ? "joined" : kicked ? "was removed" : "left";
     append(name, el("li", "presence", `${who} ${what}`));
-    if (name === state.active) updateRoomHeader();
+    if (name !== state.active) return;
+    updateRoomHeader();
+    // A member list on show follows who comes and goes.
+    if (!ui.members.hidden) send({ action: "members", room: name });
   },
 
   ack(frame) {

@@ -3,7 +3,8 @@
 
 import { button, el, showError, ui } from "./dom.js";
 import { send } from "./connection.js";
-import { append, roomState } from "./rooms.js";
+import { renderActions } from "./messages.js";
+import { append, persistRooms, roomState, updateRoomHeader } from "./rooms.js";
 import { state } from "./state.js";
 import { roomPattern } from "./storage.js";
 
@@ -101,6 +102,15 @@ export const moderationFrames = {
   },
   invite(frame) {
     showInvite(frame);
+  },
+  rolechanged({ room: name, role, by }) {
+    const room = state.rooms.get(name);
+    if (!room) return;
+    room.role = role === "member" ? undefined : role;
+    persistRooms();
+    updateRoomHeader();
+    for (const item of room.log.querySelectorAll(".message[data-id]")) renderActions(item);
+    note(name, `${by} made you a ${role} of #${name}`);
   },
   role({ room, user, role }) {
     const held = roomState(room);
