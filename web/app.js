@@ -1,6 +1,7 @@
 // roomcast web client: plain ES modules, no build step. This one wires the page: the
 // forms, startup (config, token, invitation link, reload), and the connection's events.
 
+import { askForToken, tokenFromAddress, tokenName } from "./auth.js";
 import { onConnection, open, close, send } from "./connection.js";
 import { setStatus, showError, ui } from "./dom.js";
 import { dispatch, join } from "./frames.js";
@@ -112,6 +113,8 @@ function formSession() {
     room: ui.defaultRoom.value.trim(),
     token: ui.token.value.trim(),
   };
+  // With a token the name is the token's.
+  if (session.token) session.name = tokenName(session.token) ?? "";
   if (!isSocketUrl(session.url)) {
     showError("Server: use a ws:// or wss:// URL");
     return null;
@@ -123,17 +126,8 @@ function formSession() {
   return session;
 }
 
-function askForToken() {
-  setStatus("Not connected");
-  showError(
-    "This server needs a token to connect: paste one into Token (or open the page with ?token=…) " +
-      "and press Connect. On the local stack: npm run -s token -- --name you",
-  );
-  ui.token.focus();
-}
-
 function startSession(session) {
-  savePrefs({ name: session.name, room: session.room });
+  savePrefs({ name: ui.name.value.trim(), room: session.room });
   saveToken(session.token);
   ui.error.hidden = true;
   connect(session);
@@ -151,7 +145,8 @@ function restore() {
   if (!saved || !isSocketUrl(saved.session.url)) return false;
   ui.url.value = saved.session.url;
   if (state.authRequired && !ui.token.value.trim()) return false;
-  state.session = { ...saved.session, token: ui.token.value.trim() };
+  const token = ui.token.value.trim();
+  state.session = { ...saved.session, token, ...(token && { name: tokenName(token) ?? "" }) };
   for (const { room: name, after, role } of saved.rooms) {
     const room = roomState(name);
     room.lastSeq = after;
@@ -229,16 +224,6 @@ function followInvite() {
   }
 }
 window.addEventListener("hashchange", followInvite);
-
-/** `?token=` in the page's address: used, then taken out of the address bar (and its history). */
-function tokenFromAddress() {
-  const address = new URL(location.href);
-  const token = address.searchParams.get("token");
-  if (token === null) return null;
-  address.searchParams.delete("token");
-  window.history.replaceState(null, "", address.href);
-  return token;
-}
 
 const prefs = loadPrefs();
 const config = await loadConfig();

@@ -63,7 +63,7 @@ export function open() {
   socket.addEventListener("open", () => {
     opened = true;
     state.retries = 0;
-    setStatus(`Connected as ${session.token ? "the token's user" : session.name || "a guest"}`);
+    setStatus(`Connected as ${session.name || (session.token ? "the token's user" : "a guest")}`);
     hooks.connected(true);
     hooks.opened();
     const [earliest, latest] = plannedReconnectMs;
