@@ -57,11 +57,14 @@ export function showMembers({ room: name, members }) {
   if (name !== state.active) return;
   const room = state.rooms.get(name);
   const myName = state.session?.name;
+  // With auth on, kick, ban and setrole name a token subject, which `members` does not give:
+  // the list offers no actions there (the server would look for a user with the name as subject).
+  const canAct = room?.role && !state.session?.token;
   ui.members.replaceChildren(
     ...members.map(({ name: member }) => {
       const item = el("li");
       item.append(el("span", "member-name", member));
-      if (room?.role && member !== myName) item.append(memberActions(name, room, member));
+      if (canAct && member !== myName) item.append(memberActions(name, room, member));
       return item;
     }),
   );
