@@ -197,6 +197,12 @@ ui.loadOlder.addEventListener("click", () => {
 });
 ui.dismissError.addEventListener("click", () => (ui.error.hidden = true));
 ui.toggleSidebar.addEventListener("click", () => setDrawer(!ui.sidebar.classList.contains("open")));
+ui.sidebar.addEventListener("keydown", (event) => {
+  if (event.key === "Escape" && ui.sidebar.classList.contains("open")) {
+    setDrawer(false);
+    ui.toggleSidebar.focus();
+  }
+});
 
 ui.composer.addEventListener("submit", (event) => {
   event.preventDefault();

@@ -114,30 +114,41 @@ export function applyChange(log, { type, id, text, editedAt }) {
 /**
  * Day separators before each day's first message, and `continued` on a message that
  * follows one of the same sender within a few minutes on the same day (its name line is
- * not repeated). Recomputed for the whole log: messages are placed by seq, anywhere.
+ * not repeated). Checked over the whole log, as messages are placed by seq, anywhere; a
+ * separator already right is left alone (the log is a live region).
  */
 export function decorate(log) {
-  for (const separator of log.querySelectorAll(".day")) separator.remove();
   let day = "";
   let previous = null;
   for (const item of [...log.children]) {
+    if (item.classList.contains("day")) {
+      // One whose message moved on (a pending message placed by its seq) goes.
+      if (!item.nextElementSibling?.classList.contains("message")) item.remove();
+      continue;
+    }
     if (!item.classList.contains("message")) {
       previous = null; // a presence line ends a group
       continue;
     }
     const itemDay = dayOf(item.dataset.sentAt);
     const newDay = itemDay !== "" && itemDay !== day;
-    if (newDay) {
-      day = itemDay;
-      const separator = el("li", "day");
-      separator.setAttribute("role", "separator");
-      separator.setAttribute("aria-label", dayLabel(item.dataset.sentAt));
-      separator.append(el("span", "", dayLabel(item.dataset.sentAt)));
-      item.before(separator);
-    }
+    const before = item.previousElementSibling;
+    const separator = before?.classList.contains("day") ? before : null;
+    if (newDay) day = itemDay;
+    if (separator && separator.dataset.day !== (newDay ? itemDay : undefined)) separator.remove();
+    if (newDay && separator?.dataset.day !== itemDay) item.before(daySeparator(item.dataset.sentAt, itemDay));
     const at = Date.parse(item.dataset.sentAt);
     const continued = !newDay && previous?.from === item.dataset.from && at - previous.at < groupWithinMs;
     item.classList.toggle("continued", continued);
     previous = { from: item.dataset.from, at };
   }
+}
+
+function daySeparator(sentAt, day) {
+  const separator = el("li", "day");
+  separator.dataset.day = day;
+  separator.setAttribute("role", "separator");
+  separator.setAttribute("aria-label", dayLabel(sentAt));
+  separator.append(el("span", "", dayLabel(sentAt)));
+  return separator;
 }

@@ -29,7 +29,14 @@ export function sendNext() {
 export function sendMessage(text) {
   const room = state.active;
   const element = messageItem(
-    { room, from: state.session?.name || "you", text, sentAt: new Date().toISOString() },
+    {
+      room,
+      from: state.session?.name || "you",
+      // As the server will mark it: a guest's unless a token names the sender.
+      guest: !state.session?.token,
+      text,
+      sentAt: new Date().toISOString(),
+    },
     true,
   );
   element.classList.add("pending");
