@@ -151,7 +151,7 @@ function restore() {
     const room = roomState(name);
     room.lastSeq = after;
     room.maxSeq = after;
-    if (role === "owner" || role === "moderator") room.role = role;
+    if (["owner", "moderator", "member"].includes(role)) room.role = role;
     // "Load older" shows what came before the reload.
     room.next = after > 0 ? after + 1 : null;
   }

@@ -3,7 +3,7 @@
 
 import { button, dayLabel, dayOf, el, formatTime } from "./dom.js";
 import { send } from "./connection.js";
-import { state } from "./state.js";
+import { moderates, state } from "./state.js";
 import { isOwnId } from "./storage.js";
 
 // Consecutive messages of one sender closer than this share one name line.
@@ -45,8 +45,13 @@ export function renderActions(item) {
   item.querySelector(".actions")?.remove();
   const { room } = item.dataset;
   const own = isOwnId(item.dataset.id);
-  const moderates = ["owner", "moderator"].includes(state.rooms.get(room)?.role);
-  if (!item.dataset.id || item.classList.contains("deleted") || !room || !(own || moderates)) return;
+  if (
+    !item.dataset.id ||
+    item.classList.contains("deleted") ||
+    !room ||
+    !(own || moderates(state.rooms.get(room)))
+  )
+    return;
   const actions = el("span", "actions");
   const text = () => item.querySelector(".text").textContent;
   if (own) actions.append(button("Edit", () => startEdit(item, room, text()), "small"));

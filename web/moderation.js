@@ -5,7 +5,7 @@ import { button, el, showError, ui } from "./dom.js";
 import { send } from "./connection.js";
 import { renderActions } from "./messages.js";
 import { append, persistRooms, roomState, updateRoomHeader } from "./rooms.js";
-import { state } from "./state.js";
+import { moderates, state } from "./state.js";
 import { roomPattern } from "./storage.js";
 
 const invitePattern = /^#invite=([A-Za-z0-9_-]{1,64}):([A-Za-z0-9_-]{16,64})$/;
@@ -52,14 +52,28 @@ export async function copyInvite() {
   }
 }
 
+/**
+ * The role the page holds in a room (from `createroom`, `rolechanged` or `members`): what its
+ * header and messages offer follows it.
+ */
+function holdRole(name, role) {
+  const room = state.rooms.get(name);
+  if (room.role === role) return;
+  room.role = role;
+  persistRooms();
+  updateRoomHeader();
+  for (const item of room.log.querySelectorAll(".message[data-id]")) renderActions(item);
+}
+
 /** The member list; an owner or moderator gets a row of actions beside each name. */
-export function showMembers({ room: name, members }) {
+export function showMembers({ room: name, members, role }) {
+  if (state.rooms.has(name)) holdRole(name, role);
   if (name !== state.active) return;
   const room = state.rooms.get(name);
   const myName = state.session?.name;
   // With auth on, kick, ban and setrole name a token subject, which `members` does not give:
   // the list offers no actions there (the server would look for a user with the name as subject).
-  const canAct = room?.role && !state.session?.token;
+  const canAct = moderates(room) && !state.session?.token;
   ui.members.replaceChildren(
     ...members.map(({ name: member }) => {
       const item = el("li");
@@ -106,14 +120,10 @@ export const moderationFrames = {
   invite(frame) {
     showInvite(frame);
   },
-  rolechanged({ room: name, role, by }) {
-    const room = state.rooms.get(name);
-    if (!room) return;
-    room.role = role === "member" ? undefined : role;
-    persistRooms();
-    updateRoomHeader();
-    for (const item of room.log.querySelectorAll(".message[data-id]")) renderActions(item);
-    note(name, `${by} made you a ${role} of #${name}`);
+  rolechanged({ room, role, by }) {
+    if (!state.rooms.has(room)) return;
+    holdRole(room, role);
+    note(room, `${by} made you a ${role} of #${room}`);
   },
   role({ room, user, role }) {
     const held = roomState(room);

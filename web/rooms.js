@@ -4,7 +4,7 @@
 import { el, ui } from "./dom.js";
 import { send } from "./connection.js";
 import { decorate, messageItem, applyChange } from "./messages.js";
-import { state } from "./state.js";
+import { moderates, state } from "./state.js";
 import { saveRooms } from "./storage.js";
 
 export function roomState(name) {
@@ -62,7 +62,7 @@ export function updateRoomHeader() {
   ui.loadOlder.disabled = !usable;
   ui.showMembers.disabled = !usable;
   ui.leaveRoom.disabled = !usable;
-  ui.invite.hidden = !["owner", "moderator"].includes(room?.role);
+  ui.invite.hidden = !moderates(room);
   ui.invite.disabled = !usable;
   // Typing stays possible while reconnecting: the outbox sends it once the room is joined again.
   ui.message.disabled = !room;

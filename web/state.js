@@ -1,5 +1,8 @@
 // The page's state, shared by its modules.
 
+/** Whether the page's role in a room (a `state.rooms` entry) lets it invite, kick, ban and delete any message. */
+export const moderates = (room) => room?.role === "owner" || room?.role === "moderator";
+
 export const state = {
   socket: null,
   /** The session the user asked for: { url, name, room, token }; null when disconnected on purpose. */

@@ -435,6 +435,19 @@ describe("roles cannot be escalated", () => {
     },
   );
 
+  test("members tells each caller its own role, and none in a room without roles", async () => {
+    const { room, as } = await roomWithEveryRole();
+    const roleIn = async (client: WsClient, name = room) =>
+      (await chat.send(client, { action: "members", room: name })).role;
+    expect(await roleIn(as.owner)).toBe("owner");
+    expect(await roleIn(as.moderator)).toBe("moderator");
+    // Let into a private room: a member's role.
+    expect(await roleIn(as.member)).toBe("member");
+    const open = freshRoom("roleless");
+    await chat.send(as.member, { action: "joinroom", room: open });
+    expect(await roleIn(as.member, open)).toBeUndefined();
+  });
+
   test("nobody acts on the owner, a moderator not on a moderator, a member never makes itself more", async () => {
     const { room, tag, as } = await roomWithEveryRole();
     const owner = `${tag}-owner`;

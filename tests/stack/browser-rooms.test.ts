@@ -155,6 +155,21 @@ describe("private rooms, invitation links and moderation", () => {
       .waitFor();
     expect(await yourRooms(bo).getByRole("button", { name: "#den" }).count()).toBe(0);
   });
+
+  it("learns its role from the member list when its saved rooms lost it", async () => {
+    await ann.evaluate(() => {
+      const saved = JSON.parse(localStorage.getItem("roomcast.rooms")!) as { rooms: { role?: string }[] };
+      for (const room of saved.rooms) delete room.role;
+      localStorage.setItem("roomcast.rooms", JSON.stringify(saved));
+    });
+    await ann.reload();
+    await yourRooms(ann).getByRole("button", { name: "#den" }).click();
+    await ann.getByRole("heading", { name: "#den" }).waitFor();
+    await ann.locator("#show-members:enabled").waitFor();
+    expect(await button(ann, "Invite").isVisible()).toBe(false);
+    await button(ann, "Members").click();
+    await button(ann, "Invite").waitFor();
+  });
 });
 
 describe("edits and deletes", () => {
