@@ -4,7 +4,7 @@
 import { button, el, showError, ui } from "./dom.js";
 import { send } from "./connection.js";
 import { renderActions } from "./messages.js";
-import { append, persistRooms, roomState, updateRoomHeader } from "./rooms.js";
+import { append, persistRooms, updateRoomHeader } from "./rooms.js";
 import { moderates, state } from "./state.js";
 import { roomPattern } from "./storage.js";
 
@@ -126,7 +126,8 @@ export const moderationFrames = {
     note(room, `${by} made you a ${role} of #${room}`);
   },
   role({ room, user, role }) {
-    const held = roomState(room);
+    const held = state.rooms.get(room);
+    if (!held) return;
     held.moderators ??= new Set();
     if (role === "moderator") held.moderators.add(user);
     else held.moderators.delete(user);
