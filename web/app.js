@@ -197,6 +197,10 @@ ui.loadOlder.addEventListener("click", () => {
 });
 ui.dismissError.addEventListener("click", () => (ui.error.hidden = true));
 ui.toggleSidebar.addEventListener("click", () => setDrawer(!ui.sidebar.classList.contains("open")));
+ui.closeSidebar.addEventListener("click", () => {
+  setDrawer(false);
+  ui.toggleSidebar.focus();
+});
 ui.sidebar.addEventListener("keydown", (event) => {
   if (event.key === "Escape" && ui.sidebar.classList.contains("open")) {
     setDrawer(false);

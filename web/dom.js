@@ -14,6 +14,7 @@ export const ui = {
   status: $("status"),
   sidebar: $("sidebar"),
   toggleSidebar: $("toggle-sidebar"),
+  closeSidebar: $("close-sidebar"),
   roomList: $("room-list"),
   joinForm: $("join-form"),
   joinRoom: $("join-room"),
