@@ -35,6 +35,7 @@ const browserGlobals = Object.fromEntries(
     "alert",
     "TextEncoder",
     "TextDecoder",
+    "atob",
     "queueMicrotask",
     "structuredClone",
     "performance",

@@ -1,13 +1,21 @@
 import { actionRoute } from "./action-route";
-import { removeFromRoom, requireOutranks, requireRole, resolveTarget } from "./moderation";
+import {
+  removeFromRoom,
+  requireOutranks,
+  requireRole,
+  resolveTarget,
+  tellTarget,
+  tellTargetActions,
+} from "./moderation";
 
 /**
  * `ban` (owner or moderator): a kick, and `joinroom` answers BANNED for `minutes`
- * (none: for good). The ban is written first, so a rejoin racing the kick fails.
+ * (none: for good). The ban is written first, so a rejoin racing the kick fails. The
+ * member's connections get `left` with `banned` and `until`.
  */
 export const banRoute = actionRoute(
   "ban",
-  { table: ["GetItem", "Query", "PutItem", "UpdateItem", "DeleteItem"], post: false },
+  { table: ["GetItem", "Query", "PutItem", "UpdateItem", ...tellTargetActions], post: true },
   async ({ room, user, minutes }, event, deps) => {
     const { caller, role } = await requireRole(deps, event.requestContext.connectionId, room, [
       "owner",
@@ -18,11 +26,14 @@ export const banRoute = actionRoute(
     const until = minutes === undefined ? undefined : Math.floor(Date.now() / 1000) + minutes * 60;
     await deps.store.ban(room, target.principals, until);
     await removeFromRoom(deps, room, target);
-    return {
-      type: "banned",
+    const untilIso = until === undefined ? null : new Date(until * 1000).toISOString();
+    await tellTarget(deps, room, target, {
+      type: "left",
       room,
-      user,
-      until: until === undefined ? null : new Date(until * 1000).toISOString(),
-    };
+      banned: true,
+      until: untilIso,
+      by: caller.name,
+    });
+    return { type: "banned", room, user, until: untilIso };
   },
 );

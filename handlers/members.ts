@@ -1,5 +1,6 @@
 import { actionRoute } from "./action-route";
 import { requireMember } from "./membership";
+import { principalsOf } from "./principals";
 import { guestMark } from "./frames";
 import { FrameError } from "./protocol";
 import { fitting } from "./reply-size";
@@ -13,7 +14,8 @@ const cursorPlaceholder = "x".repeat(512);
 /**
  * `members`: who is in a room (names only), in pages that fit in one frame; `next`
  * (for `after`) is an opaque cursor the server seals (handlers/cursors.ts): it holds
- * the last connection id read, which the client never sees, whole or in part.
+ * the last connection id read, which the client never sees, whole or in part. `role`:
+ * the caller's own, when it holds one in the room (so a client knows what it may do).
  */
 export const membersRoute = actionRoute(
   "members",
@@ -23,14 +25,21 @@ export const membersRoute = actionRoute(
     if (from && from.room !== room) {
       throw new FrameError("INVALID", "after: must be a cursor returned as `next` by members for this room");
     }
-    await requireMember(deps, room, event.requestContext.connectionId);
-    const { members, lastRead } = await deps.store.membersFrom(room, from?.last, membersPerRead);
+    const connectionId = event.requestContext.connectionId;
+    await requireMember(deps, room, connectionId);
+    const [{ members, lastRead }, caller] = await Promise.all([
+      deps.store.membersFrom(room, from?.last, membersPerRead),
+      deps.store.getConnection(connectionId),
+    ]);
+    // The list does not depend on the caller's record: without it (expired) there is no role to tell.
+    const held = caller && (await deps.store.roleOf(room, principalsOf(caller)));
     const names = members.map(({ name, verified }) => ({ name, ...guestMark(verified) }));
     const envelope = (page: unknown[], next: string | null) => ({
       type: "members",
       room,
       members: page,
       next,
+      ...(held && { role: held.role }),
     });
     const count = fitting(names, (page) => envelope(page, cursorPlaceholder));
     // Cut short by the frame's size: go on after the last shown. Else after the last read, if the

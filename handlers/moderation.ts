@@ -1,4 +1,5 @@
 import { rank, type Connection, type Role } from "../model/store";
+import { deliver } from "./delivery/fanout";
 import type { Deps } from "./deps";
 import { isDirectRoomName } from "./direct-rooms";
 import { requireConnection } from "./membership";
@@ -79,6 +80,17 @@ export function requireOutranks(callerRole: Role, target: Target, room: string) 
   if (rank(target.role) <= rank(callerRole)) {
     throw new FrameError("FORBIDDEN", `user: holds a role in ${room} as high as yours or higher`);
   }
+}
+
+/** The table actions of telling a target (`deliver` removes a connection it finds gone). */
+export const tellTargetActions = ["DeleteItem", "BatchWriteItem"] as const;
+
+/**
+ * Tells each of the target's live connections what was done to it (a kick, a ban, a new
+ * role): once out of the room it gets nothing of it, so this is how its page learns why.
+ */
+export async function tellTarget(deps: Deps, room: string, target: Target, frame: Record<string, unknown>) {
+  await deliver(deps, room, target.connections, JSON.stringify(frame));
 }
 
 /**

@@ -323,7 +323,8 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   const pageOrigins = () => [`http://localhost:${port}`, `http://127.0.0.1:${port}`];
   const site = createStaticSite(
     options.webRoot,
-    { "/config.json": () => ({ wsUrl: `ws://localhost:${port}` }) },
+    // `auth`: the page asks for a token before it connects (a refused handshake shows it no status).
+    { "/config.json": () => ({ wsUrl: `ws://localhost:${port}`, ...(options.authorize && { auth: true }) }) },
     // The page may load only its own files and talk only to this gateway; no site may frame it.
     () =>
       `default-src 'self'; connect-src 'self' ws://localhost:${port} ws://127.0.0.1:${port}; ` +

@@ -254,23 +254,31 @@ async function runScenarios() {
   expect(
     await chat.send(cat, { action: "setrole", room: "vault", user: "sub-gus", role: "moderator" }),
   ).toMatchObject({ code: "FORBIDDEN" });
+  // setrole, kick and ban tell their target's connections; one of gus's is gone each time (removed).
+  const goneConnectionOfGus = async () => {
+    const gone = await chat.connect({ room: "garden" }, { authorizer: { sub: "sub-gus", name: "gus" } });
+    chat.api.markGone(gone.connectionId);
+  };
+  await goneConnectionOfGus();
   expect(
     await chat.send(owner, { action: "setrole", room: "vault", user: "sub-gus", role: "moderator" }),
   ).toMatchObject({ type: "role" });
   expect(await chat.send(guestOfOwner, { action: "kick", room: "vault", user: "sub-own" })).toMatchObject({
     code: "FORBIDDEN",
   });
+  await goneConnectionOfGus();
   expect(await chat.send(owner, { action: "kick", room: "vault", user: "sub-gus" })).toMatchObject({
     type: "kicked",
   });
   expect(await chat.send(cat, { action: "ban", room: "vault", user: "sub-own" })).toMatchObject({
     code: "FORBIDDEN",
   });
-  expect(
-    await chat.send(owner, { action: "ban", room: "vault", user: "sub-nobody", minutes: 5 }),
-  ).toMatchObject({
-    type: "banned",
-  });
+  await goneConnectionOfGus();
+  expect(await chat.send(owner, { action: "ban", room: "vault", user: "sub-gus", minutes: 5 })).toMatchObject(
+    {
+      type: "banned",
+    },
+  );
   expect(await chat.send(cat, { action: "leaveroom", room: "vault" })).toMatchObject({ type: "left" });
 
   // dm: opened (the other user's connections joined and told, one of them gone: removed),

@@ -258,7 +258,7 @@ describe("invitations", () => {
 });
 
 describe("kick and ban", () => {
-  test("a kicked member is out: announced as kicked, loses access, receives nothing after", async () => {
+  test("a kicked member is out: told it was kicked, announced as kicked, loses access, receives nothing after", async () => {
     const owner = await user("k-owner");
     const room = await privateRoomOf(owner);
     const code = await inviteCode(owner, room);
@@ -275,6 +275,11 @@ describe("kick and ban", () => {
     expect(chat.api.framesTo(stays.connectionId)).toEqual([
       { type: "presence", room, event: "leave", name: "k-out", kicked: true },
     ]);
+    // The kicked connection is told, and nothing of the room reaches it after.
+    expect(chat.api.framesTo(out.connectionId)).toEqual([
+      { type: "left", room, kicked: true, by: "k-owner" },
+    ]);
+    chat.api.clearRecords();
     await chat.send(owner, { action: "sendmessage", room, message: "after the kick" });
     expect(chat.api.framesTo(out.connectionId)).toEqual([]);
     expect(chat.api.framesTo(stays.connectionId)).toContainEqual(
@@ -315,8 +320,13 @@ describe("kick and ban", () => {
     const forever = await user("b-forever");
     for (const c of [brief, forever]) await chat.send(c, { action: "joinroom", room });
 
+    chat.api.clearRecords();
     const banned = await chat.send(owner, { action: "ban", room, user: "b-brief", minutes: 5 });
     expect(banned).toMatchObject({ type: "banned", room, user: "b-brief", until: expect.any(String) });
+    // The banned user's connection is told, with the same end.
+    expect(chat.api.framesTo(brief.connectionId)).toEqual([
+      { type: "left", room, banned: true, until: banned.until, by: "b-owner" },
+    ]);
     expect(await chat.send(owner, { action: "ban", room, user: "b-forever" })).toMatchObject({ until: null });
     await refused(brief, { action: "joinroom", room }, "BANNED");
     await refused(forever, { action: "joinroom", room }, "BANNED");
@@ -381,6 +391,13 @@ describe("roles cannot be escalated", () => {
     };
     const moderator = await join(`${tag}-mod`);
     await chat.send(owner, { action: "setrole", room, user: `${tag}-mod`, role: "moderator" });
+    // The new moderator's connection is told.
+    expect(chat.api.framesTo(moderator.connectionId)).toContainEqual({
+      type: "rolechanged",
+      room,
+      role: "moderator",
+      by: `${tag}-owner`,
+    });
     const member = await join(`${tag}-member`);
     await join(`${tag}-target`);
     const stranger = await user(`${tag}-stranger`);
@@ -417,6 +434,19 @@ describe("roles cannot be escalated", () => {
       }
     },
   );
+
+  test("members tells each caller its own role, and none in a room without roles", async () => {
+    const { room, as } = await roomWithEveryRole();
+    const roleIn = async (client: WsClient, name = room) =>
+      (await chat.send(client, { action: "members", room: name })).role;
+    expect(await roleIn(as.owner)).toBe("owner");
+    expect(await roleIn(as.moderator)).toBe("moderator");
+    // Let into a private room: a member's role.
+    expect(await roleIn(as.member)).toBe("member");
+    const open = freshRoom("roleless");
+    await chat.send(as.member, { action: "joinroom", room: open });
+    expect(await roleIn(as.member, open)).toBeUndefined();
+  });
 
   test("nobody acts on the owner, a moderator not on a moderator, a member never makes itself more", async () => {
     const { room, tag, as } = await roomWithEveryRole();

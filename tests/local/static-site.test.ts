@@ -1,4 +1,12 @@
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import {
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from "node:fs";
 import { connect as tcpConnect } from "node:net";
 import { tmpdir } from "node:os";
 import { basename, join, resolve } from "node:path";
@@ -57,6 +65,38 @@ it("serves /config.json with the WebSocket URL of this gateway", async () => {
   const response = await fetch(`${site.httpUrl}/config.json`);
   expect(response.headers.get("content-type")).toBe("application/json; charset=utf-8");
   expect(await response.json()).toEqual({ wsUrl: `ws://localhost:${site.port}` });
+});
+
+it("says auth: true in /config.json when the gateway checks tokens, so the page asks for one", async () => {
+  const checking = await startRecordingGateway({
+    webRoot: root,
+    authorize: () => Promise.reject(new Error("not called: no handshake here")),
+  });
+  try {
+    const response = await fetch(`${checking.httpUrl}/config.json`);
+    expect(await response.json()).toEqual({ wsUrl: `ws://localhost:${checking.port}`, auth: true });
+  } finally {
+    await checking.stop();
+  }
+});
+
+it("serves each ES module of the web client as JavaScript, from its own folder", async () => {
+  // Every relative import of every web/*.js file: a module the browser will ask for.
+  const webDir = resolve(__dirname, "../../web");
+  const modules = new Set(["app.js"]);
+  for (const file of readdirSync(webDir).filter((name) => name.endsWith(".js"))) {
+    const source = readFileSync(join(webDir, file), "utf8");
+    for (const [, imported] of source.matchAll(/from "\.\/([\w-]+\.js)"/g)) modules.add(imported);
+  }
+  expect(modules.size).toBeGreaterThan(5);
+  for (const module of modules) {
+    const response = await fetch(`${repoSite.httpUrl}/${module}`);
+    expect([module, response.status, response.headers.get("content-type")]).toEqual([
+      module,
+      200,
+      "text/javascript; charset=utf-8",
+    ]);
+  }
 });
 
 it.each([

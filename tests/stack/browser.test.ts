@@ -1,27 +1,20 @@
-import { randomUUID } from "node:crypto";
 import { DeleteConnectionCommand } from "@aws-sdk/client-apigatewaymanagementapi";
-import { chromium, type Browser, type Page, type WebSocketRoute } from "playwright-core";
-import { createLogger } from "../../handlers/log";
-import { freePort } from "../../local/dynamodb-local";
-import { startLocalStack, type LocalStack } from "../../local/stack";
+import type { Browser, Page, WebSocketRoute } from "playwright-core";
+import type { LocalStack } from "../../local/stack";
 import { createDocumentClient, createDynamoClient } from "../../model/client";
 import { createChatService } from "../../model/service";
 import { createChatStore } from "../../model/store";
-import { findChromium } from "../support/chromium";
 import { managementClient } from "../support/local-stack";
+import {
+  delivered,
+  launchChromium,
+  log,
+  openChat as openChatPage,
+  say,
+  startWebStack,
+} from "../support/web-page";
 
-// The web client in headless Chromium (CHROMIUM_PATH or an installed one, see
-// tests/support/chromium.ts) against the local stack: gateway, real handlers, DynamoDB Local.
-const chromiumArgs = [
-  "--headless",
-  "--no-sandbox",
-  "--disable-gpu",
-  "--disable-quic",
-  "--no-first-run",
-  "--disable-background-networking",
-  "--disable-component-update",
-  "--disable-sync",
-];
+// The web client in headless Chromium against the local stack: gateway, real handlers, DynamoDB Local.
 const xss = `<script>window.__pwned=1</script><img src=x onerror="window.__pwned=2">`;
 
 jest.setTimeout(60_000);
@@ -30,16 +23,8 @@ let stack: LocalStack;
 let browser: Browser;
 
 beforeAll(async () => {
-  stack = await startLocalStack({
-    port: await freePort(),
-    dynamodbEndpoint: process.env.DYNAMODB_ENDPOINT,
-    tableName: `roomcast-web-${randomUUID().slice(0, 8)}`,
-    // Only problems reach the test output.
-    logger: createLogger({}, (line) => {
-      if (!line.startsWith('{"level":"info"')) console.warn(line);
-    }),
-  });
-  browser = await chromium.launch({ executablePath: findChromium(), args: chromiumArgs });
+  stack = await startWebStack();
+  browser = await launchChromium();
 });
 
 afterAll(async () => {
@@ -47,47 +32,12 @@ afterAll(async () => {
   await stack?.stop();
 });
 
-/**
- * A fresh browser profile on the page, connected as `name` with `room` as its default room;
- * `intercept` sits between the page and the gateway (it must connect and forward itself).
- */
-async function openChat(
+const openChat = (
   name: string,
   room: string,
   intercept?: (ws: WebSocketRoute) => void,
   { fakeClock = false } = {},
-): Promise<Page> {
-  const context = await browser.newContext();
-  const page = await context.newPage();
-  if (intercept) await page.routeWebSocket(/./, intercept);
-  // The page's timers on Playwright's clock: they fire only when the test moves it on.
-  if (fakeClock) await page.clock.install();
-  await page.goto(stack.httpUrl);
-  // The server URL comes from /config.json.
-  await page.waitForFunction(() => (document.getElementById("ws-url") as HTMLInputElement).value !== "");
-  await page.getByLabel("Name").fill(name);
-  await page.getByLabel("Room", { exact: true }).fill(room);
-  await page.getByRole("button", { name: "Connect", exact: true }).click();
-  await page.getByRole("heading", { name: `#${room}` }).waitFor();
-  await page.locator("#message:enabled").waitFor();
-  return page;
-}
-
-// A room's log, shown or not: only the active room's is visible, the others are in the page, hidden
-// (getByRole leaves hidden elements out unless told otherwise).
-const log = (page: Page, room: string) =>
-  page.getByRole("log", { name: `Messages in ${room}`, includeHidden: true });
-
-/** A message in the room's log that the server has stored (acknowledged, or received). */
-const delivered = (page: Page, room: string, text: string) =>
-  log(page, room)
-    .locator(".message:not(.pending)")
-    .filter({ has: page.locator(".text").getByText(text, { exact: true }) });
-
-async function say(page: Page, text: string) {
-  await page.getByLabel("Message", { exact: true }).fill(text);
-  await page.getByRole("button", { name: "Send" }).click();
-}
+): Promise<Page> => openChatPage(browser, stack.httpUrl, name, room, { intercept, fakeClock });
 
 /** Drops the page's WebSocket, remembering it so `reconnected` can tell the next one apart. */
 async function dropConnection(page: Page) {
@@ -259,21 +209,40 @@ describe("web client", () => {
 
   it.each([
     [1100, 650],
+    [390, 844],
     [360, 640],
   ])("fits a %i×%i window: no sideways scrolling, room list and composer in view", async (width, height) => {
     await alice.setViewportSize({ width, height });
-    await alice.locator("#room-list").getByRole("button", { name: "#dev" }).click();
-    const overflow = await alice.evaluate(
-      () => document.documentElement.scrollWidth - document.documentElement.clientWidth,
-    );
-    expect(overflow).toBe(0);
-    for (const id of ["#room-list", "#message", "#send"]) {
+    const roomList = alice.locator("#room-list");
+    const inView = async (id: string) => {
       const box = (await alice.locator(id).boundingBox())!;
-      expect(box).not.toBeNull();
+      expect([id, box]).not.toEqual([id, null]);
       // Inside the window's width, and big enough to use.
       expect([id, box.x >= 0 && box.x + box.width <= width]).toEqual([id, true]);
       expect([id, box.width >= 24 && box.height >= 16]).toEqual([id, true]);
+    };
+    const sidewaysScroll = () =>
+      alice.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+    // Narrow, the sidebar is a drawer: hidden until Rooms opens it, closed again by picking a room.
+    const drawer = alice.getByRole("button", { name: "Rooms", exact: true });
+    const narrow = width <= 640;
+    expect(await drawer.isVisible()).toBe(narrow);
+    if (narrow) {
+      await roomList.waitFor({ state: "hidden" });
+      await drawer.click();
+      expect(await drawer.getAttribute("aria-expanded")).toBe("true");
+      // The open drawer covers Rooms: it has a Close of its own.
+      await inView("#room-list");
+      await alice.getByRole("button", { name: "Close", exact: true }).click();
+      await roomList.waitFor({ state: "hidden" });
+      await drawer.click();
     }
+    await inView("#room-list");
+    expect(await sidewaysScroll()).toBe(0);
+    await roomList.getByRole("button", { name: "#dev" }).click();
+    if (narrow) await roomList.waitFor({ state: "hidden" });
+    for (const id of ["#message", "#send"]) await inView(id);
+    expect(await sidewaysScroll()).toBe(0);
   });
 });
 
