@@ -37,7 +37,10 @@ export type ChatConfig = {
   postMaxAttempts: number;
   /** A PostToConnection that has not answered by then is abandoned and retried. */
   postTimeoutMs: number;
-  /** Rooms up to this many members are posted to by the sender's own request (the fast path); larger ones go to the queue. */
+  /**
+   * Messages with up to this many recipients (the room's members but the sender) are posted to by the
+   * sender's own request, all at once (the fast path); larger rooms go to the queue.
+   */
   inlineFanoutMax: number;
   /**
    * The fast path's hard cap: one attempt per recipient, all ended by then; a post it did not

@@ -62,7 +62,8 @@ export function createDeps(env: NodeJS.ProcessEnv = process.env, overrides: Part
     ...management,
     maxAttempts: config.postMaxAttempts,
     timeoutMs: config.postTimeoutMs,
-    maxSockets: config.fanoutConcurrency,
+    // The fast path posts to all of a small room's recipients at once, each on its own socket.
+    maxSockets: Math.max(config.fanoutConcurrency, config.inlineFanoutMax),
     onFailure: (recipient, error) => log.warn("post failed", { recipient, error }),
     onThrottled: () => metrics.count("ThrottledPosts"),
   });

@@ -10,8 +10,8 @@ import type { WebSocketEvent } from "./route";
 
 /**
  * `sendmessage`: stores the message under the room's next `seq`, delivers it to the
- * room's other members from this same request (the fast path: rooms up to
- * `inlineFanoutMax`, one attempt per recipient within `fastPathTimeoutMs`; larger rooms
+ * room's other members from this same request (the fast path: up to `inlineFanoutMax`
+ * recipients, all at once, one attempt each within `fastPathTimeoutMs`; larger rooms
  * are queued as slice jobs), then acknowledges it — ack means stored. Delivery is at
  * least once: the table's stream is the safety net for whatever the fast path did not
  * settle. A repeated `clientId` from the same client session is acknowledged again with

@@ -10,7 +10,8 @@ import { localAws } from "../../model/client";
 
 /**
  * roomcast's own delivery (handlers/delivery/delivery.ts over handlers/delivery/transport.ts) with
- * the handlers' defaults, posting to a local endpoint with the local keys.
+ * the handlers' defaults, posting to a local endpoint with the local keys, `concurrency` posts at
+ * a time unless a broadcast says otherwise, over at most `maxSockets` keep-alive sockets.
  *
  * @example
  * const { delivery, destroy } = roomcastDelivery("http://127.0.0.1:3001", 32);
@@ -19,6 +20,7 @@ import { localAws } from "../../model/client";
 export function roomcastDelivery(
   endpoint: string,
   concurrency: number,
+  maxSockets = concurrency,
 ): { delivery: Delivery; destroy(): void } {
   const transport = createTransport({
     endpoint,
@@ -26,7 +28,7 @@ export function roomcastDelivery(
     credentials: localAws.credentials,
     maxAttempts: defaultConfig.postMaxAttempts,
     timeoutMs: defaultConfig.postTimeoutMs,
-    maxSockets: concurrency,
+    maxSockets,
   });
   return { delivery: createDelivery({ transport, concurrency }), destroy: () => transport.destroy() };
 }

@@ -5,8 +5,16 @@ import type { PostOutcome, Transport } from "./transport";
 /** `failed` holds every post that did not go through, `throttled` those of them last answered 429. */
 export type DeliveryReport = { delivered: number; gone: string[]; failed: string[]; throttled: string[] };
 
-/** How one broadcast posts: paced or not, fewer attempts, a time by which every post has ended. */
-export type BroadcastOptions = { paced?: boolean; maxAttempts?: number; deadline?: number };
+/**
+ * How one broadcast posts: paced or not, fewer attempts, a time by which every post has ended,
+ * and how many posts may be in flight at once (the delivery's own `concurrency` by default).
+ */
+export type BroadcastOptions = {
+  paced?: boolean;
+  maxAttempts?: number;
+  deadline?: number;
+  concurrency?: number;
+};
 
 /** Pushes one frame to many connections through API Gateway's Management API. */
 export interface Delivery {
@@ -41,9 +49,9 @@ export type DeliveryOptions = {
 export function createDelivery(options: DeliveryOptions): Delivery {
   const pace = createPacer(options.postsPerSecond ?? 0, { burst: options.burst });
   return {
-    async broadcast(connectionIds, json, { paced = false, maxAttempts, deadline } = {}) {
+    async broadcast(connectionIds, json, { paced = false, maxAttempts, deadline, concurrency } = {}) {
       const data = Buffer.from(json);
-      const limit = pLimit(options.concurrency);
+      const limit = pLimit(Math.max(1, concurrency ?? options.concurrency));
       const outcomes = await Promise.all(
         connectionIds.map((id) =>
           limit(async (): Promise<[string, PostOutcome]> => {

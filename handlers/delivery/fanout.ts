@@ -62,22 +62,27 @@ export async function retryRecipients(
 }
 
 /**
- * Delivers a stored room event (a message, an edit or a delete), settling it: a room of up to `inlineFanoutMax` members
- * (read strongly consistent, after the store) is posted to here, one attempt per
- * recipient, all ended by the fast path's cap; each post that did not go through
- * becomes a retry job. A larger room becomes one job per slice on the queue. Resolves
- * once every recipient was posted to or handed off; throws if that could not be done.
+ * Delivers a stored room event (a message, an edit or a delete), settling it: when it has at
+ * most `inlineFanoutMax` recipients (the members, read strongly consistent after the store,
+ * but its sender), they are posted to here, all at once, one attempt each, all ended by the
+ * fast path's cap; each post that did not go through becomes a retry job. Posting all at once
+ * makes the last delivery one post's time after the first, not a share of the room's.
+ * More recipients become one job per slice on the queue. Resolves once every recipient was
+ * posted to or handed off; throws if that could not be done.
  */
 export async function fanOutMessage(deps: Deps, message: Message): Promise<void> {
   const json = JSON.stringify(frames.roomEvent(message));
   const storedAt = Date.parse(message.sentAt);
-  const members = await deps.store.smallRoomMembers(message.room, deps.config.inlineFanoutMax);
-  if (!members) return queueSlices(deps, message, json, storedAt);
-  const recipients = members.map((m) => m.connectionId).filter((id) => id !== message.connectionId);
+  const max = deps.config.inlineFanoutMax;
+  // One more than the cap: the sender is a member but no recipient.
+  const members = await deps.store.smallRoomMembers(message.room, max + 1);
+  const recipients = members?.map((m) => m.connectionId).filter((id) => id !== message.connectionId);
+  if (!recipients || recipients.length > max) return queueSlices(deps, message, json, storedAt);
   const report = await deliver(deps, message.room, recipients, json, {
     paced: true,
     maxAttempts: 1,
     deadline: Date.now() + deps.config.fastPathTimeoutMs,
+    concurrency: recipients.length,
   });
   deps.metrics.milliseconds("TimeToLastDelivery", Date.now() - storedAt);
   await retryRecipients(deps, message.room, message.id, report.failed, json);

@@ -5,7 +5,7 @@ import { startChat, type Chat } from "./harness";
 // after the store that the stream and the queue must absorb without losing a message.
 let chat: Chat;
 beforeAll(async () => {
-  chat = await startChat({ inlineFanoutMax: "2", connectGraceSeconds: "0", recipientGiveUpSeconds: "2" });
+  chat = await startChat({ inlineFanoutMax: "1", connectGraceSeconds: "0", recipientGiveUpSeconds: "2" });
 });
 afterAll(() => chat.close());
 
@@ -113,7 +113,7 @@ describe("a slice larger than one invocation can post to", () => {
     // One slice, posted at 10 a second per worker (40 shared by 4), by a function that times out
     // after 2 s (the local mapping ends the invocation then, as Lambda does): 29 posts take 2.9 s.
     slow = await startChat({
-      inlineFanoutMax: "2",
+      inlineFanoutMax: "1",
       fanoutSlices: "1",
       maxPostsPerSecond: "40",
       fanoutMaxConcurrency: "4",

@@ -99,6 +99,49 @@ describe("a broadcast to 200 members, 20 of them gone", () => {
   });
 });
 
+describe("the fast path's size", () => {
+  const max = () => chat.deps.config.inlineFanoutMax;
+  /** Fan-out jobs queued so far, as the metrics count them. */
+  const queuedJobs = () =>
+    chat.metricLines
+      .map((line) => (JSON.parse(line) as { FanoutJobs?: number }).FanoutJobs ?? 0)
+      .reduce((sum, jobs) => sum + jobs, 0);
+  afterEach(() => chat.api.holdPosts(0));
+
+  test("inlineFanoutMax recipients are posted to all at once, one attempt each, none queued", async () => {
+    const [sender, ...recipients] = await seed("full-house", max() + 1);
+    const jobs = queuedJobs();
+    // No post is answered until all of them are in flight: a bounded pool would wait out the
+    // fast path's cap and hand its unstarted recipients to retry jobs.
+    chat.api.holdPosts(recipients.length);
+
+    const ack = await chat.send(sender, { action: "sendmessage", message: "all at once" });
+
+    expect(ack).toMatchObject({ type: "ack", room: "full-house" });
+    expect(chat.api.peakInFlight()).toBeGreaterThanOrEqual(recipients.length);
+    for (const member of recipients) {
+      expect(chat.api.attemptsFor(member.connectionId)).toBe(1);
+      expect(chat.api.framesTo(member.connectionId)).toEqual([expect.objectContaining({ id: ack.id })]);
+    }
+    await chat.settle();
+    expect(queuedJobs()).toBe(jobs);
+  }, 120_000);
+
+  test("one recipient more goes to the queue, and each member still gets it once", async () => {
+    const [sender, ...recipients] = await seed("overflow", max() + 2);
+    const jobs = queuedJobs();
+
+    const ack = await chat.send(sender, { action: "sendmessage", message: "queued" });
+    await chat.settle();
+
+    expect(queuedJobs()).toBe(jobs + chat.deps.config.fanoutSlices);
+    for (const member of recipients) {
+      expect(chat.api.framesTo(member.connectionId)).toEqual([expect.objectContaining({ id: ack.id })]);
+    }
+    expect(chat.api.framesTo(sender.connectionId)).toEqual([]);
+  }, 120_000);
+});
+
 describe("retries", () => {
   test("429 and 500: the fast path's one attempt fails, each recipient's own retry job delivers it once", async () => {
     const [sender, throttled, flaky, healthy] = await seed("retry", 4);

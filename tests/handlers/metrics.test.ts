@@ -137,8 +137,8 @@ describe("EMF lines on a fixed clock", () => {
 describe("the handlers publish where it happens", () => {
   let chat: Chat;
   beforeAll(async () => {
-    // Two attempts per post, so a failing recipient fails fast; rooms above 2 members are queued.
-    chat = await startChat({ postMaxAttempts: "2", inlineFanoutMax: "2", connectGraceSeconds: "0" });
+    // Two attempts per post, so a failing recipient fails fast; messages to more than 1 recipient are queued.
+    chat = await startChat({ postMaxAttempts: "2", inlineFanoutMax: "1", connectGraceSeconds: "0" });
   });
   afterAll(() => chat.close());
 
@@ -166,7 +166,7 @@ describe("the handlers publish where it happens", () => {
     const from = chat.metricLines.length;
     chat.api.failNext(ben.connectionId, 429, 1);
     chat.api.markGone(cy.connectionId);
-    // Three members is above INLINE_FANOUT_MAX (2): the stream worker queues it; the fan-out worker posts.
+    // Two recipients are above INLINE_FANOUT_MAX (1): the message is queued; the fan-out worker posts.
     await chat.send(ann, { action: "sendmessage", message: "hi" });
     const { total, values } = published(from);
     expect(total("MessagesStored")).toBe(1);

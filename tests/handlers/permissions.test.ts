@@ -89,8 +89,8 @@ beforeAll(async () => {
   });
   recordPosts();
   chat = await startChat({
-    // Rooms above 2 members go through the queue and the fan-out worker.
-    inlineFanoutMax: "2",
+    // Messages to more than 1 recipient go through the queue and the fan-out worker.
+    inlineFanoutMax: "1",
     fanoutSlices: "2",
     rateLimitMessages: "10",
     // Reads and the per-user/session buckets on too, so every route takes its tokens.

@@ -47,7 +47,7 @@ beforeAll(async () => {
   );
   // Rooms of up to two members are posted to inline, larger ones go through the fan-out queue
   // (Pulumi's default is 100), in two slices: both paths run with a handful of connections.
-  backend = await startLambdaBackend(lambdas, { env: { INLINE_FANOUT_MAX: "2", FANOUT_SLICES: "2" } });
+  backend = await startLambdaBackend(lambdas, { env: { INLINE_FANOUT_MAX: "1", FANOUT_SLICES: "2" } });
 }, 600_000);
 
 afterAll(async () => {

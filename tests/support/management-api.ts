@@ -34,6 +34,14 @@ export async function startManagementApi(options: ManagementApiOptions = {}) {
   const injected = new Map<string, { status: InjectedStatus; remaining: number; containing?: string }>();
   let inFlight = 0;
   let peakInFlight = 0;
+  /** POSTs held unanswered until `count` of them wait (see holdPosts). */
+  let held: { count: number; answers: (() => void)[] } | undefined;
+
+  function releaseHeld() {
+    const answers = held?.answers ?? [];
+    held = undefined;
+    for (const answerNow of answers) answerNow();
+  }
 
   function fail(res: ServerResponse, status: keyof typeof failures) {
     const { type, message } = failures[status];
@@ -99,8 +107,12 @@ export async function startManagementApi(options: ManagementApiOptions = {}) {
     req.on("data", (chunk: Buffer) => chunks.push(chunk));
     req.on("end", () => {
       const body = Buffer.concat(chunks);
-      if (options.latencyMs) setTimeout(() => answer(req, res, body), options.latencyMs);
-      else answer(req, res, body);
+      const answerNow = () => answer(req, res, body);
+      if (held && req.method === "POST") {
+        held.answers.push(answerNow);
+        if (held.answers.length >= held.count) releaseHeld();
+      } else if (options.latencyMs) setTimeout(answerNow, options.latencyMs);
+      else answerNow();
     });
   });
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
@@ -129,6 +141,15 @@ export async function startManagementApi(options: ManagementApiOptions = {}) {
       only: { containing?: string } = {},
     ) {
       injected.set(connectionId, { status, remaining: times, containing: only.containing });
+    },
+    /**
+     * Holds every POST unanswered until `count` of them are waiting, then answers them all and
+     * stops holding: a client that keeps fewer than `count` in flight waits until its own
+     * deadline. `holdPosts(0)` answers whatever is held now.
+     */
+    holdPosts(count: number) {
+      if (count <= 0) return releaseHeld();
+      held = { count, answers: [] };
     },
     /** Most requests in progress at once since the last clearRecords: the client's real concurrency. */
     peakInFlight: () => peakInFlight,
