@@ -12,7 +12,8 @@ const membersPerRead = 2000;
 const cursorPlaceholder = "x".repeat(512);
 
 /**
- * `members`: who is in a room (names only), in pages that fit in one frame; `next`
+ * `members`: who is in a room (each name, and a verified member's token subject as `user`:
+ * whom `kick`, `ban`, `setrole` and `dm` name with auth on), in pages that fit in one frame; `next`
  * (for `after`) is an opaque cursor the server seals (handlers/cursors.ts): it holds
  * the last connection id read, which the client never sees, whole or in part. `role`:
  * the caller's own, when it holds one in the room (so a client knows what it may do).
@@ -33,7 +34,11 @@ export const membersRoute = actionRoute(
     ]);
     // The list does not depend on the caller's record: without it (expired) there is no role to tell.
     const held = caller && (await deps.store.roleOf(room, principalsOf(caller)));
-    const names = members.map(({ name, verified }) => ({ name, ...guestMark(verified) }));
+    const entries = members.map(({ name, verified, userId }) => ({
+      name,
+      ...(userId !== undefined && { user: userId }),
+      ...guestMark(verified),
+    }));
     const envelope = (page: unknown[], next: string | null) => ({
       type: "members",
       room,
@@ -41,11 +46,11 @@ export const membersRoute = actionRoute(
       next,
       ...(held && { role: held.role }),
     });
-    const count = fitting(names, (page) => envelope(page, cursorPlaceholder));
+    const count = fitting(entries, (page) => envelope(page, cursorPlaceholder));
     // Cut short by the frame's size: go on after the last shown. Else after the last read, if the
     // room goes on (a read of only expired memberships still moves the cursor).
     const resumeAfter = count < members.length ? members[count - 1].connectionId : lastRead;
     const next = resumeAfter ? deps.cursors.seal("members", { room, last: resumeAfter }) : null;
-    return envelope(names.slice(0, count), next);
+    return envelope(entries.slice(0, count), next);
   },
 );

@@ -5,6 +5,7 @@ import { askForToken, tokenFromAddress, tokenName } from "./auth.js";
 import { onConnection, open, close, send } from "./connection.js";
 import { setStatus, showError, ui } from "./dom.js";
 import { dispatch, join } from "./frames.js";
+import { savedDirectMessage } from "./direct-messages.js";
 import { copyInvite, createRoom, inviteFromHash } from "./moderation.js";
 import { sendMessage } from "./outbox.js";
 import {
@@ -147,11 +148,12 @@ function restore() {
   if (state.authRequired && !ui.token.value.trim()) return false;
   const token = ui.token.value.trim();
   state.session = { ...saved.session, token, ...(token && { name: tokenName(token) ?? "" }) };
-  for (const { room: name, after, role } of saved.rooms) {
+  for (const { room: name, after, role, dm } of saved.rooms) {
     const room = roomState(name);
     room.lastSeq = after;
     room.maxSeq = after;
     if (["owner", "moderator", "member"].includes(role)) room.role = role;
+    room.dm = savedDirectMessage(dm);
     // "Load older" shows what came before the reload.
     room.next = after > 0 ? after + 1 : null;
   }

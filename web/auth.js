@@ -2,19 +2,22 @@
 
 import { setStatus, showError, ui } from "./dom.js";
 
-/**
- * The `name` claim of a token, shown as the page's own name (the server takes the name from
- * the token, never from `?name=`); read, not verified: the server verifies it. Null if none.
- */
-export function tokenName(token) {
+/** A string claim of a token; read, not verified (the server verifies it). Null if none. */
+function claim(token, key) {
   try {
     const payload = token.split(".")[1].replaceAll("-", "+").replaceAll("_", "/");
-    const name = JSON.parse(atob(payload)).name;
-    return typeof name === "string" && name ? name : null;
+    const value = JSON.parse(atob(payload))[key];
+    return typeof value === "string" && value ? value : null;
   } catch {
     return null;
   }
 }
+
+/** The `name` claim: shown as the page's own name (the server takes the name from the token, never from `?name=`). */
+export const tokenName = (token) => claim(token, "name");
+
+/** The `sub` claim: who the page is with auth on, as `members` entries (`user`) name it. */
+export const tokenSubject = (token) => claim(token, "sub");
 
 /** `?token=` in the page's address: used, then taken out of the address bar (and its history). */
 export function tokenFromAddress() {

@@ -2,6 +2,7 @@
 
 import { el, showError, ui } from "./dom.js";
 import { firstRetryMs, isOpen, send } from "./connection.js";
+import { announceDirectMessage, openDirectMessage, requestedDirectMessage } from "./direct-messages.js";
 import { moderationFrames, note, showMembers } from "./moderation.js";
 import { acknowledged, dropOutbox, gatewayError, refusedInFlight, sendNext } from "./outbox.js";
 import {
@@ -11,6 +12,7 @@ import {
   persistRooms,
   place,
   renderRoomList,
+  roomLabel,
   roomState,
   showEvent,
   showEvents,
@@ -50,11 +52,15 @@ const handlers = {
     saveSession(session);
   },
 
-  joined({ room: name, members, history, next, seq }) {
+  joined({ room: name, members, history, next, seq, dm }) {
     const firstJoin = !state.rooms.has(name);
     const room = roomState(name);
     room.joined = true;
     room.members = members;
+    if (dm) room.dm = dm;
+    // A DM the page asked for is shown; one another user opened joined it without asking:
+    // announced, not switched to.
+    const asked = dm !== undefined && requestedDirectMessage(dm);
     if (firstJoin) {
       room.next = next;
       // Everything before the page shown is older history, not a gap.
@@ -71,8 +77,9 @@ const handlers = {
       state.invite = null;
       window.history.replaceState(null, "", location.pathname + location.search);
     }
-    if (!state.active || firstJoin) activate(name);
+    if (!state.active || asked || (firstJoin && !dm)) activate(name);
     else renderRoomList();
+    if (firstJoin && dm && !asked) announceDirectMessage(name, dm);
     updateRoomHeader();
     sendNext();
   },
@@ -169,16 +176,18 @@ const handlers = {
     // A page that continues a listing (`after` = the previous `next`) adds to it; a new listing replaces it.
     const continuing = state.roomsAfter !== undefined;
     state.roomsAfter = undefined;
-    const items = rooms.map(({ room, members, private: isPrivate }) => {
-      const entry = el("button", "room-button", `#${room}`);
+    const items = rooms.map(({ room, members, private: isPrivate, dm }) => {
+      const label = roomLabel(room, state.rooms.get(room)?.dm ?? dm);
+      const entry = el("button", "room-button", label);
       entry.type = "button";
       const lock = isPrivate ? "private, " : "";
       entry.append(el("span", "muted", ` ${isPrivate ? "🔒 " : ""}${members}`));
       entry.setAttribute(
         "aria-label",
-        `Join #${room} (${lock}${members} ${members === 1 ? "member" : "members"})`,
+        `Join ${label} (${lock}${members} ${members === 1 ? "member" : "members"})`,
       );
-      entry.addEventListener("click", () => join(room));
+      // A DM is reopened with `dm`, whose reply says whom it is with.
+      entry.addEventListener("click", () => (dm ? openDirectMessage(dm.with) : join(room)));
       const item = el("li");
       item.append(entry);
       return item;

@@ -1,8 +1,11 @@
-// Private rooms and moderation: creating a room, invitation links, and the member list
-// with kick, ban and promote for owners and moderators.
+// Private rooms and moderation: creating a room, invitation links, direct invitations, and
+// the member list with kick, ban and promote for owners and moderators (and, with auth on,
+// a direct message to each other signed-in member).
 
+import { tokenSubject } from "./auth.js";
 import { button, el, showError, ui } from "./dom.js";
 import { send } from "./connection.js";
+import { openDirectMessage } from "./direct-messages.js";
 import { renderActions } from "./messages.js";
 import { append, persistRooms, updateRoomHeader } from "./rooms.js";
 import { moderates, state } from "./state.js";
@@ -65,20 +68,28 @@ function holdRole(name, role) {
   for (const item of room.log.querySelectorAll(".message[data-id]")) renderActions(item);
 }
 
-/** The member list; an owner or moderator gets a row of actions beside each name. */
+/**
+ * The member list; beside each other member an owner or moderator gets a row of actions, and
+ * with auth on anyone gets Message. Actions name a member as the server's `user` does: with
+ * auth on its token subject (only a verified member has one), with auth off its display name.
+ */
 export function showMembers({ room: name, members, role }) {
   if (state.rooms.has(name)) holdRole(name, role);
   if (name !== state.active) return;
   const room = state.rooms.get(name);
-  const myName = state.session?.name;
-  // With auth on, kick, ban and setrole name a token subject, which `members` does not give:
-  // the list offers no actions there (the server would look for a user with the name as subject).
-  const canAct = moderates(room) && !state.session?.token;
+  const token = state.session?.token;
+  const me = token ? tokenSubject(token) : state.session?.name;
+  room.memberNames = new Map();
   ui.members.replaceChildren(
-    ...members.map(({ name: member }) => {
+    ...members.map(({ name: member, user }) => {
       const item = el("li");
       item.append(el("span", "member-name", member));
-      if (canAct && member !== myName) item.append(memberActions(name, room, member));
+      const target = token ? user : member;
+      if (target !== undefined) room.memberNames.set(target, member);
+      if (target !== undefined && target !== me) {
+        const actions = memberActions(name, room, target, member);
+        if (actions.childElementCount > 0) item.append(actions);
+      }
       return item;
     }),
   );
@@ -87,19 +98,22 @@ export function showMembers({ room: name, members, role }) {
 }
 
 /**
- * Kick and Ban (owner or moderator) and, for the owner, Make moderator or Make member.
- * `user` is the display name: with auth off, the server acts on the one member of the
- * room who has it (see the README's moderation section).
+ * Message (auth on, outside a DM), Kick and Ban (owner or moderator) and, for the owner,
+ * Make moderator or Make member, for the member `user` names (with auth off, the server acts
+ * on the one member of the room with that name: see the README's moderation section).
  */
-function memberActions(room, held, member) {
+function memberActions(room, held, user, member) {
   const actions = el("span", "member-actions");
-  const act = (label, frame) => {
-    const action = button(label, () => send({ room, user: member, ...frame }), "small");
+  const add = (label, onClick) => {
+    const action = button(label, onClick, "small");
     action.setAttribute("aria-label", `${label} ${member}`);
     actions.append(action);
   };
+  const act = (label, frame) => add(label, () => send({ room, user, ...frame }));
+  if (state.session?.token && !held.dm) add("Message", () => openDirectMessage(user));
+  if (!moderates(held)) return actions;
   if (held.role === "owner") {
-    const isModerator = held.moderators?.has(member);
+    const isModerator = held.moderators?.has(user);
     act(isModerator ? "Make member" : "Make moderator", {
       action: "setrole",
       role: isModerator ? "member" : "moderator",
@@ -110,6 +124,9 @@ function memberActions(room, held, member) {
   return actions;
 }
 
+/** A member as the last member list showed it: `user` is a display name, or a subject with auth on. */
+const memberName = (room, user) => state.rooms.get(room)?.memberNames?.get(user) ?? user;
+
 /** Replies to moderation: what it did, in the room's log; a member list shown is asked for again. */
 export const moderationFrames = {
   created({ room, private: isPrivate }) {
@@ -119,6 +136,14 @@ export const moderationFrames = {
   },
   invite(frame) {
     showInvite(frame);
+  },
+  /** A direct invitation (auth on): the room on show says who invited the page where, with Join. */
+  invited({ room, by }) {
+    const item = el("li", "presence", `${by} invited you to #${room} `);
+    const join = button("Join", () => send({ action: "joinroom", room }), "small");
+    join.setAttribute("aria-label", `Join #${room}`);
+    item.append(join);
+    append(state.active, item);
   },
   rolechanged({ room, role, by }) {
     if (!state.rooms.has(room)) return;
@@ -131,17 +156,17 @@ export const moderationFrames = {
     held.moderators ??= new Set();
     if (role === "moderator") held.moderators.add(user);
     else held.moderators.delete(user);
-    note(room, `${user} is now a ${role}`);
+    note(room, `${memberName(room, user)} is now a ${role}`);
     refreshMembers(room);
   },
   kicked({ room, user }) {
-    note(room, `You removed ${user} from #${room}`);
+    note(room, `You removed ${memberName(room, user)} from #${room}`);
     refreshMembers(room);
   },
   banned({ room, user, until }) {
     note(
       room,
-      `You banned ${user} from #${room}${until ? ` until ${new Date(until).toLocaleString()}` : ""}`,
+      `You banned ${memberName(room, user)} from #${room}${until ? ` until ${new Date(until).toLocaleString()}` : ""}`,
     );
     refreshMembers(room);
   },

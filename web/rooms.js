@@ -33,6 +33,10 @@ export function roomState(name) {
   return room;
 }
 
+/** How a room is shown: `#name`, or a direct message as `@` and the other user's name. */
+export const roomLabel = (name, dm = state.rooms.get(name)?.dm) =>
+  dm ? `@${dm.name ?? dm.with}` : `#${name}`;
+
 export function activate(name) {
   state.active = name;
   const room = state.rooms.get(name);
@@ -56,7 +60,7 @@ export function setDrawer(open) {
 export function updateRoomHeader() {
   const room = state.rooms.get(state.active);
   const usable = Boolean(room?.joined);
-  ui.roomTitle.textContent = state.active ? `#${state.active}` : "No room yet";
+  ui.roomTitle.textContent = state.active ? roomLabel(state.active) : "No room yet";
   ui.memberCount.textContent = room ? `${room.members} ${room.members === 1 ? "member" : "members"}` : "";
   ui.loadOlder.hidden = !room?.next;
   ui.loadOlder.disabled = !usable;
@@ -71,12 +75,13 @@ export function updateRoomHeader() {
 
 export function renderRoomList() {
   const items = [...state.rooms].map(([name, room]) => {
-    const entry = el("button", "room-button", `#${name}`);
+    const label = roomLabel(name, room.dm);
+    const entry = el("button", "room-button", label);
     entry.type = "button";
     if (name === state.active) entry.setAttribute("aria-current", "true");
     if (room.unread) {
       entry.append(el("span", "badge", String(room.unread)));
-      entry.setAttribute("aria-label", `#${name}, ${room.unread} unread`);
+      entry.setAttribute("aria-label", `${label}, ${room.unread} unread`);
     }
     entry.addEventListener("click", () => activate(name));
     const item = el("li");
@@ -156,10 +161,10 @@ export function showEvents(room, roomName, events) {
   for (const event of events) showEvent(room, roomName, event);
 }
 
-/** What a reload needs: the session and each room's last seq and role. */
+/** What a reload needs: the session and each room's last seq, role and, for a DM, whom it is with. */
 export function persistRooms() {
   if (!state.session) return;
-  const rooms = [...state.rooms].map(([room, { lastSeq, role }]) => ({ room, after: lastSeq, role }));
+  const rooms = [...state.rooms].map(([room, { lastSeq, role, dm }]) => ({ room, after: lastSeq, role, dm }));
   // The token stays out of localStorage (storage.js keeps it per tab).
   const { token: _token, ...session } = state.session;
   saveRooms(session, rooms);

@@ -12,7 +12,9 @@ export const state = {
   /**
    * room name -> { log, seen (seqs shown), lastSeq (every seq up to it is shown), maxSeq, next
    * (a `before` for older history), members, unread, joined, filling (the `after` of a history … after
-   * in flight, else null), role (owner or moderator, when the page knows it holds one) }
+   * in flight, else null), role (owner or moderator, when the page knows it holds one), dm ({ with,
+   * name? } for a direct message), memberNames (whom moderation names -> display name, from the
+   * last member list) }
    */
   rooms: new Map(),
   active: null,
@@ -24,6 +26,8 @@ export const state = {
   invite: null,
   /** room -> the role the page took in a room it created, until it has joined it. */
   pendingRoles: new Map(),
+  /** Subjects the page sent `dm` for, until joined: that room opens; one another user opened does not. */
+  pendingDms: new Set(),
   /** The `after` of a listrooms page in flight (a continued listing), else undefined. */
   roomsAfter: undefined,
   retries: 0,

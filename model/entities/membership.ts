@@ -16,6 +16,11 @@ export const membershipSchema = {
     name: { type: "string", required: true, field: "n" },
     /** Set (true) only for a connection with a verified token identity; absent: a guest. */
     verified: { type: "boolean", field: "u" },
+    /**
+     * The token subject of a verified connection, so `members` can name whom to act on or
+     * message; absent for a guest (or a membership written before this was kept).
+     */
+    userId: { type: "string", field: "s" },
     /** Set (true) just before a kick or ban deletes it: the leave it announces says so. */
     kicked: { type: "boolean", field: "k" },
     expiresAt: { type: "number", required: true, field: "ttl" },

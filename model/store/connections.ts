@@ -4,7 +4,7 @@ import { conflictBackoff, retryItemConflicts } from "./conflicts";
 import { connectionSlotStore, type ConnectionCap } from "./connection-slots";
 import type { StoreContext } from "./context";
 import { ConnectionCapError, isConditionFailure, JoinGuardError, TransactionCanceledError } from "./errors";
-import type { JoinGuard } from "./memberships";
+import { memberIdentity, type JoinGuard } from "./memberships";
 
 export type NewConnection = {
   connectionId: string;
@@ -76,7 +76,7 @@ export function connectionStore(context: StoreContext) {
                 room: input.defaultRoom,
                 connectionId,
                 name: input.name,
-                ...(input.userId && { verified: true }),
+                ...memberIdentity(input),
                 expiresAt,
               })
               .commit(),

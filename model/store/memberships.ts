@@ -18,6 +18,10 @@ export type JoinGuard = (
   entities: TransactionEntities,
 ) => ReturnType<Parameters<TransactionWrite>[0]>[number];
 
+/** What a membership keeps of its connection's identity: with a token, the verified mark and the subject. */
+export const memberIdentity = ({ userId }: Pick<Connection, "userId">) =>
+  userId ? { verified: true, userId } : {};
+
 /**
  * A join's two writes: the membership (like create, but an expired one not yet deleted
  * by DynamoDB is replaced) and the connection's room list, within its rooms cap.
@@ -34,7 +38,7 @@ export function joinWrites(
         room,
         connectionId: conn.connectionId,
         name: conn.name,
-        ...(conn.userId && { verified: true }),
+        ...memberIdentity(conn),
         expiresAt: conn.expiresAt,
       })
       .where((a, op) => `${op.notExists(a.name)} OR ${op.lte(a.expiresAt, nowSeconds)}`)

@@ -340,6 +340,25 @@ describe("kick and ban", () => {
     await refused(forever, { action: "joinroom", room }, "BANNED");
   });
 
+  test("with auth on, members gives each verified member's subject as `user`: what a kick names", async () => {
+    const owner = await user("m-owner");
+    const room = await privateRoomOf(owner);
+    const code = await inviteCode(owner, room);
+    // A display name that is not the subject: only `user` tells the owner whom to name.
+    const member = await chat.connect({ room: "lobby" }, { authorizer: { sub: "m-sub-42", name: "Mo" } });
+    await chat.send(member, { action: "joinroom", room, invite: code });
+    const listed = await chat.send(owner, { action: "members", room });
+    expect(listed.members).toEqual(
+      expect.arrayContaining([
+        { name: "m-owner", user: "m-owner" },
+        { name: "Mo", user: "m-sub-42" },
+      ]),
+    );
+    const mo = (listed.members as { name: string; user?: string }[]).find((m) => m.name === "Mo")!;
+    expect(await chat.send(owner, { action: "kick", room, user: mo.user })).toMatchObject({ type: "kicked" });
+    await refused(member, { action: "history", room }, "FORBIDDEN");
+  });
+
   test("with auth off a member is named by display name; a name two members share is refused", async () => {
     const owner = await guest("mod-owner");
     const room = freshRoom("guests");

@@ -48,7 +48,7 @@ describe("no reply exceeds API Gateway's 131,072 bytes, and paging still reaches
     expect(joined.next).toEqual(expect.any(Number));
   });
 
-  test("members pages 5,000 members with 32-character names", async () => {
+  test("members pages 5,000 verified members with 32-character names and 256-character subjects", async () => {
     const owner = await chat.connect({ name: "owner", room: "crowd" });
     const { membership } = chat.table.service.entities;
     const expiresAt = Math.floor(Date.now() / 1000) + 3600;
@@ -56,6 +56,9 @@ describe("no reply exceeds API Gateway's 131,072 bytes, and paging still reaches
       room: "crowd",
       connectionId: `m${String(i).padStart(14, "0")}=`,
       name: `member-${String(i).padStart(5, "0")}`.padEnd(32, "x"),
+      // Each entry then shows `user` too: a page is cut by bytes well before a read's 2,000 members.
+      verified: true,
+      userId: `subject-${String(i).padStart(5, "0")}`.padEnd(256, "s"),
       expiresAt,
     }));
     for (let i = 0; i < crowd.length; i += 500) await membership.put(crowd.slice(i, i + 500)).go();
@@ -70,7 +73,8 @@ describe("no reply exceeds API Gateway's 131,072 bytes, and paging still reaches
       after = (reply.next as string | null) ?? undefined;
       pages++;
     } while (after);
-    expect(pages).toBeGreaterThan(1);
+    // 5,000 members of about 320 bytes: more pages than the three reads of 2,000 would make.
+    expect(pages).toBeGreaterThan(3);
     expect(names).toHaveLength(5001);
     expect(new Set(names).size).toBe(5001);
   }, 180_000);

@@ -36,7 +36,11 @@ async function lookupCapacity(lookup: () => Promise<unknown[]>) {
 function itemBytes(item: Record<string, unknown>): number {
   return Object.entries(marshall(item)).reduce((sum, [name, value]) => {
     const size =
-      value.S !== undefined ? Buffer.byteLength(value.S) : Math.ceil(String(value.N).length / 2) + 1;
+      value.S !== undefined
+        ? Buffer.byteLength(value.S)
+        : value.BOOL !== undefined
+          ? 1
+          : Math.ceil(String(value.N).length / 2) + 1;
     return sum + Buffer.byteLength(name) + size;
   }, 0);
 }
@@ -69,6 +73,23 @@ describe("broadcast cost (access pattern 1): at most 1.0 RCU per 100 members", (
     const bytes = itemBytes(item);
     console.log(`one membership item (room "lobby", 16-char id, 10-char name): ${bytes} bytes`);
     expect(bytes).toBeLessThanOrEqual(80);
+  });
+
+  it("a verified user's membership adds the mark and the subject: about 100 bytes with a 36-character subject", async () => {
+    const subject = "0b6f4c1e-5d2a-4e8b-9c3f-7a1d2e3f4a5b";
+    await store.connect({
+      connectionId: "Vx1abcDEFghIJk0=",
+      name: "alice-1234",
+      defaultRoom: "vroom",
+      userId: subject,
+    });
+    const [item] = await rawPartition(t, "vroom");
+    expect(item).toMatchObject({ u: true, s: subject });
+    const bytes = itemBytes(item);
+    console.log(
+      `one verified membership item (room "vroom", 16-char id, 10-char name, 36-char subject): ${bytes} bytes`,
+    );
+    expect(bytes).toBeLessThanOrEqual(120);
   });
 
   it("the member lookup of a 100-member room is at most 1.0 RCU, whatever else the table holds", async () => {

@@ -37,6 +37,8 @@ export type OpenChatOptions = {
   intercept?: (ws: WebSocketRoute) => void;
   /** The page's timers on Playwright's clock: they fire only when the test moves it on. */
   fakeClock?: boolean;
+  /** With auth on: connects with this token (its `name` claim is the page's name, not `name`). */
+  token?: string;
 };
 
 /** A fresh browser profile on the page at `url`, connected as `name` with `room` as its default room. */
@@ -45,7 +47,7 @@ export async function openChat(
   url: string,
   name: string,
   room: string,
-  { intercept, fakeClock = false }: OpenChatOptions = {},
+  { intercept, fakeClock = false, token }: OpenChatOptions = {},
 ): Promise<Page> {
   const context = await browser.newContext();
   const page = await context.newPage();
@@ -54,7 +56,8 @@ export async function openChat(
   await page.goto(url);
   // The server URL comes from /config.json.
   await page.waitForFunction(() => (document.getElementById("ws-url") as HTMLInputElement).value !== "");
-  await page.getByLabel("Name").fill(name);
+  if (token) await page.getByLabel("Token").fill(token);
+  else await page.getByLabel("Name").fill(name);
   await page.getByLabel("Room", { exact: true }).fill(room);
   await page.getByRole("button", { name: "Connect", exact: true }).click();
   await page.getByRole("heading", { name: `#${room}` }).waitFor();
