@@ -45,8 +45,8 @@ beforeAll(async () => {
     "dev",
     archives.map(([, name]) => name),
   );
-  // Rooms of up to two members are posted to inline, larger ones go through the fan-out queue
-  // (Pulumi's default is 100), in two slices: both paths run with a handful of connections.
+  // A message to one recipient is posted inline, to more it goes through the fan-out queue
+  // (Pulumi's default is 100 recipients), in two slices: both paths run with a handful of connections.
   backend = await startLambdaBackend(lambdas, { env: { INLINE_FANOUT_MAX: "1", FANOUT_SLICES: "2" } });
 }, 600_000);
 
@@ -258,6 +258,80 @@ describe("the serialized handlers, invoked", () => {
     });
     expect(await send(ann, "listrooms")).toMatchObject({
       rooms: expect.arrayContaining([{ room, members: 2, private: true, dm: { with: "sub-bob" } }]),
+    });
+  });
+
+  // check 7c: a private room's whole life through the packaged moderation routes (auth off, so
+  // `user` is a member's display name): create, invite, join by code, roles, kick, ban, edit,
+  // delete and revoke, each answered by its own serialized Lambda.
+  it("createroom, invite, setrole, kick, ban, editmessage, deletemessage and revokeinvite work from their archives", async () => {
+    const [ann, bob, cy, dan, eve] = await Promise.all(
+      ["ann", "bob", "cy", "dan", "eve"].map((name) => connectAs(name, "mod-lobby")),
+    );
+    const room = "mod-den";
+    expect(await send(ann, "createroom", { room, private: true })).toEqual({
+      type: "created",
+      room,
+      private: true,
+    });
+    expect(await send(eve, "joinroom", { room })).toMatchObject({ type: "error", code: "FORBIDDEN" });
+    const invite = await send(ann, "invite", { room });
+    expect(invite).toMatchObject({ type: "invite", room, code: expect.any(String) });
+    for (const member of [bob, cy, dan])
+      expect(await send(member, "joinroom", { room, invite: invite.code })).toMatchObject({
+        type: "joined",
+        room,
+      });
+
+    expect(await send(ann, "setrole", { room, user: "bob", role: "moderator" })).toEqual({
+      type: "role",
+      room,
+      user: "bob",
+      role: "moderator",
+    });
+    expect(await send(bob, "kick", { room, user: "dan" })).toEqual({ type: "kicked", room, user: "dan" });
+    expect(await send(dan, "sendmessage", { room, message: "still here?" })).toMatchObject({
+      type: "error",
+      code: "FORBIDDEN",
+    });
+    expect(await send(ann, "ban", { room, user: "cy", minutes: 5 })).toMatchObject({
+      type: "banned",
+      room,
+      user: "cy",
+    });
+    expect(await send(cy, "joinroom", { room, invite: invite.code })).toMatchObject({
+      type: "error",
+      code: "BANNED",
+    });
+
+    const ack = await send(ann, "sendmessage", { room, message: "draft" });
+    expect(await send(ann, "editmessage", { room, id: ack.id, message: "final" })).toMatchObject({
+      type: "edited",
+      room,
+      id: ack.id,
+    });
+    expect(await send(bob, "editmessage", { room, id: ack.id, message: "mine now" })).toMatchObject({
+      type: "error",
+      code: "FORBIDDEN",
+    });
+    expect(await send(bob, "deletemessage", { room, id: ack.id })).toMatchObject({
+      type: "deleted",
+      room,
+      id: ack.id,
+    });
+    await backend.idle();
+    expect(backend.management.posts).toContainEqual({
+      connectionId: ann,
+      frame: expect.objectContaining({ type: "deleted", room, id: ack.id }),
+    });
+
+    expect(await send(ann, "revokeinvite", { room, code: invite.code })).toMatchObject({
+      type: "revoked",
+      room,
+    });
+    expect(await send(eve, "joinroom", { room, invite: invite.code })).toMatchObject({
+      type: "error",
+      code: "INVITE_INVALID",
     });
   });
 
