@@ -286,6 +286,8 @@ async function runScenarios() {
   const pen = await chat.connect({ room: "study" }, { authorizer: { sub: "sub-pen", name: "pen" } });
   const pat = await chat.connect({ room: "study" }, { authorizer: { sub: "sub-pat", name: "pat" } });
   const patGone = await chat.connect({ room: "study" }, { authorizer: { sub: "sub-pat", name: "pat" } });
+  // The joins' presence posts first: one reaching patGone after it is gone would remove it before dm.
+  await chat.settle();
   chat.api.markGone(patGone.connectionId);
   expect(await chat.send(pen, { action: "dm", user: "sub-pat" })).toMatchObject({
     type: "joined",

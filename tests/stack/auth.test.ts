@@ -46,7 +46,13 @@ test("4. a valid token connects, and the name comes from it, never from ?name=",
   expect(message).not.toHaveProperty("guest");
   alice.send({ action: "members", room: "lobby" });
   const members = await alice.next((f: Frame) => f.type === "members");
-  expect(members.members).toEqual(expect.arrayContaining([{ name: "alice" }, { name: "bob" }]));
+  // Each named with its token subject as `user`: whom moderation and dm name with auth on.
+  expect(members.members).toEqual(
+    expect.arrayContaining([
+      { name: "alice", user: "user-1" },
+      { name: "bob", user: "user-2" },
+    ]),
+  );
   expect(members.members).toHaveLength(2);
   await Promise.all([alice.close(), bob.close()]);
 });
