@@ -260,7 +260,7 @@ export async function runProgram(
   secrets: string[] = [],
   options: ProgramOptions = {},
 ) {
-  const restore = options.serializeLambdas === false ? skipLambdaSerialization() : () => {};
+  const restore = options.serializeLambdas === false ? skipLambdaSerialization() : walkPackagesOnce();
   try {
     return await runMockedProgram(stack, config, secrets);
   } finally {
@@ -282,6 +282,28 @@ function skipLambdaSerialization(): () => void {
     serialize.mockRestore();
     codePaths.mockRestore();
   };
+}
+
+/**
+ * Every CallbackFunction asks `computeCodePaths` for the same package tree; Pulumi walks it
+ * anew each time (a third of a serializing run here). Within one run the answer cannot
+ * change, so each distinct request walks once. Returns the undo.
+ */
+function walkPackagesOnce(): () => void {
+  const walk = pulumi.runtime.computeCodePaths as (
+    options?: pulumi.runtime.CodePathOptions,
+  ) => ReturnType<typeof pulumi.runtime.computeCodePaths>;
+  const walks = new Map<string, ReturnType<typeof walk>>();
+  const codePaths = jest
+    .spyOn(pulumi.runtime, "computeCodePaths")
+    .mockImplementation((options?: pulumi.runtime.CodePathOptions | string[]) => {
+      if (Array.isArray(options)) throw new Error("computeCodePaths: only the options overload is expected");
+      const { extraIncludePaths, extraIncludePackages, extraExcludePackages } = options ?? {};
+      const key = JSON.stringify([extraIncludePaths, extraIncludePackages, extraExcludePackages]);
+      if (!walks.has(key)) walks.set(key, walk(options));
+      return walks.get(key)!;
+    });
+  return () => codePaths.mockRestore();
 }
 
 async function runMockedProgram(stack: string, config: Record<string, string>, secrets: string[]) {
