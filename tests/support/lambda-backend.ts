@@ -6,7 +6,13 @@ import { createRoomcastQueues, createSqsClient, startSqsServer } from "../../loc
 import { startSqsMapping } from "../../local/sqs-mapping";
 import { startStreamMapping } from "../../local/stream-mapping";
 import { unpackArchive } from "./pulumi-archive";
-import { localLambdaEnv, runLambda, startManagementEndpoint } from "./pulumi-lambda";
+import {
+  localLambdaEnv,
+  runLambda,
+  startLambdaEnvironment,
+  startManagementEndpoint,
+  type LambdaEnvironment,
+} from "./pulumi-lambda";
 import type { MockedResource, ProgramRun } from "./pulumi-mocks";
 import { freshTable } from "./table";
 
@@ -63,10 +69,34 @@ export async function startLambdaBackend(lambdas: UnpackedLambdas, options: Lamb
   const queues = await createRoomcastQueues(sqs, table.tableName);
   const queue = { endpoint: sqsServer.endpoint, url: queues.fanout.url };
 
-  /** Runs a function's archive with its Pulumi environment, pointed at this backend. */
-  function invoke<R = unknown>(name: string, event?: unknown) {
+  const envOf = (name: string) => {
     const { fn, dir } = lambdas.get(name);
-    return runLambda<R>(dir, { ...localLambdaEnv(fn, table, management.url, queue), ...options.env }, event);
+    return { dir, env: { ...localLambdaEnv(fn, table, management.url, queue), ...options.env } };
+  };
+  // Warm execution environments per function, as Lambda keeps them: an invocation takes an
+  // idle one or starts another (concurrent invocations get one each).
+  const idleEnvironments = new Map<string, LambdaEnvironment[]>();
+  const allEnvironments: LambdaEnvironment[] = [];
+
+  /**
+   * Runs a function's archive with its Pulumi environment, pointed at this backend, in a warm
+   * execution environment. Without an event it only loads the archive, in a fresh `node`.
+   */
+  async function invoke<R = unknown>(name: string, event?: unknown) {
+    const { dir, env } = envOf(name);
+    if (event === undefined) return runLambda<R>(dir, env);
+    const idle = idleEnvironments.get(name) ?? [];
+    idleEnvironments.set(name, idle);
+    let environment = idle.pop();
+    if (!environment) {
+      environment = startLambdaEnvironment(dir, env);
+      allEnvironments.push(environment);
+    }
+    try {
+      return await environment.invoke<R>(event);
+    } finally {
+      if (!environment.ended()) idle.push(environment);
+    }
   }
 
   /** A worker's result; a crash throws, so the mapping retries the batch as Lambda would. */
@@ -109,6 +139,7 @@ export async function startLambdaBackend(lambdas: UnpackedLambdas, options: Lamb
     },
     async stop() {
       await Promise.all([stream?.stop(), fanout?.stop()]);
+      await Promise.all(allEnvironments.map((environment) => environment.stop()));
       sqs.destroy();
       await Promise.all([table.drop(), management.close(), sqsServer.stop()]);
     },

@@ -7,16 +7,23 @@ import { localAws } from "../../model/client";
 import type { MockedResource } from "./pulumi-mocks";
 
 /**
- * Runs in a fresh Node process as Lambda's Node runtime does: requires the
- * handler module from LAMBDA_TASK_ROOT (which runs the callbackFactory: the cold
- * start) and, given an event, invokes `exports.handler(event, context)`.
+ * Runs in a Node process as Lambda's Node runtime does: requires the handler module from
+ * LAMBDA_TASK_ROOT (which runs the callbackFactory: the cold start) and answers each
+ * invocation it is sent, one at a time, by `exports.handler(event, context)`, as a warm
+ * execution environment does. Each reply carries that invocation's stdout lines.
  */
 const runtimeSource = `
 const { join } = require("node:path");
-process.once("message", async ({ event, context }) => {
-  const reply = (message) => process.send({ node: process.versions.node, modules: Object.keys(require.cache), ...message }, () => process.exit(0));
+let stdout = "";
+const write = process.stdout.write.bind(process.stdout);
+process.stdout.write = (chunk, ...rest) => ((stdout += chunk), write(chunk, ...rest));
+let lambda;
+process.on("message", async ({ event, context }) => {
+  stdout = "";
+  const reply = (message) =>
+    process.send({ node: process.versions.node, modules: Object.keys(require.cache), stdout, ...message });
   try {
-    const lambda = require(join(process.env.LAMBDA_TASK_ROOT, "__index.js"));
+    lambda ??= require(join(process.env.LAMBDA_TASK_ROOT, "__index.js"));
     if (event === undefined) return reply({ handlerType: typeof lambda.handler });
     const deadline = Date.now() + context.timeoutMs;
     const result = await lambda.handler(event, { ...context, getRemainingTimeInMillis: () => deadline - Date.now() });
@@ -36,9 +43,9 @@ export type LambdaRun<R = RouteLambdaResult> = {
   handlerType: string;
   result?: R;
   error?: string;
-  /** Every module file the child loaded. */
+  /** Every module file the child had loaded when it answered. */
   modules: string[];
-  /** The function's stdout, one JSON log object a line. */
+  /** The invocation's stdout, one JSON log object a line. */
   logs: Record<string, unknown>[];
 };
 
@@ -65,55 +72,102 @@ export function localLambdaEnv(
 }
 
 /**
- * Loads (and with `event`, invokes) the Lambda unpacked in `codeDir` in a fresh
- * `node` from PATH, with only `env` (no NODE_PATH: nothing outside the zip resolves).
+ * An execution environment of the Lambda unpacked in `codeDir`: a `node` from PATH with only
+ * `env` (no NODE_PATH: nothing outside the zip resolves), started on its first invocation and
+ * kept warm for the next, one invocation at a time. One that runs past its timeout is killed,
+ * as Lambda ends a timed-out sandbox; `ended` says so and a caller starts another.
  */
-export function runLambda<R = RouteLambdaResult>(
+export function startLambdaEnvironment(codeDir: string, env: Record<string, string>) {
+  const functionName = env.AWS_LAMBDA_FUNCTION_NAME ?? "roomcast-test";
+  const logStreamName = `2030/01/01/[$LATEST]${randomBytes(16).toString("hex")}`;
+  const child = spawn("node", ["-e", runtimeSource], {
+    cwd: codeDir,
+    env: { PATH: process.env.PATH!, LAMBDA_TASK_ROOT: codeDir, AWS_REGION: "us-east-1", ...env },
+    stdio: ["ignore", "pipe", "pipe", "ipc"],
+  });
+  let stderr = "";
+  child.stdout!.resume();
+  child.stderr!.on("data", (chunk: Buffer) => (stderr += chunk));
+  let ended = false;
+  const exited = new Promise<void>((done) =>
+    child.on("exit", () => {
+      ended = true;
+      done();
+    }),
+  );
+  // A spawn failure also ends in "exit", which fails the invocation waiting on it.
+  child.on("error", () => {});
+
+  async function invoke<R = RouteLambdaResult>(event?: unknown, timeoutMs = 20_000): Promise<LambdaRun<R>> {
+    if (ended) throw new Error(`${functionName}: this execution environment has ended`);
+    const context = {
+      awsRequestId: randomUUID(),
+      functionName,
+      functionVersion: "$LATEST",
+      invokedFunctionArn: `arn:aws:lambda:us-east-1:123456789012:function:${functionName}`,
+      memoryLimitInMB: "256",
+      logGroupName: `/aws/lambda/${functionName}`,
+      logStreamName,
+      callbackWaitsForEmptyEventLoop: true,
+      timeoutMs,
+    };
+    type Reply = Omit<LambdaRun<R>, "logs"> & { stdout: string };
+    const { stdout, ...run } = await new Promise<Reply>((answered, failed) => {
+      const timer = setTimeout(() => child.kill("SIGKILL"), timeoutMs);
+      const onMessage = (message: unknown) => {
+        settle();
+        answered(message as Reply);
+      };
+      const onExit = () => {
+        settle();
+        failed(
+          new Error(
+            `lambda process ended (${child.signalCode ?? child.exitCode}) without a reply:\n${stderr}`,
+          ),
+        );
+      };
+      const settle = () => {
+        clearTimeout(timer);
+        child.off("message", onMessage).off("exit", onExit);
+      };
+      child.once("message", onMessage).once("exit", onExit);
+      child.send({ event, context });
+    });
+    const logs = stdout
+      .split("\n")
+      .filter((line) => line.startsWith("{"))
+      .map((line) => JSON.parse(line) as Record<string, unknown>);
+    return { ...run, logs };
+  }
+
+  return {
+    invoke,
+    ended: () => ended,
+    stop: () => {
+      child.kill("SIGKILL");
+      return exited;
+    },
+  };
+}
+
+export type LambdaEnvironment = ReturnType<typeof startLambdaEnvironment>;
+
+/**
+ * Loads (and with `event`, invokes) the Lambda unpacked in `codeDir` in a fresh `node`:
+ * a cold start of an environment of its own, ended afterwards.
+ */
+export async function runLambda<R = RouteLambdaResult>(
   codeDir: string,
   env: Record<string, string>,
   event?: unknown,
   timeoutMs = 20_000,
 ): Promise<LambdaRun<R>> {
-  const functionName = env.AWS_LAMBDA_FUNCTION_NAME ?? "roomcast-test";
-  const context = {
-    awsRequestId: randomUUID(),
-    functionName,
-    functionVersion: "$LATEST",
-    invokedFunctionArn: `arn:aws:lambda:us-east-1:123456789012:function:${functionName}`,
-    memoryLimitInMB: "256",
-    logGroupName: `/aws/lambda/${functionName}`,
-    logStreamName: `2030/01/01/[$LATEST]${randomBytes(16).toString("hex")}`,
-    callbackWaitsForEmptyEventLoop: true,
-    timeoutMs,
-  };
-  return new Promise((resolve, reject) => {
-    const child = spawn("node", ["-e", runtimeSource], {
-      cwd: codeDir,
-      env: { PATH: process.env.PATH!, LAMBDA_TASK_ROOT: codeDir, AWS_REGION: "us-east-1", ...env },
-      stdio: ["ignore", "pipe", "pipe", "ipc"],
-    });
-    let stdout = "";
-    let stderr = "";
-    child.stdout!.on("data", (chunk: Buffer) => (stdout += chunk));
-    child.stderr!.on("data", (chunk: Buffer) => (stderr += chunk));
-    const timer = setTimeout(() => child.kill("SIGKILL"), timeoutMs);
-    let reply: Omit<LambdaRun<R>, "logs"> | undefined;
-    child.on("message", (message) => (reply = message as Omit<LambdaRun<R>, "logs">));
-    child.on("error", reject);
-    child.on("exit", (code, signal) => {
-      clearTimeout(timer);
-      if (!reply)
-        return reject(
-          new Error(`lambda process ended (${signal ?? code}) without a reply:\n${stderr}${stdout}`),
-        );
-      const logs = stdout
-        .split("\n")
-        .filter((line) => line.startsWith("{"))
-        .map((line) => JSON.parse(line) as Record<string, unknown>);
-      resolve({ ...reply, logs });
-    });
-    child.send({ event, context });
-  });
+  const environment = startLambdaEnvironment(codeDir, env);
+  try {
+    return await environment.invoke<R>(event, timeoutMs);
+  } finally {
+    await environment.stop();
+  }
 }
 
 type EventOptions = {
