@@ -1,6 +1,6 @@
-import { configEnv } from "../../handlers/config";
 /** @exclusive */
 import pLimit from "p-limit";
+import { configEnv } from "../../handlers/config";
 import type { LocalStack } from "../../local/stack";
 import { startTestStack } from "../support/local-stack";
 import { connect, type Frame, type TestClient } from "../support/ws-client";

@@ -8,7 +8,10 @@ const Sequencer = require("@jest/test-sequencer").default;
  * (One other file between them was not enough: a fresh-clone run's second worker waited
  * 36 s of vanishing-clients' 69 s while join-leave held the lock.)
  */
-const isExclusive = (test) => /^\s*\*?\s*@exclusive\b/m.test(readFileSync(test.path, "utf8").slice(0, 2000));
+// The pragma as the test environment sees it (context.docblockPragmas): jest-runner's own parser.
+const docblock = require(require.resolve("jest-docblock", { paths: [require.resolve("jest-runner")] }));
+const isExclusive = (test) =>
+  "exclusive" in docblock.parse(docblock.extract(readFileSync(test.path, "utf8")));
 
 class SpreadExclusiveSequencer extends Sequencer {
   sort(tests) {
