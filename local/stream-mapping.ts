@@ -150,6 +150,21 @@ export async function startStreamMapping(options: StreamMappingOptions): Promise
   const shards = new Map<string, ShardState>();
   const loops = new Map<string, Promise<void>>();
   let stopped = false;
+  // `idle()` cuts a caught-up shard's pause short, so it need not wait out a poll interval to
+  // learn that nothing new came, and hears at once when a shard reports it is caught up.
+  const pausedReads = new Set<() => void>();
+  const caughtUpListeners = new Set<() => void>();
+  const pauseBeforeNextRead = () =>
+    new Promise<void>((resume) => {
+      const wake = () => {
+        clearTimeout(timer);
+        pausedReads.delete(wake);
+        resume();
+      };
+      const timer = setTimeout(wake, pollMs);
+      pausedReads.add(wake);
+    });
+  const readNow = () => [...pausedReads].forEach((wake) => wake());
 
   async function describeShards(): Promise<Shard[]> {
     const all: Shard[] = [];
@@ -331,8 +346,11 @@ export async function startStreamMapping(options: StreamMappingOptions): Promise
           );
           lastSequence = Records.at(-1)!.dynamodb?.SequenceNumber;
         } else {
-          if (lanes.idle()) shard.caughtUpAt = readStartedAt;
-          await sleep(pollMs);
+          if (lanes.idle()) {
+            shard.caughtUpAt = readStartedAt;
+            [...caughtUpListeners].forEach((listener) => listener());
+          }
+          await pauseBeforeNextRead();
         }
       } catch (error) {
         if (stopped) break;
@@ -364,11 +382,23 @@ export async function startStreamMapping(options: StreamMappingOptions): Promise
       const caughtUp = () => [...shards.values()].every((s) => s.finished || s.caughtUpAt > since);
       while (!caughtUp()) {
         if (Date.now() > deadline) throw new Error(`stream mapping not idle after ${timeoutMs} ms`);
-        await sleep(Math.min(pollMs, 50));
+        readNow();
+        // Until a shard reports, or a short while: a shard whose batches were still running read
+        // again without reporting, and is asked again.
+        await new Promise<void>((wake) => {
+          const done = () => {
+            clearTimeout(timer);
+            caughtUpListeners.delete(done);
+            wake();
+          };
+          const timer = setTimeout(done, Math.min(pollMs, 10));
+          caughtUpListeners.add(done);
+        });
       }
     },
     async stop() {
       stopped = true;
+      readNow();
       await Promise.all([discovery, ...loops.values()]);
       streams.destroy();
     },
