@@ -76,6 +76,11 @@ export type Gateway = {
   wsUrl: string;
   /** Open connections right now. */
   connectionCount(): number;
+  /**
+   * Resolves once no handler run is going and no connection is midway through its close (its
+   * `$disconnect` not yet fired): what the stream has to go through is then all written.
+   */
+  idle(timeoutMs?: number): Promise<void>;
   /** Closes every connection (each fires `$disconnect`), waits for the handlers, then closes the server. */
   stop(): Promise<void>;
 };
@@ -358,11 +363,22 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     });
   }
 
+  async function idle(timeoutMs = 30_000) {
+    const deadline = Date.now() + timeoutMs;
+    // A client's close resolves once the server has its close frame, before ws reports 'close'.
+    const closing = () => [...connections.values()].some((c) => c.ws.readyState === c.ws.CLOSING);
+    while (running.size > 0 || closing()) {
+      if (Date.now() > deadline) throw new Error(`gateway not idle after ${timeoutMs} ms`);
+      await new Promise((resolve) => setTimeout(resolve, 5));
+    }
+  }
+
   return {
     port,
     httpUrl: `http://localhost:${port}`,
     wsUrl: `ws://localhost:${port}`,
     connectionCount: () => connections.size,
+    idle,
     stop: () => (stopped ??= stop()),
   };
 }

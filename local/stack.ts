@@ -83,7 +83,7 @@ export type LocalStack = {
   /** The SQS-compatible server and roomcast's queues. */
   sqsEndpoint: string;
   queues: RoomcastQueues;
-  /** Resolves once every stored change has gone through the stream and the queue. */
+  /** Resolves once the gateway's handler runs are done and every stored change has gone through the stream and the queue. */
   settled(timeoutMs?: number): Promise<void>;
   /** Closes every socket (each fires `$disconnect`), the server, and the DynamoDB Local it started. */
   stop(): Promise<void>;
@@ -258,7 +258,10 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       connectionCount: gateway.connectionCount,
       sqsEndpoint: events.sqsEndpoint,
       queues: events.queues,
-      settled: (timeoutMs) => events.idle(timeoutMs),
+      async settled(timeoutMs) {
+        await gateway.idle(timeoutMs);
+        await events.idle(timeoutMs);
+      },
       reload() {
         forgetReloadableModules();
         app = load();
