@@ -110,7 +110,9 @@ it("starts step by step, prints the URLs and a wscat line, serves the page, and 
     const after = start.output();
     expect(after).toContain("SIGINT: closing 2 connection(s), each fires $disconnect ...");
     // Both $disconnects ran to completion (DynamoDB Local was still up for them), once each.
-    expect(after.match(/"route":"\$disconnect".*"status":200/g)).toHaveLength(2);
+    // (The output rides along so that a failure shows what npm start printed instead.)
+    const disconnects = after.match(/"route":"\$disconnect".*"status":200/g)?.length ?? 0;
+    expect({ disconnects, after }).toEqual({ disconnects: 2, after });
     expect(after).toMatch(/stopped the gateway and DynamoDB Local in \d+\.\d s/);
     expect(alive(dynamodbPid)).toBe(false);
     expect(alive(-start.pid)).toBe(false);

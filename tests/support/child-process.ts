@@ -30,7 +30,9 @@ export function runInGroup(
   };
   child.stdout!.on("data", collect);
   child.stderr!.on("data", collect);
-  const exited = new Promise<Exit>((done) => child.once("exit", (code, signal) => done({ code, signal })));
+  // "close", not "exit": the exit can be reported before the last output is read from the pipes
+  // (seen on a loaded machine: npm start's final log lines missing from `output` after its exit).
+  const exited = new Promise<Exit>((done) => child.once("close", (code, signal) => done({ code, signal })));
   return {
     pid: child.pid!,
     output: () => output,
