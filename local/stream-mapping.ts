@@ -154,16 +154,18 @@ export async function startStreamMapping(options: StreamMappingOptions): Promise
   // learn that nothing new came, and hears at once when a shard reports it is caught up.
   const pausedReads = new Set<() => void>();
   const caughtUpListeners = new Set<() => void>();
-  const pauseBeforeNextRead = () =>
+  /** Resolves after `ms`, or sooner when one of `wakers` is called. */
+  const waitUpTo = (ms: number, wakers: Set<() => void>) =>
     new Promise<void>((resume) => {
       const wake = () => {
         clearTimeout(timer);
-        pausedReads.delete(wake);
+        wakers.delete(wake);
         resume();
       };
-      const timer = setTimeout(wake, pollMs);
-      pausedReads.add(wake);
+      const timer = setTimeout(wake, ms);
+      wakers.add(wake);
     });
+  const pauseBeforeNextRead = () => waitUpTo(pollMs, pausedReads);
   const readNow = () => [...pausedReads].forEach((wake) => wake());
 
   async function describeShards(): Promise<Shard[]> {
@@ -385,15 +387,7 @@ export async function startStreamMapping(options: StreamMappingOptions): Promise
         readNow();
         // Until a shard reports, or a short while: a shard whose batches were still running read
         // again without reporting, and is asked again.
-        await new Promise<void>((wake) => {
-          const done = () => {
-            clearTimeout(timer);
-            caughtUpListeners.delete(done);
-            wake();
-          };
-          const timer = setTimeout(done, Math.min(pollMs, 10));
-          caughtUpListeners.add(done);
-        });
+        await waitUpTo(Math.min(pollMs, 10), caughtUpListeners);
       }
     },
     async stop() {
