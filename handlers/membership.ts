@@ -1,3 +1,4 @@
+import type { Connection, Membership } from "../model/store";
 import type { Deps } from "./deps";
 import { FrameError } from "./protocol";
 
@@ -7,7 +8,11 @@ import { FrameError } from "./protocol";
  * to answer FORBIDDEN for a private room (whose name `joinroom` tells apart anyway).
  */
 export async function requireMember(deps: Deps, room: string, connectionId: string) {
-  const membership = await deps.store.getMembership(room, connectionId);
+  return memberOrRefusal(deps, room, await deps.store.getMembership(room, connectionId));
+}
+
+/** {@link requireMember} for a membership already read (absent: not a member). */
+export async function memberOrRefusal(deps: Deps, room: string, membership: Membership | undefined) {
   if (membership) return membership;
   if ((await deps.store.accessOf(room))?.private) throw forbiddenPrivate(room);
   throw new FrameError("NOT_A_MEMBER", `room: you are not a member of ${room}; join it first`);
@@ -19,7 +24,11 @@ export const forbiddenPrivate = (room: string) =>
 
 /** The stored connection; a missing record means the connection outlived its TTL or was cleaned up. */
 export async function requireConnection(deps: Deps, connectionId: string) {
-  const connection = await deps.store.getConnection(connectionId);
+  return connectionOrError(connectionId, await deps.store.getConnection(connectionId));
+}
+
+/** {@link requireConnection} for a connection record already read. */
+export function connectionOrError(connectionId: string, connection: Connection | undefined) {
   if (!connection) throw new Error(`no record for connection ${connectionId}`);
   return connection;
 }

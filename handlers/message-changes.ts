@@ -1,7 +1,7 @@
 import type { Message } from "../model/store";
 import { deliverFromSender } from "./delivery/settle";
 import type { Deps } from "./deps";
-import { requireConnection, requireMember } from "./membership";
+import { connectionOrError, memberOrRefusal } from "./membership";
 import { principalsOf } from "./principals";
 import { frames } from "./frames";
 import { FrameError } from "./protocol";
@@ -13,7 +13,7 @@ export type Change = { kind: "edit"; text: string } | { kind: "delete" };
 
 /** The table actions of a change: the reads below, the transaction, and delivery as `sendmessage` delivers. */
 export const changePermissions: FunctionPermissions = {
-  table: ["GetItem", "UpdateItem", "PutItem", "Query", "DeleteItem", "BatchWriteItem"],
+  table: ["GetItem", "BatchGetItem", "UpdateItem", "PutItem", "Query", "DeleteItem", "BatchWriteItem"],
   post: true,
   queue: true,
 };
@@ -33,12 +33,13 @@ export async function changeMessage(
   id: string,
   change: Change,
 ) {
-  const [member, caller, target, lastSeqRead] = await Promise.all([
-    requireMember(deps, room, connectionId),
-    requireConnection(deps, connectionId),
+  const [reads, target] = await Promise.all([
+    deps.store.sendReads(room, connectionId),
     deps.store.findMessage(room, id),
-    deps.store.lastSeq(room),
   ]);
+  const member = await memberOrRefusal(deps, room, reads.membership);
+  const caller = connectionOrError(connectionId, reads.connection);
+  const lastSeqRead = reads.headSeq;
   if (!target) throw notFound(room, id);
   const principals = principalsOf(caller);
   if (!principals.includes(authorOf(target))) {

@@ -1,5 +1,5 @@
 import { actionRoute } from "./action-route";
-import { requireConnection, requireMember } from "./membership";
+import { connectionOrError, memberOrRefusal, requireConnection } from "./membership";
 import { deliverFromSender } from "./delivery/settle";
 import { mainPrincipal } from "./principals";
 import type { ActionFields } from "./protocol";
@@ -20,7 +20,7 @@ import type { WebSocketEvent } from "./route";
 export const sendMessageRoute = actionRoute(
   "sendmessage",
   {
-    table: ["GetItem", "UpdateItem", "PutItem", "Query", "DeleteItem", "BatchWriteItem"],
+    table: ["GetItem", "BatchGetItem", "UpdateItem", "PutItem", "Query", "DeleteItem", "BatchWriteItem"],
     post: true,
     queue: true,
   },
@@ -40,15 +40,13 @@ export const sendMessageRoute = actionRoute(
 async function storeAndAck(fields: ActionFields<"sendmessage">, event: WebSocketEvent, deps: Deps) {
   const { connectionId, requestTimeEpoch } = event.requestContext;
   // The connection record holds the default room, the session that scopes a clientId
-  // and the principal that may later edit or delete the message.
-  const connectionRead = requireConnection(deps, connectionId);
-  const room = fields.room ?? (await connectionRead).defaultRoom;
-  // The membership, the room's last seq and the connection in one round trip, not three.
-  const [member, lastSeqRead, connection] = await Promise.all([
-    requireMember(deps, room, connectionId),
-    deps.store.lastSeq(room),
-    connectionRead,
-  ]);
+  // and the principal that may later edit or delete the message. With the room named,
+  // it, the membership and the room's head are one read.
+  const room = fields.room ?? (await requireConnection(deps, connectionId)).defaultRoom;
+  const reads = await deps.store.sendReads(room, connectionId);
+  const member = await memberOrRefusal(deps, room, reads.membership);
+  const connection = connectionOrError(connectionId, reads.connection);
+  const lastSeqRead = reads.headSeq;
   const { message, duplicate } = await numberedOrBusy(deps, () =>
     deps.store.post(
       {

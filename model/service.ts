@@ -53,7 +53,9 @@ export function createChatService(client: DynamoDBDocumentClient, table: string)
     entity.setIdentifier("entity", entityIdentifiers.entity);
     entity.setIdentifier("version", entityIdentifiers.version);
   }
-  return new Service(entities);
+  // The document client beside the entities: a read of items of several entities at once
+  // (one BatchGetItem) is not an ElectroDB operation.
+  return Object.assign(new Service(entities), { documentClient: client, table });
 }
 
 export type ChatService = ReturnType<typeof createChatService>;

@@ -40,5 +40,6 @@ export function createStoreContext(service: ChatService, options: StoreOptions) 
     !!item && (item.expiresAt === undefined || item.expiresAt > nowSeconds());
   /** A transaction tried once: for callers that retry with fresh reads of their own. */
   const writeOnce: ChatService["transaction"]["write"] = (fn) => service.transaction.write(fn);
-  return { entities: service.entities, settings, now, nowSeconds, transact, writeOnce, live };
+  const { documentClient, table } = service;
+  return { entities: service.entities, documentClient, table, settings, now, nowSeconds, transact, writeOnce, live };
 }

@@ -1,3 +1,5 @@
+import { BatchWriteCommand } from "@aws-sdk/lib-dynamodb";
+import type { Message } from "../entities/message";
 import type { StoreContext } from "./context";
 
 /** A message by its room and seq. */
@@ -15,14 +17,27 @@ const keyOf = ({ room, seq }: MessageKey) => `${room}#${seq}`;
  * Delivery marks (model/entities/delivery-mark.ts): whether a message's delivery is
  * settled, so the stream worker delivers only what the fast path did not.
  */
-export function deliveryMarkStore({ entities, nowSeconds }: StoreContext) {
-  const { deliveryMark } = entities;
+export function deliveryMarkStore({ entities, documentClient, table, nowSeconds }: StoreContext) {
+  const { deliveryMark, messageId } = entities;
   return {
-    /** Records that the message's delivery is settled (idempotent). */
-    async markDelivered(message: MessageKey): Promise<void> {
-      await deliveryMark
-        .put({ room: message.room, seq: message.seq, expiresAt: nowSeconds() + markTtlSeconds })
-        .go({ response: "none" });
+    /**
+     * Records that a stored event is settled (idempotent): its delivery mark and, for a
+     * message, its id's index (edits and deletes name a message by id), one BatchWriteItem,
+     * so a message is never marked settled without being findable by its id.
+     */
+    async markSettled(event: Message): Promise<void> {
+      let writes = [
+        deliveryMark.put({ room: event.room, seq: event.seq, expiresAt: nowSeconds() + markTtlSeconds }),
+        ...(event.kind === "message"
+          ? [messageId.put({ room: event.room, id: event.id, seq: event.seq, expiresAt: event.expiresAt })]
+          : []),
+      ].map((put) => ({ PutRequest: { Item: put.params().Item as Record<string, unknown> } }));
+      while (writes.length > 0) {
+        const { UnprocessedItems } = await documentClient.send(
+          new BatchWriteCommand({ RequestItems: { [table]: writes } }),
+        );
+        writes = (UnprocessedItems?.[table] as typeof writes | undefined) ?? [];
+      }
     },
 
     /**

@@ -5,6 +5,7 @@ import { connectionStore } from "./connections";
 import { createStoreContext, type StoreOptions } from "./context";
 import { deliveryMarkStore } from "./delivery-marks";
 import { membershipStore } from "./memberships";
+import { sendReadStore } from "./send-reads";
 import { messageStore } from "./messages";
 import { rateLimitStore } from "./rate-limits";
 import { roomPageStore } from "./room-pages";
@@ -60,6 +61,7 @@ export function createChatStore(service: ChatService, options: StoreOptions = {}
     ...roomStore(context),
     ...roomPageStore(context),
     ...messageStore(context),
+    ...sendReadStore(context),
     ...rateLimitStore(context),
     ...clientIdStore(context),
     ...deliveryMarkStore(context),

@@ -2,7 +2,7 @@ import { ulid } from "ulid";
 import type { Message } from "../entities/message";
 import { conflictBackoff } from "./conflicts";
 import type { StoreContext } from "./context";
-import { RoomBusyError, TransactionCanceledError } from "./errors";
+import { causeName, isConditionFailure, RoomBusyError, TransactionCanceledError } from "./errors";
 
 export type PostResult = { message: Message; duplicate: boolean };
 
@@ -51,8 +51,22 @@ export function messageStore({ entities, settings, now, nowSeconds, live, writeO
   const expiresAt = () =>
     settings.messageTtlSeconds ? nowSeconds() + settings.messageTtlSeconds : undefined;
 
-  /** The room's last seq, read strongly consistent (0 before its first message). */
+  /**
+   * The room's last seq, read strongly consistent (0 before its first event): the newest
+   * event's, or the head's when every event expired and was deleted. The head is moved up
+   * as each event is settled ({@link advanceHead}), so it may lag the newest event by the
+   * events still being settled (or whose settling failed), never lead it.
+   */
   async function lastSeq(room: string): Promise<number> {
+    const [head, newest] = await Promise.all([
+      headSeq(room),
+      message.query.byRoom({ room }).go({ order: "desc", limit: 1, consistent: true }),
+    ]);
+    return Math.max(head, newest.data[0]?.seq ?? 0);
+  }
+
+  /** The room's head, read strongly consistent: its last seq but for events still being settled. */
+  async function headSeq(room: string): Promise<number> {
     const { data } = await roomHead.get({ room }).go({ consistent: true });
     return data?.seq ?? 0;
   }
@@ -65,16 +79,61 @@ export function messageStore({ entities, settings, now, nowSeconds, live, writeO
     return first.data ?? undefined;
   }
 
+  /** What a write of a room's next event came to: stored, the number taken meanwhile, or a repeated clientId. */
+  type Outcome = "stored" | "raced" | "repeat";
+
+  /** Puts an event under its seq, on the condition that the number is free. */
+  async function putEvent(item: Message): Promise<Outcome> {
+    try {
+      await message.create(item).go({ response: "none" });
+      return "stored";
+    } catch (error) {
+      // A transaction holding the key (a concurrent send with a clientId) fails a put with a conflict.
+      if (isConditionFailure(error) || causeName(error) === "TransactionConflictException") return "raced";
+      throw error;
+    }
+  }
+
+  /** Puts a message and its clientId's record in one transaction: both or neither. */
+  async function putWithClientId(
+    item: Message,
+    clientKey: { room: string; session: string; clientId: string },
+  ): Promise<Outcome> {
+    const written = await writeOnce(({ message: msg, clientMessage: cm }) => [
+      cm
+        .put({
+          ...clientKey,
+          messageId: item.id,
+          seq: item.seq,
+          sentAt: item.sentAt,
+          expiresAt: nowSeconds() + settings.clientIdTtlSeconds,
+        })
+        // Like create, but an expired record (not yet deleted by DynamoDB) no longer counts.
+        .where((a, op) => `${op.notExists(a.messageId)} OR ${op.lte(a.expiresAt, nowSeconds())}`)
+        .commit(),
+      msg.create(item).commit(),
+    ]).go();
+    if (!written.canceled) return "stored";
+    const reasons = written.data as { code?: string }[];
+    if (reasons[0]?.code === "ConditionalCheckFailed") return "repeat";
+    if (reasons.some((r) => r.code === "ConditionalCheckFailed" || r.code === "TransactionConflict")) return "raced";
+    throw new TransactionCanceledError("message", reasons);
+  }
+
   return {
     lastSeq,
 
     /**
-     * Stores a message as its room's next seq: one transaction moves the room's head from
-     * the seq read to the next and puts the message (and, with a clientId, its record).
-     * A concurrent send that took the number first cancels it: read again and retry, with
-     * jittered backoff, up to `conflictAttempts`; then {@link RoomBusyError}. With a
-     * clientId, a repeat from the same session returns the first message. `lastSeqRead`
-     * is the first attempt's {@link lastSeq}, when the caller read it beside its own reads.
+     * Stores a message as its room's next seq: its item is put under that seq on the
+     * condition that the number is free (with a clientId, in one transaction with the
+     * clientId's record, condition: none live). A concurrent write that took the number
+     * first fails the condition: read again and retry, with jittered backoff, up to
+     * `conflictAttempts`; then {@link RoomBusyError}. With a clientId, a repeat from the
+     * same session returns the first message. `lastSeqRead` is the first attempt's
+     * number, when the caller read it beside its own reads: the room's head (`sendReads`; a
+     * retry reads {@link lastSeq}, which a head still being moved cannot mislead). The
+     * head is moved ({@link advanceHead}) and the id indexed (`markSettled`) once the
+     * message is delivered, off the path to its recipients.
      * @throws RoomBusyError when every attempt met a concurrent send
      */
     async post(input: NewMessage, { lastSeqRead }: { lastSeqRead?: number } = {}): Promise<PostResult> {
@@ -100,47 +159,31 @@ export function messageStore({ entities, settings, now, nowSeconds, live, writeO
           clientId: input.clientId,
           expiresAt: expiresAt(),
         };
-        const written = await writeOnce(
-          ({ message: msg, clientMessage: cm, roomHead: head, messageId: ids }) => [
-            ...(clientKey
-              ? [
-                  cm
-                    .put({
-                      ...clientKey,
-                      messageId: id,
-                      seq: item.seq,
-                      sentAt: item.sentAt,
-                      expiresAt: nowSeconds() + settings.clientIdTtlSeconds,
-                    })
-                    // Like create, but an expired record (not yet deleted by DynamoDB) no longer counts.
-                    .where((a, op) => `${op.notExists(a.messageId)} OR ${op.lte(a.expiresAt, nowSeconds())}`)
-                    .commit(),
-                ]
-              : []),
-            last === 0
-              ? head.create({ room: input.room, seq: 1 }).commit()
-              : head
-                  .patch({ room: input.room })
-                  .set({ seq: item.seq })
-                  .where((a, op) => op.eq(a.seq, last))
-                  .commit(),
-            msg.create(item).commit(),
-            ids.create({ room: item.room, id, seq: item.seq, expiresAt: item.expiresAt }).commit(),
-          ],
-        ).go();
-        if (!written.canceled) return { message: item, duplicate: false };
-        const reasons = written.data as { code?: string }[];
-        // The clientId's record is the first item: its condition failing means a repeat.
-        if (clientKey && reasons[0]?.code === "ConditionalCheckFailed") {
-          const first = await firstOf(clientKey);
+        const outcome = clientKey ? await putWithClientId(item, clientKey) : await putEvent(item);
+        if (outcome === "stored") return { message: item, duplicate: false };
+        if (outcome === "repeat") {
+          const first = await firstOf(clientKey!);
           if (first) return { message: first, duplicate: true };
         }
-        const raced = reasons.some(
-          (r) => r.code === "ConditionalCheckFailed" || r.code === "TransactionConflict",
-        );
-        if (!raced) throw new TransactionCanceledError("message", reasons);
         if (attempt >= settings.conflictAttempts) throw new RoomBusyError(input.room, attempt);
         await conflictBackoff(attempt);
+      }
+    },
+
+    /**
+     * Moves the event's room head up to its seq (never down), so the next writer's first
+     * read finds the number taken, and the number stays taken after the event expires and
+     * is deleted.
+     */
+    async advanceHead(event: Message): Promise<void> {
+      try {
+        await roomHead
+          .update({ room: event.room })
+          .set({ seq: event.seq })
+          .where((a, op) => `${op.notExists(a.seq)} OR ${op.lt(a.seq, event.seq)}`)
+          .go({ response: "none" });
+      } catch (error) {
+        if (!isConditionFailure(error)) throw error;
       }
     },
 
@@ -154,8 +197,9 @@ export function messageStore({ entities, settings, now, nowSeconds, live, writeO
 
     /**
      * Edits or deletes a message: one transaction stores the change as the room's next
-     * seq (an `edit` or `delete` item, the head moved as {@link post} moves it) and
-     * updates the message item to its new state (condition: not deleted meanwhile).
+     * seq (an `edit` or `delete` item, on the condition that the number is free, as
+     * {@link post} stores a message) and updates the message item to its new state
+     * (condition: not deleted meanwhile).
      * Contention is retried as `post` retries it, then {@link RoomBusyError}.
      * @throws RoomBusyError when every attempt met a concurrent write to the room
      */
@@ -181,26 +225,18 @@ export function messageStore({ entities, settings, now, nowSeconds, live, writeO
           target: target.id,
           expiresAt: expiresAt(),
         };
-        const written = await writeOnce(({ message: msg, roomHead: head }) => {
+        const written = await writeOnce(({ message: msg }) => {
           const original = msg.patch({ room: target.room, seq: target.seq });
           const changed =
             input.kind === "edit"
               ? original.set({ text: input.text, editedAt: changedAt })
               : original.set({ deleted: true, deletedAt: changedAt }).remove(["text"]);
-          return [
-            head
-              .patch({ room: target.room })
-              .set({ seq: event.seq })
-              .where((a, op) => op.eq(a.seq, last))
-              .commit(),
-            msg.create(event).commit(),
-            changed.where((a, op) => op.notExists(a.deleted)).commit(),
-          ];
+          return [msg.create(event).commit(), changed.where((a, op) => op.notExists(a.deleted)).commit()];
         }).go();
         if (!written.canceled) return { event };
         const reasons = written.data as { code?: string }[];
-        // The message item is the third: its condition failing means it was deleted (or expired) meanwhile.
-        if (reasons[2]?.code === "ConditionalCheckFailed") return "gone";
+        // The message item is the second: its condition failing means it was deleted (or expired) meanwhile.
+        if (reasons[1]?.code === "ConditionalCheckFailed") return "gone";
         const raced = reasons.some(
           (r) => r.code === "ConditionalCheckFailed" || r.code === "TransactionConflict",
         );

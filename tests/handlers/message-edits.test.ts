@@ -150,6 +150,34 @@ describe("numbering and delivery", () => {
     expect(crashes).toBeLessThan(1);
     expect(chat.api.framesTo(bob.connectionId)).toEqual([edited]);
   });
+
+  test("a message the request could not mark settled is delivered and indexed by the safety net: it can be edited", async () => {
+    const room = freshRoom("index");
+    const ann = await user("u-ann5", room);
+    const bob = await user("u-bob5", room);
+    const { store } = chat.deps;
+    const markSettled = store.markSettled;
+    let writes = 0;
+    // The request's write of the mark and the id's index fails (DynamoDB refused it, the
+    // Lambda died); the safety net's does not.
+    store.markSettled = async (event) => {
+      if (writes++ === 0) throw new Error("injected failure of the mark and index");
+      return markSettled(event);
+    };
+    let message: { id: string; seq: number };
+    try {
+      message = await sent(ann, room, "hi");
+      await chat.settle();
+    } finally {
+      store.markSettled = markSettled;
+    }
+    expect(writes).toBe(2);
+    // The posts went out before the failed write: bob has the message, and the safety net's repeat.
+    const copies = chat.api.framesTo(bob.connectionId).filter((f) => (f as Frame).type === "message");
+    expect(copies).toEqual([expect.objectContaining({ id: message.id }), expect.objectContaining({ id: message.id })]);
+    const edited = await chat.send(ann, { action: "editmessage", room, id: message.id, message: "hello" });
+    expect(edited).toMatchObject({ type: "edited", seq: 2 });
+  });
 });
 
 describe("moderation", () => {

@@ -85,7 +85,8 @@ describe("seq", () => {
     let raced = false;
     client.middlewareStack.add(
       (next, context) => async (args) => {
-        if (context.commandName === "TransactWriteItemsCommand" && !raced) {
+        // The message's conditional put is the send's first write.
+        if (context.commandName === "PutItemCommand" && !raced) {
           raced = true;
           await other.deps.store.post({
             room: "contended",

@@ -39,7 +39,7 @@ describe("no Scan, ever", () => {
       text: "x",
       clientId: "1",
     });
-    await store.post({
+    const { message } = await store.post({
       room: "games",
       from: "bob",
       connectionId: bob.connectionId,
@@ -57,7 +57,9 @@ describe("no Scan, ever", () => {
       { room: "games", connectionId: "no-scan-1=", delta: 1, sequenceNumber: "1" },
     ]);
     await store.smallRoomMembers("games", 10);
-    await store.markDelivered({ room: "games", seq: 1 });
+    await store.markSettled(message);
+    await store.advanceHead(message);
+    await store.lastSeq("games");
     await store.deliveredAmong([{ room: "games", seq: 1 }]);
     await store.membersFrom("lobby", undefined, 10);
     await store.removeGone("lobby", ["scan-nobody-001="], 0);

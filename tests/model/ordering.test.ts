@@ -86,3 +86,24 @@ it("80 concurrent sends from two containers: every seq unique and gap-free, hist
   const bySeq = new Map(acked.map((m) => [m.seq, m]));
   expect(stored.map((m) => m.id)).toEqual(stored.map((m) => bySeq.get(m.seq)!.id));
 });
+
+it("a head that lags its newest message (not settled yet, or its settling failed) costs the next send one retry, no gap", async () => {
+  const store = createChatStore(t.service);
+  const first = await store.post({ room: "o-lag", text: "one", ...sender("a") });
+  // The head was never moved: the next send's first read still says 0.
+  const { message } = await store.post({ room: "o-lag", text: "two", ...sender("b") }, { lastSeqRead: 0 });
+  expect([first.message.seq, message.seq]).toEqual([1, 2]);
+  expect((await wholeHistory(store, "o-lag")).map((m) => m.text)).toEqual(["one", "two"]);
+});
+
+it("the head keeps a number taken after its message expired and was deleted, and never moves down", async () => {
+  const store = createChatStore(t.service);
+  const sent = [];
+  for (const text of ["one", "two"]) sent.push((await store.post({ room: "o-expired", text, ...sender("a") })).message);
+  for (const m of [...sent].reverse()) await store.advanceHead(m);
+  // What DynamoDB's TTL does to a quiet room's history, in no set order.
+  for (const m of sent) await t.service.entities.message.delete({ room: m.room, seq: m.seq }).go();
+  expect(await store.lastSeq("o-expired")).toBe(2);
+  const { message } = await store.post({ room: "o-expired", text: "three", ...sender("a") });
+  expect(message.seq).toBe(3);
+});
