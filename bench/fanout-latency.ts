@@ -31,6 +31,27 @@ const room = "fanout";
 const tutorialAction = "baseline-tutorial";
 const goPortAction = "baseline-go-port";
 
+/**
+ * Rounds of every variant run before the recorded trials: DynamoDB Local's JVM, the
+ * sockets and Node's JIT warm up over the first rounds (every variant's first sends
+ * were slower than its later ones), and roomcast's route, with three DynamoDB round
+ * trips to the tutorial's one, feels a cold DynamoDB Local most.
+ */
+const warmUpRounds = 3;
+
+/**
+ * Each trial measures one message sent to an idle stack: the previous trial's work is
+ * settled (the stream worker's safety net, which on AWS runs in a Lambda of its own) and
+ * the container's post budget (a burst of `inlineFanoutMax`, refilled at its share of
+ * `maxPostsPerSecond`) is full again, as for a room's single message.
+ */
+const postBudgetRefillMs = Math.ceil(
+  (defaultConfig.inlineFanoutMax / (defaultConfig.maxPostsPerSecond / defaultConfig.fanoutMaxConcurrency)) * 1000,
+);
+
+/** Rooms up to this size take a trial in well under a second: they get ×3 the trials, for a steadier median. */
+const smallRoomMax = 100;
+
 /** Go port trials expected to take this long (N × latency) run `slowTrials` times only. */
 const slowGoPortMs = 4000;
 
@@ -104,6 +125,11 @@ async function startStackRig(endpoint: string, latencyMs: number, logger: Return
     watch,
     recipients,
     managementEndpoint: `http://127.0.0.1:${stack.port}`,
+    /** Resolves once the stack is idle and its post budget full again. */
+    async idle() {
+      await stack.settled();
+      await new Promise((resolve) => setTimeout(resolve, postBudgetRefillMs));
+    },
     async grow(size: number) {
       const names = Array.from(
         { length: size - recipients.length },
@@ -222,7 +248,13 @@ type PassResult = Map<number, Map<VariantKey, number[]>>;
 async function runPass(
   endpoint: string,
   latencyMs: number,
-  options: { sizes: number[]; trials: number; slowTrials: number; progress: Progress; label: string },
+  options: {
+    sizes: number[];
+    trialsAt: (size: number) => number;
+    slowTrials: number;
+    progress: Progress;
+    label: string;
+  },
 ): Promise<PassResult> {
   const log = problemLogger();
   const [rig, raw] = await Promise.all([startStackRig(endpoint, latencyMs, log.logger), startRawRig()]);
@@ -238,14 +270,16 @@ async function runPass(
       // The Go port posts one at a time: with latency its trials at N=1000 take 20 s each.
       const slow = (key: VariantKey) => key === "goPort" && size * latencyMs >= slowGoPortMs;
       const keys = Object.keys(variants) as VariantKey[];
-      for (let trial = -1; trial < options.trials; trial++) {
-        // Trial -1 warms up (JIT, sockets) and is not recorded; the order rotates so no variant always goes first.
+      const trials = options.trialsAt(size);
+      for (let trial = -warmUpRounds; trial < trials; trial++) {
+        // Trials below 0 warm up and are not recorded; the order rotates so no variant always goes first.
         const order = keys.map((_, i) => keys[(i + Math.max(trial, 0)) % keys.length]);
         for (const key of order) {
           if (slow(key) && (trial < 0 || trial >= options.slowTrials)) continue;
           options.progress(
-            `${options.label}: N=${size} ${trial < 0 ? "warm-up" : `trial ${trial + 1}/${slow(key) ? options.slowTrials : options.trials}`} ${key}`,
+            `${options.label}: N=${size} ${trial < 0 ? "warm-up" : `trial ${trial + 1}/${slow(key) ? options.slowTrials : trials}`} ${key}`,
           );
+          await rig.idle();
           const elapsed = await runners[key](`${key}-${size}-${trial}-${randomBytes(4).toString("hex")}`);
           log.check();
           if (trial >= 0) samples.get(key)!.push(elapsed);
@@ -315,10 +349,14 @@ async function measurePostCpu(trials: number, progress: Progress) {
   };
 }
 
-function latencyTable(title: string, pass: Map<number, Map<VariantKey, Summary>>, trials: number): Table {
-  const cell = (s: Summary | undefined) =>
+function latencyTable(
+  title: string,
+  pass: Map<number, Map<VariantKey, Summary>>,
+  trialsAt: (size: number) => number,
+): Table {
+  const cell = (s: Summary | undefined, size: number) =>
     s
-      ? `${ms(s.median)} / ${ms(s.p95)}${s.trials < trials ? ` (${s.trials} trial${s.trials > 1 ? "s" : ""})` : ""}`
+      ? `${ms(s.median)} / ${ms(s.p95)}${s.trials < trialsAt(size) ? ` (${s.trials} trial${s.trials > 1 ? "s" : ""})` : ""}`
       : "–";
   return {
     title,
@@ -334,13 +372,13 @@ function latencyTable(title: string, pass: Map<number, Map<VariantKey, Summary>>
     ],
     rows: [...pass].map(([size, s]) => [
       String(size),
-      cell(s.get("roomcast")),
-      cell(s.get("tutorial")),
+      cell(s.get("roomcast"), size),
+      cell(s.get("tutorial"), size),
       times(s.get("tutorial")!.median, s.get("roomcast")!.median),
-      cell(s.get("goPort")),
+      cell(s.get("goPort"), size),
       times(s.get("goPort")!.median, s.get("roomcast")!.median),
-      cell(s.get("posts")),
-      cell(s.get("rawWs")),
+      cell(s.get("posts"), size),
+      cell(s.get("rawWs"), size),
     ]),
   };
 }
@@ -382,9 +420,9 @@ function fanoutFindings(input: {
       ? [
           `Where roomcast is not ahead: the tutorial's fan-out is faster (${behind("tutorial").join(", ")}). ` +
             `It does one read before its posts, where roomcast's ` +
-            `request makes three dependent round trips first: the membership, the room's last seq and the ` +
-            `connection (one round trip, side by side), the transaction that stores the message under the next ` +
-            `seq, then a strongly consistent Query of the members. Both post to a small room all at once; ` +
+            `request makes three dependent round trips first: the connection, the membership and the room's ` +
+            `head (one BatchGetItem), the conditional put that stores the message under the next seq, then a ` +
+            `strongly consistent Query of the members. Both post to a small room all at once; ` +
             `more than ${defaultConfig.inlineFanoutMax} recipients are not posted to by roomcast's request: ` +
             `its slices go through the fan-out queue and worker, ${defaultConfig.fanoutConcurrency} posts at a time each.`,
         ]
@@ -419,13 +457,14 @@ export const fanoutLatency: Benchmark = {
     // --quick: a room of 200, not 1000: connecting through the real `$connect` costs about 15 ms a client.
     const sizes = quick ? [10, 100, 200] : [10, 100, 1000];
     const trials = quick ? 3 : 7;
+    const trialsAt = (size: number) => (size <= smallRoomMax ? trials * 3 : trials);
     const slowTrials = quick ? 1 : 3;
     const cpu = await measurePostCpu(trials, progress);
     const endpoint = await dynamodb();
     const passes = new Map<number, Map<number, Map<VariantKey, Summary>>>();
     for (const latencyMs of [0, managementLatencyMs]) {
       const label = latencyMs ? `+${latencyMs} ms per post` : "as is";
-      const pass = await runPass(endpoint, latencyMs, { sizes, trials, slowTrials, progress, label });
+      const pass = await runPass(endpoint, latencyMs, { sizes, trialsAt, slowTrials, progress, label });
       passes.set(
         latencyMs,
         new Map(
@@ -443,7 +482,10 @@ export const fanoutLatency: Benchmark = {
       method:
         `One sender and a room of N recipients, each a real \`ws\` client of the local stack (gateway, handlers ` +
         `and DynamoDB Local; rate limit off). The time runs from the sender's send to the moment the last ` +
-        `recipient has the frame; median / p95 over ${trials} trials after a warm-up, variants interleaved. ` +
+        `recipient has the frame; median / p95 over ${trialsAt(smallRoomMax)} trials up to N = ${smallRoomMax} and ${trials} above, after ` +
+        `${warmUpRounds} warm-up rounds, variants interleaved; each trial starts from an idle stack (the previous ` +
+        `one's work settled, then ${postBudgetRefillMs} ms for the container's post budget to refill: one message ` +
+        `to a room, not a stream of them). ` +
         `**roomcast**: \`sendmessage\` (membership check, store under the next seq, Query the room; up to ${defaultConfig.inlineFanoutMax} recipients ` +
         `it posts to all at once itself, a larger room goes through the fan-out queue). ` +
         `**Baselines** plugged into the same gateway (bench/baselines/tutorial.ts): the **tutorial** (Scan its ` +
@@ -454,11 +496,11 @@ export const fanoutLatency: Benchmark = {
         `${managementLatencyMs} ms added to every call (a round trip to API Gateway). The Go port's trials that ` +
         `take ${slowGoPortMs / 1000} s or more (N × latency) are limited to ${slowTrials}, without warm-up.`,
       tables: [
-        latencyTable("Send to last delivery, ms p50 / p95 — Management API as is", passes.get(0)!, trials),
+        latencyTable("Send to last delivery, ms p50 / p95 — Management API as is", passes.get(0)!, trialsAt),
         latencyTable(
           `Send to last delivery, ms p50 / p95 — Management API +${managementLatencyMs} ms per call`,
           passes.get(managementLatencyMs)!,
-          trials,
+          trialsAt,
         ),
         {
           title: `Sender CPU per delivery: ${cpu.posts} posts, ${cpu.concurrency} at a time, endpoint +${cpu.latencyMs} ms in another process`,
