@@ -46,7 +46,8 @@ const warmUpRounds = 3;
  * `maxPostsPerSecond`) is full again, as for a room's single message.
  */
 const postBudgetRefillMs = Math.ceil(
-  (defaultConfig.inlineFanoutMax / (defaultConfig.maxPostsPerSecond / defaultConfig.fanoutMaxConcurrency)) * 1000,
+  (defaultConfig.inlineFanoutMax / (defaultConfig.maxPostsPerSecond / defaultConfig.fanoutMaxConcurrency)) *
+    1000,
 );
 
 /** Rooms up to this size take a trial in well under a second: they get ×3 the trials, for a steadier median. */

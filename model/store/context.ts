@@ -41,5 +41,15 @@ export function createStoreContext(service: ChatService, options: StoreOptions) 
   /** A transaction tried once: for callers that retry with fresh reads of their own. */
   const writeOnce: ChatService["transaction"]["write"] = (fn) => service.transaction.write(fn);
   const { documentClient, table } = service;
-  return { entities: service.entities, documentClient, table, settings, now, nowSeconds, transact, writeOnce, live };
+  return {
+    entities: service.entities,
+    documentClient,
+    table,
+    settings,
+    now,
+    nowSeconds,
+    transact,
+    writeOnce,
+    live,
+  };
 }

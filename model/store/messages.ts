@@ -116,7 +116,8 @@ export function messageStore({ entities, settings, now, nowSeconds, live, writeO
     if (!written.canceled) return "stored";
     const reasons = written.data as { code?: string }[];
     if (reasons[0]?.code === "ConditionalCheckFailed") return "repeat";
-    if (reasons.some((r) => r.code === "ConditionalCheckFailed" || r.code === "TransactionConflict")) return "raced";
+    if (reasons.some((r) => r.code === "ConditionalCheckFailed" || r.code === "TransactionConflict"))
+      return "raced";
     throw new TransactionCanceledError("message", reasons);
   }
 

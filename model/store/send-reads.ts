@@ -38,7 +38,10 @@ export function sendReadStore({ entities, documentClient, table, live }: StoreCo
         for (const item of Responses?.[table] ?? []) found.set(wanted.get(keyOf(item))!, item);
         pending = (UnprocessedKeys?.[table]?.Keys as Key[] | undefined) ?? [];
       }
-      const parsed = <T>(entity: { parse(r: { Item: Record<string, unknown> }): { data: T | null } }, name: string) => {
+      const parsed = <T>(
+        entity: { parse(r: { Item: Record<string, unknown> }): { data: T | null } },
+        name: string,
+      ) => {
         const item = found.get(name);
         return item ? (entity.parse({ Item: item }).data ?? undefined) : undefined;
       };

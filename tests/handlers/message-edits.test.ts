@@ -174,7 +174,10 @@ describe("numbering and delivery", () => {
     expect(writes).toBe(2);
     // The posts went out before the failed write: bob has the message, and the safety net's repeat.
     const copies = chat.api.framesTo(bob.connectionId).filter((f) => (f as Frame).type === "message");
-    expect(copies).toEqual([expect.objectContaining({ id: message.id }), expect.objectContaining({ id: message.id })]);
+    expect(copies).toEqual([
+      expect.objectContaining({ id: message.id }),
+      expect.objectContaining({ id: message.id }),
+    ]);
     const edited = await chat.send(ann, { action: "editmessage", room, id: message.id, message: "hello" });
     expect(edited).toMatchObject({ type: "edited", seq: 2 });
   });

@@ -99,7 +99,8 @@ it("a head that lags its newest message (not settled yet, or its settling failed
 it("the head keeps a number taken after its message expired and was deleted, and never moves down", async () => {
   const store = createChatStore(t.service);
   const sent = [];
-  for (const text of ["one", "two"]) sent.push((await store.post({ room: "o-expired", text, ...sender("a") })).message);
+  for (const text of ["one", "two"])
+    sent.push((await store.post({ room: "o-expired", text, ...sender("a") })).message);
   for (const m of [...sent].reverse()) await store.advanceHead(m);
   // What DynamoDB's TTL does to a quiet room's history, in no set order.
   for (const m of sent) await t.service.entities.message.delete({ room: m.room, seq: m.seq }).go();
