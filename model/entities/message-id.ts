@@ -2,10 +2,9 @@ import { Entity, type EntityConfiguration } from "electrodb";
 
 /**
  * Where a room's message is by its `id`: its `seq`, the message's sort key. Written with
- * the message's delivery mark once it is delivered (so the stream's safety net writes it
- * when the request could not), so `editmessage` and
- * `deletemessage`, which name a message by id, find it with two GetItems and no Query
- * of the room's history.
+ * the message's delivery mark once it is delivered (the stream's safety net writes both
+ * when the request could not), so `editmessage` and `deletemessage`, which name a message
+ * by id, find it with two GetItems and no Query of the room's history.
  */
 export const messageIdSchema = {
   model: { entity: "messageId", version: "1", service: "roomcast" },
