@@ -260,11 +260,16 @@ export async function runProgram(
   secrets: string[] = [],
   options: ProgramOptions = {},
 ) {
-  const restore = options.serializeLambdas === false ? skipLambdaSerialization() : walkPackagesOnce();
+  const restores = [
+    plainStackTraces(),
+    ...(options.serializeLambdas === false
+      ? [skipLambdaSerialization()]
+      : [walkPackagesOnce(), plainRequireCacheForClosures()]),
+  ];
   try {
     return await runMockedProgram(stack, config, secrets);
   } finally {
-    restore();
+    for (const restore of restores) restore();
   }
 }
 
@@ -304,6 +309,45 @@ function walkPackagesOnce(): () => void {
       return walks.get(key)!;
     });
   return () => codePaths.mockRestore();
+}
+
+/**
+ * Pulumi looks every captured object up in `require.cache`, scanning all of it each time
+ * (createClosure's `findNormalizedModuleNameAsync`). Under jest that cache is a proxy over the
+ * module registry, and those scans took most of a serializing run (a CPU profile of one). Pulumi's
+ * closure module gets a plain copy instead, taken again as each function's serialization starts,
+ * so it holds every module loaded by then. Returns the undo.
+ */
+function plainRequireCacheForClosures(): () => void {
+  const registry = require.cache;
+  const closureModule = registry[require.resolve("@pulumi/pulumi/runtime/closure/createClosure")];
+  if (!closureModule) throw new Error("@pulumi/pulumi's closure module is not loaded");
+  const closureRequire = closureModule.require as NodeJS.Require;
+  const copy = () => Object.fromEntries(Object.keys(registry).map((path) => [path, registry[path]]));
+  const serialize = pulumi.runtime.serializeFunction;
+  const spy = jest.spyOn(pulumi.runtime, "serializeFunction").mockImplementation((...args) => {
+    closureRequire.cache = copy();
+    return serialize(...args);
+  });
+  return () => {
+    spy.mockRestore();
+    closureRequire.cache = registry;
+  };
+}
+
+/**
+ * Pulumi stamps a stack trace on each of its promises (debuggable.js), thousands in a run, and
+ * jest source-maps every frame of each. While the program runs, stacks keep V8's plain
+ * format (positions in the transpiled code). Returns the undo.
+ */
+function plainStackTraces(): () => void {
+  const prepare = Error.prepareStackTrace;
+  // Set here, in the test's realm: left undefined, Node falls back to jest's own formatter.
+  Error.prepareStackTrace = (error, frames) =>
+    [String(error), ...frames.map((frame) => `    at ${frame}`)].join("\n");
+  return () => {
+    Error.prepareStackTrace = prepare;
+  };
 }
 
 async function runMockedProgram(stack: string, config: Record<string, string>, secrets: string[]) {
