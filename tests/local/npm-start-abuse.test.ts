@@ -19,7 +19,7 @@ let start: ReturnType<typeof runInGroup>;
 let wsUrl: string;
 beforeAll(async () => {
   const port = await freePort();
-  start = runInGroup("npx", ["tsx", "local/start.ts", "--in-memory"], {
+  start = runInGroup("npm", ["start", "--", "--in-memory"], {
     env: { ...withDefaults(), PORT: String(port) },
   });
   await start.printed("Ctrl-C stops everything.");
