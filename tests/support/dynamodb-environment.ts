@@ -17,10 +17,7 @@ export default class DynamoDbLocalEnvironment extends ExclusiveNodeEnvironment {
   override async setup(): Promise<void> {
     await super.setup();
     // A JVM starting on a loaded 2-core machine can take far longer than npm start's 30 s.
-    // A test file's instance lives a minute or two: the JIT's C2 tier costs more CPU than it wins
-    // back there. Measured with it off (C1 only): a start to ready 3.9-5.2 CPU-s instead of
-    // 6.2-8.7; capacity.test 41 CPU-s instead of 47, private-rooms.test 32 instead of 38, same wall.
-    this.dynamodb = await startDynamoDbLocal({ timeoutMs: 120_000, javaOptions: "-XX:TieredStopAtLevel=1" });
+    this.dynamodb = await startDynamoDbLocal({ timeoutMs: 120_000 });
     // The test's sandboxed env and the real one, which child processes inherit.
     this.global.process.env.DYNAMODB_ENDPOINT = this.dynamodb.endpoint;
     process.env.DYNAMODB_ENDPOINT = this.dynamodb.endpoint;
