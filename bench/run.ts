@@ -177,7 +177,11 @@ async function main() {
         managementLatencyMs,
         progress,
         workDir,
-        dynamodb: async () => {
+        dynamodb: async ({ fresh = false } = {}) => {
+          if (fresh && dynamodb) {
+            await (await dynamodb).stop();
+            dynamodb = undefined;
+          }
           progress("starting DynamoDB Local");
           return (await (dynamodb ??= startDynamoDbLocal())).endpoint;
         },

@@ -7,8 +7,11 @@ export type BenchContext = {
   progress: Progress;
   /** `--latency <ms>`: the simulated round trip of every Management API call in benchmark 2's second pass. */
   managementLatencyMs: number;
-  /** The run's DynamoDB Local (in memory), started on first use and shared by the benchmarks. */
-  dynamodb(): Promise<string>;
+  /**
+   * The benchmark's DynamoDB Local (in memory), started on first use. `fresh` stops the one in use
+   * and starts another: it keeps every stream record ever written, which slows what comes after.
+   */
+  dynamodb(options?: { fresh?: boolean }): Promise<string>;
   /** Scratch folder for this benchmark (bench/.work/<name>, git-ignored). */
   workDir: string;
 };
