@@ -1,3 +1,4 @@
+import { join } from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import type { APIGatewayAuthorizerResult } from "aws-lambda";
 import { routes } from "../../handlers/routes";
@@ -9,7 +10,13 @@ import {
   type LambdaBackend,
   type UnpackedLambdas,
 } from "../support/lambda-backend";
-import { authorizerEvent, connectionId, runLambda, websocketEvent } from "../support/pulumi-lambda";
+import {
+  authorizerEvent,
+  connectionId,
+  startLambdaEnvironment,
+  websocketEvent,
+  type LambdaEnvironment,
+} from "../support/pulumi-lambda";
 import { account, region, runProgram, type ProgramRun } from "../support/pulumi-mocks";
 
 // The `dev` stack after `pulumi config set --secret authSecret ...`: `$connect` requires a token.
@@ -33,7 +40,10 @@ let backend: LambdaBackend;
 
 // Pulumi serializing the functions takes minutes on a loaded 2-core machine: slow, not hung.
 beforeAll(async () => {
-  run = await runProgram("dev", { authSecret }, ["authSecret"]);
+  // Only the two functions this file runs: Pulumi's walk of each closure is most of a run.
+  run = await runProgram("dev", { authSecret }, ["authSecret"], {
+    serializeLambdas: ["roomcast-dev-authorizer", "roomcast-dev-connect"],
+  });
   lambdas = await unpackLambdas(run, "dev", ["authorizer", "connect"]);
   backend = await startLambdaBackend(lambdas);
 }, 600_000);
@@ -149,27 +159,30 @@ describe("the $connect authorizer", () => {
 });
 
 describe("the serialized authorizer, invoked in a fresh Node", () => {
+  /** Started (a cold start) by the first invocation, then kept warm as Lambda keeps a sandbox. */
+  let environment: LambdaEnvironment | undefined;
+  afterAll(() => environment?.stop());
+
   /** Runs the authorizer's archive with its Pulumi environment (the secret unwrapped, as Lambda sees it). */
   function authorize(event?: unknown) {
     const { fn, dir } = lambdas.get("authorizer");
     const { variables } = pulumi.runtime.unwrapRpcSecret(fn.inputs.environment);
-    return runLambda<APIGatewayAuthorizerResult>(
-      dir,
-      { ...variables, AWS_LAMBDA_FUNCTION_NAME: fn.inputs.name },
-      event,
-    );
+    environment ??= startLambdaEnvironment(dir, { ...variables, AWS_LAMBDA_FUNCTION_NAME: fn.inputs.name });
+    return environment.invoke<APIGatewayAuthorizerResult>(event);
   }
   const effect = (result?: APIGatewayAuthorizerResult) =>
     (result?.policyDocument.Statement[0] as { Effect: string }).Effect;
 
   // check 7: it loads from the archive alone, jose included.
   it("loads with every module from the archive", async () => {
-    const { dir } = lambdas.get("authorizer");
+    const { dir, packagesDir, holds } = lambdas.get("authorizer");
     const loaded = await authorize();
     expect(loaded.error).toBeUndefined();
     expect(loaded.node).toMatch(/^22\./);
     expect(loaded.handlerType).toBe("function");
-    expect(loaded.modules.filter((file) => !file.startsWith(`${dir}/`))).toEqual([]);
+    expect(loaded.modules.filter((file) => !holds(file))).toEqual([]);
+    expect(loaded.modules).toContain(join(dir, "__index.js"));
+    expect(loaded.modules).toContain(join(packagesDir, "node_modules/jose/dist/node/cjs/index.js"));
   });
 
   // check 8: a token signed with the stack's secret is allowed, with its subject and name in the context.

@@ -5,10 +5,9 @@ import type { DynamoDBBatchResponse, SQSBatchResponse } from "aws-lambda";
 import { createRoomcastQueues, createSqsClient, startSqsServer } from "../../local/sqs-server";
 import { startSqsMapping } from "../../local/sqs-mapping";
 import { startStreamMapping } from "../../local/stream-mapping";
-import { unpackArchive } from "./pulumi-archive";
+import { createArchiveUnpacker, type UnpackedArchive } from "./pulumi-archive";
 import {
   localLambdaEnv,
-  runLambda,
   startLambdaEnvironment,
   startManagementEndpoint,
   type LambdaEnvironment,
@@ -16,15 +15,16 @@ import {
 import type { MockedResource, ProgramRun } from "./pulumi-mocks";
 import { freshTable } from "./table";
 
-export type UnpackedLambda = { fn: MockedResource; dir: string; entries: string[] };
+export type UnpackedLambda = UnpackedArchive & { fn: MockedResource; dir: string };
 
 /**
  * The archives of the named functions (`roomcast-<stack>-<name>`) of a mocked `pulumi up`,
- * unpacked as Lambda unpacks them, each in a folder of its own. Call in `beforeAll`;
- * `remove()` in `afterAll`.
+ * unpacked as Lambda unpacks them, each in a folder of its own (tests/support/pulumi-archive.ts).
+ * Call in `beforeAll`; `remove()` in `afterAll`.
  */
 export async function unpackLambdas(run: ProgramRun, stack: string, names: readonly string[]) {
   const workDir = mkdtempSync(join(tmpdir(), "roomcast-lambda-"));
+  const unpackArchive = createArchiveUnpacker(workDir);
   const unpacked = new Map<string, UnpackedLambda>();
   for (const name of names) {
     const fn = run
@@ -32,7 +32,7 @@ export async function unpackLambdas(run: ProgramRun, stack: string, names: reado
       .find((f) => f.inputs.name === `roomcast-${stack}-${name}`);
     if (!fn) throw new Error(`the program declares no function roomcast-${stack}-${name}`);
     const dir = join(workDir, name);
-    unpacked.set(name, { fn, dir, entries: await unpackArchive(fn.inputs.code, dir) });
+    unpacked.set(name, { fn, dir, ...(await unpackArchive(fn.inputs.code, dir)) });
   }
   return {
     has: (name: string) => unpacked.has(name),
@@ -80,14 +80,14 @@ export async function startLambdaBackend(lambdas: UnpackedLambdas, options: Lamb
 
   /**
    * Runs a function's archive with its Pulumi environment, pointed at this backend, in a warm
-   * execution environment. Without an event it only loads the archive, in a fresh `node`.
+   * execution environment. Without an event it only loads the archive, in a fresh `node` (a cold
+   * start), which then stays warm for the function's next invocations, as Lambda keeps a sandbox.
    */
   async function invoke<R = unknown>(name: string, event?: unknown) {
     const { dir, env } = envOf(name);
-    if (event === undefined) return runLambda<R>(dir, env);
     const idle = idleEnvironments.get(name) ?? [];
     idleEnvironments.set(name, idle);
-    let environment = idle.pop();
+    let environment = event === undefined ? undefined : idle.pop();
     if (!environment) {
       environment = startLambdaEnvironment(dir, env);
       allEnvironments.push(environment);
@@ -110,7 +110,6 @@ export async function startLambdaBackend(lambdas: UnpackedLambdas, options: Lamb
     ? await startStreamMapping({
         dynamodb: table.client,
         tableName: table.tableName,
-        pollMs: 50,
         handler: (event) => work<DynamoDBBatchResponse>("stream", event),
       })
     : undefined;

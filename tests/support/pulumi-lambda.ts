@@ -152,24 +152,6 @@ export function startLambdaEnvironment(codeDir: string, env: Record<string, stri
 
 export type LambdaEnvironment = ReturnType<typeof startLambdaEnvironment>;
 
-/**
- * Loads (and with `event`, invokes) the Lambda unpacked in `codeDir` in a fresh `node`:
- * a cold start of an environment of its own, ended afterwards.
- */
-export async function runLambda<R = RouteLambdaResult>(
-  codeDir: string,
-  env: Record<string, string>,
-  event?: unknown,
-  timeoutMs = 20_000,
-): Promise<LambdaRun<R>> {
-  const environment = startLambdaEnvironment(codeDir, env);
-  try {
-    return await environment.invoke<R>(event, timeoutMs);
-  } finally {
-    await environment.stop();
-  }
-}
-
 type EventOptions = {
   body?: string;
   query?: Record<string, string>;

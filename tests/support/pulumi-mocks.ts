@@ -1,4 +1,5 @@
 import { createHash } from "node:crypto";
+import type * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 
 export const account = "123456789012";
@@ -239,10 +240,11 @@ type StackOutputs = {
 export type ProgramOptions = {
   /**
    * Serialize each Lambda's code as `pulumi up` does (the default). A file that never reads
-   * a function's `code` passes false: Pulumi's walk of 13 closures and of the package tree is
+   * a function's `code` passes false: Pulumi's walk of the closures and of the package tree is
    * most of a run, and tests/lambda/* serializes, unpacks and runs every function anyway.
+   * A list of physical function names serializes those only; the others get a stub's code.
    */
-  serializeLambdas?: boolean;
+  serializeLambdas?: boolean | readonly string[];
 };
 
 /**
@@ -260,11 +262,13 @@ export async function runProgram(
   secrets: string[] = [],
   options: ProgramOptions = {},
 ) {
+  const { serializeLambdas = true } = options;
   const restores = [
     plainStackTraces(),
-    ...(options.serializeLambdas === false
+    ...(serializeLambdas === false
       ? [skipLambdaSerialization()]
       : [walkPackagesOnce(), plainRequireCacheForClosures()]),
+    ...(Array.isArray(serializeLambdas) ? [stubFunctionsOtherThan(serializeLambdas)] : []),
   ];
   try {
     return await runMockedProgram(stack, config, secrets);
@@ -286,6 +290,35 @@ function skipLambdaSerialization(): () => void {
   return () => {
     serialize.mockRestore();
     codePaths.mockRestore();
+  };
+}
+
+/** What a function left out of serialization runs: nothing to capture, so Pulumi's walk of it is short. */
+const stubFactory = () => () => {
+  throw new Error("this function's code was not serialized (tests/support/pulumi-mocks.ts)");
+};
+
+/**
+ * CallbackFunctions not named in `functionNames` get `stubFactory` as their code, so Pulumi
+ * serializes only the named ones. Their constructor is where serialization starts, and the only
+ * place that knows the function's name. Returns the undo.
+ */
+function stubFunctionsOtherThan(functionNames: readonly string[]): () => void {
+  // The module behind aws.lambda.CallbackFunction, which reads its export anew on each use.
+  const mixins = jest.requireActual<typeof aws.lambda>("@pulumi/aws/lambda/lambdaMixins");
+  const { CallbackFunction } = mixins;
+  mixins.CallbackFunction = class<E, R> extends CallbackFunction<E, R> {
+    constructor(
+      name: string,
+      args: aws.lambda.CallbackFunctionArgs<E, R>,
+      opts?: pulumi.CustomResourceOptions,
+    ) {
+      const serialized = typeof args.name === "string" && functionNames.includes(args.name);
+      super(name, serialized ? args : { ...args, callback: undefined, callbackFactory: stubFactory }, opts);
+    }
+  };
+  return () => {
+    mixins.CallbackFunction = CallbackFunction;
   };
 }
 
@@ -338,15 +371,18 @@ function plainRequireCacheForClosures(): () => void {
 /**
  * Pulumi stamps a stack trace on each of its promises (debuggable.js), thousands in a run, and
  * jest source-maps every frame of each. While the program runs, stacks keep V8's plain
- * format (positions in the transpiled code). Returns the undo.
+ * format (positions in the transpiled code) and Node's default depth of 10 frames (jest's 100
+ * made capturing and formatting them a sixth of an unserialized run). Returns the undo.
  */
 function plainStackTraces(): () => void {
-  const prepare = Error.prepareStackTrace;
+  const { prepareStackTrace, stackTraceLimit } = Error;
   // Set here, in the test's realm: left undefined, Node falls back to jest's own formatter.
   Error.prepareStackTrace = (error, frames) =>
     [String(error), ...frames.map((frame) => `    at ${frame}`)].join("\n");
+  Error.stackTraceLimit = 10;
   return () => {
-    Error.prepareStackTrace = prepare;
+    Error.prepareStackTrace = prepareStackTrace;
+    Error.stackTraceLimit = stackTraceLimit;
   };
 }
 
