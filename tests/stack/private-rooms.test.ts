@@ -27,6 +27,8 @@ test("createroom, a refused stranger, an invitation, and a kick that ends delive
     type: "error",
     code: "FORBIDDEN",
   });
+  // The room directory follows the table's stream: list it once the stream has been read.
+  await stack.settled();
   const listed = await ask(stranger, { action: "listrooms" }, "rooms");
   expect((listed.rooms as Frame[]).map((r) => r.room)).toEqual(["hall"]);
 
