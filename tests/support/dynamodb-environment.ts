@@ -4,6 +4,7 @@ import { DescribeStreamCommand, DynamoDBStreamsClient } from "@aws-sdk/client-dy
 import { startDynamoDbLocal, type DynamoDbLocal } from "../../local/dynamodb-local";
 import { clientConfig, createDynamoClient } from "../../model/client";
 import ExclusiveNodeEnvironment from "./node-environment";
+import { alive } from "./child-process";
 
 /**
  * Stream records an instance may hold before the next file gets a fresh one. DynamoDB Local
@@ -17,15 +18,6 @@ const recycleAfterStreamRecords = 2_000;
 
 /** This jest worker's DynamoDB Local, serving its files one after another. */
 let shared: DynamoDbLocal | undefined;
-
-const alive = (pid: number) => {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-};
 
 async function startShared(): Promise<DynamoDbLocal> {
   // A JVM starting on a loaded 2-core machine can take far longer than npm start's 30 s.

@@ -2,6 +2,7 @@ import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { setTimeout as delay } from "node:timers/promises";
+import { alive } from "./child-process";
 
 /**
  * One lock per jest run (its workers share the parent's pid) for the files that mark
@@ -10,15 +11,6 @@ import { setTimeout as delay } from "node:timers/promises";
  */
 const lockDir = join(tmpdir(), `roomcast-jest-exclusive-${process.ppid}`);
 const ownerFile = join(lockDir, "pid");
-
-const alive = (pid: number) => {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-};
 
 /** A holder that died without releasing (a killed worker) does not block the run. */
 function removeIfAbandoned() {
