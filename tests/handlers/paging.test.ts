@@ -1,3 +1,4 @@
+import pLimit from "p-limit";
 import { roomShard } from "../../model/entities/room";
 import { createChatService } from "../../model/service";
 import { createChatStore } from "../../model/store";
@@ -8,6 +9,16 @@ import { startChat, type Chat } from "./harness";
 // members page that stopped at a read of only expired memberships (issue 18).
 
 const bytes = (frame: unknown) => Buffer.byteLength(JSON.stringify(frame));
+
+/** Puts `items` in batches of `size`, a few in flight: one at a time waits on every round trip. */
+async function putInBatches<T>(items: readonly T[], size: number, put: (batch: T[]) => Promise<unknown>) {
+  const writes = pLimit(4);
+  await Promise.all(
+    Array.from({ length: Math.ceil(items.length / size) }, (_, b) =>
+      writes(() => put(items.slice(b * size, (b + 1) * size))),
+    ),
+  );
+}
 
 let chat: Chat;
 beforeAll(async () => {
@@ -22,11 +33,9 @@ describe("listrooms", () => {
     const names = Array.from({ length: 1600 }, (_, i) =>
       `room-${String(i).padStart(4, "0")}-`.padEnd(64, "z"),
     );
-    for (let i = 0; i < names.length; i += 100) {
-      await directory
-        .put(names.slice(i, i + 100).map((room) => ({ shard: roomShard(room), room, members: 3 })))
-        .go();
-    }
+    await putInBatches(names, 100, (batch) =>
+      directory.put(batch.map((room) => ({ shard: roomShard(room), room, members: 3 }))).go(),
+    );
 
     const listed: string[] = [];
     let after: string | undefined;
@@ -68,7 +77,7 @@ describe("members cursors", () => {
       name: "member",
       expiresAt,
     }));
-    for (let i = 0; i < crowd.length; i += 500) await membership.put(crowd.slice(i, i + 500)).go();
+    await putInBatches(crowd, 500, (batch) => membership.put(batch).go());
 
     const first = await chat.send(spy, { action: "members", room: "oracle" });
     const next = first.next as string;
@@ -119,7 +128,7 @@ describe("members cursors", () => {
       name: "ghost",
       expiresAt: nowSeconds + hour,
     }));
-    for (let i = 0; i < stale.length; i += 500) await membership.put(stale.slice(i, i + 500)).go();
+    await putInBatches(stale, 500, (batch) => membership.put(batch).go());
     // ...and live ones after them, the reader among them.
     const live = ["x", "y", "z"].map((c) => ({
       room: "stale",

@@ -1,3 +1,4 @@
+import pLimit from "p-limit";
 import { maxFrameBytes } from "../../handlers/reply-size";
 import { startChat, type Chat } from "./harness";
 
@@ -61,7 +62,13 @@ describe("no reply exceeds API Gateway's 131,072 bytes, and paging still reaches
       userId: `subject-${String(i).padStart(5, "0")}`.padEnd(256, "s"),
       expiresAt,
     }));
-    for (let i = 0; i < crowd.length; i += 500) await membership.put(crowd.slice(i, i + 500)).go();
+    // A few batches in flight: one at a time leaves DynamoDB Local waiting on each round trip.
+    const writes = pLimit(4);
+    await Promise.all(
+      Array.from({ length: crowd.length / 500 }, (_, c) =>
+        writes(() => membership.put(crowd.slice(c * 500, (c + 1) * 500)).go()),
+      ),
+    );
 
     const names: string[] = [];
     let after: string | undefined;
