@@ -1,5 +1,10 @@
 import { spawn } from "node:child_process";
-import { CreateTableCommand, DeleteTableCommand, paginateListTables } from "@aws-sdk/client-dynamodb";
+import {
+  CreateTableCommand,
+  DeleteTableCommand,
+  paginateListTables,
+  type DynamoDBClient,
+} from "@aws-sdk/client-dynamodb";
 import { DescribeStreamCommand, DynamoDBStreamsClient } from "@aws-sdk/client-dynamodb-streams";
 import { startDynamoDbLocal, type DynamoDbLocal } from "../../local/dynamodb-local";
 import { clientConfig, createDynamoClient } from "../../model/client";
@@ -23,23 +28,31 @@ async function startShared(): Promise<DynamoDbLocal> {
   // A JVM starting on a loaded 2-core machine can take far longer than npm start's 30 s.
   const dynamodb = await startDynamoDbLocal({ timeoutMs: 120_000 });
   // Jest ends a worker by letting it exit: then the JVM goes with it; if the worker is
-  // killed instead, a watcher ends the JVM once the worker is gone.
+  // killed instead, a watcher ends the JVM once the worker is gone. Both end with the instance.
   dynamodb.unref();
-  process.once("exit", () => alive(dynamodb.pid) && process.kill(dynamodb.pid, "SIGKILL"));
-  spawn(
+  const killOnExit = () => alive(dynamodb.pid) && process.kill(dynamodb.pid, "SIGKILL");
+  process.once("exit", killOnExit);
+  const watcher = spawn(
     "sh",
     ["-c", `while kill -0 ${process.pid} 2>/dev/null; do sleep 2; done; kill -9 ${dynamodb.pid} 2>/dev/null`],
     { detached: true, stdio: "ignore" },
-  ).unref();
-  return dynamodb;
+  );
+  watcher.unref();
+  return {
+    ...dynamodb,
+    async stop() {
+      process.off("exit", killOnExit);
+      watcher.kill("SIGKILL");
+      await dynamodb.stop();
+    },
+  };
 }
 
 /**
  * How many stream records the instance has written, to every table ever: its sequence numbers
  * are one counter, and a new stream's shard starts at its next value.
  */
-async function streamRecordsWritten(endpoint: string): Promise<number> {
-  const dynamodb = createDynamoClient(endpoint);
+async function streamRecordsWritten(dynamodb: DynamoDBClient, endpoint: string): Promise<number> {
   const streams = new DynamoDBStreamsClient(clientConfig(endpoint));
   const TableName = `stream-probe-${process.pid}-${Date.now()}`;
   try {
@@ -58,7 +71,6 @@ async function streamRecordsWritten(endpoint: string): Promise<number> {
     return Number(StreamDescription!.Shards![0].SequenceNumberRange!.StartingSequenceNumber);
   } finally {
     await dynamodb.send(new DeleteTableCommand({ TableName })).catch(() => undefined);
-    dynamodb.destroy();
     streams.destroy();
   }
 }
@@ -103,7 +115,7 @@ export default class DynamoDbLocalEnvironment extends ExclusiveNodeEnvironment {
             client.send(new DeleteTableCommand({ TableName })).catch(() => undefined),
           ),
         );
-      if ((await streamRecordsWritten(dynamodb.endpoint)) < recycleAfterStreamRecords) return;
+      if ((await streamRecordsWritten(client, dynamodb.endpoint)) < recycleAfterStreamRecords) return;
     } catch {
       // An instance that cannot be cleared is not reused.
     } finally {
