@@ -59,7 +59,7 @@ export const slowRecipient: Benchmark = {
     /** The load, as a share of what the API stores on this machine: well below saturation, so a fault is what shows. */
     const loadShare = 0.25;
     const seconds = quick ? 10 : 30;
-    const rounds = quick ? 1 : 3;
+    const rounds = quick ? 1 : 5;
     const drainMs = 30_000;
     const settleMs = 180_000;
     const loadBefore = loadavg().map((l) => l.toFixed(2));
