@@ -32,9 +32,11 @@ module.exports = {
     project("dynamodb", dynamodbFolders, "<rootDir>/tests/support/dynamodb-environment.ts"),
     project("node", nodeFolders, "<rootDir>/tests/support/node-environment.ts"),
   ],
-  // Most files wait on timers, sockets and DynamoDB Local, so two workers share 2 cores well;
-  // files marked `@exclusive` never run beside each other (tests/support/exclusive.js).
-  maxWorkers: 2,
+  // Most files wait on timers, sockets and DynamoDB Local at times, so three workers keep 2 cores
+  // busier than two: a fresh clone's .ci/run beside a busy core took 708 s with three (and the
+  // test JVMs' serial collector), 767 s with two before (one run each). Files marked `@exclusive`
+  // never run beside each other (tests/support/exclusive.ts).
+  maxWorkers: 3,
   // Integration tests on 2 cores (DynamoDB Local, the stream, SQS): slow is not failing, a hang is.
   testTimeout: 120_000,
   testSequencer: "<rootDir>/tests/support/sequencer.js",

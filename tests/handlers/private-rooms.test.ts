@@ -397,7 +397,7 @@ describe("roles cannot be escalated", () => {
   const roles: Role[] = ["owner", "moderator", "member", "stranger"];
   let n = 0;
 
-  /** A private room with one connection in each role, and two plain members to act on. */
+  /** A private room with one connection in each role, and plain members to act on: `<tag>-target` and one per role. */
   async function roomWithEveryRole() {
     const tag = `r${++n}`;
     const owner = await user(`${tag}-owner`);
@@ -418,37 +418,35 @@ describe("roles cannot be escalated", () => {
       by: `${tag}-owner`,
     });
     const member = await join(`${tag}-member`);
-    await join(`${tag}-target`);
+    for (const target of ["target", ...roles.map((role) => `target-${role}`)]) await join(`${tag}-${target}`);
     const stranger = await user(`${tag}-stranger`);
     return { room, tag, as: { owner, moderator, member, stranger } as Record<Role, WsClient> };
   }
 
-  /** Each action on a plain member, and who may do it. */
-  const actions: [string, (room: string, tag: string) => object, Role[]][] = [
+  /** Each action on a plain member (`target`: the user it names), and who may do it. */
+  const actions: [string, (room: string, target: string) => object, Role[]][] = [
     ["invite", (room) => ({ action: "invite", room }), ["owner", "moderator"]],
-    ["invite a user", (room, tag) => ({ action: "invite", room, user: `${tag}-x` }), ["owner", "moderator"]],
     [
-      "setrole",
-      (room, tag) => ({ action: "setrole", room, user: `${tag}-target`, role: "moderator" }),
-      ["owner"],
-    ],
-    ["kick", (room, tag) => ({ action: "kick", room, user: `${tag}-target` }), ["owner", "moderator"]],
-    [
-      "ban",
-      (room, tag) => ({ action: "ban", room, user: `${tag}-target`, minutes: 1 }),
+      "invite a user",
+      (room, target) => ({ action: "invite", room, user: `${target}-x` }),
       ["owner", "moderator"],
     ],
+    ["setrole", (room, target) => ({ action: "setrole", room, user: target, role: "moderator" }), ["owner"]],
+    ["kick", (room, target) => ({ action: "kick", room, user: target }), ["owner", "moderator"]],
+    ["ban", (room, target) => ({ action: "ban", room, user: target, minutes: 1 }), ["owner", "moderator"]],
   ];
 
   test.each(actions)(
     "%s: allowed exactly to its roles, refused to the rest with nothing written",
     async (_, frame, allowed) => {
+      // One room for every role: each acts on a member of its own, untouched by the others' acts.
+      const { room, tag, as } = await roomWithEveryRole();
       for (const role of roles) {
-        const { room, tag, as } = await roomWithEveryRole();
+        const target = `${tag}-target-${role}`;
         if (allowed.includes(role)) {
-          expect(await chat.send(as[role], frame(room, tag))).not.toMatchObject({ type: "error" });
+          expect(await chat.send(as[role], frame(room, target))).not.toMatchObject({ type: "error" });
         } else {
-          await refused(as[role], frame(room, tag), "FORBIDDEN");
+          await refused(as[role], frame(room, target), "FORBIDDEN");
         }
       }
     },
