@@ -4,7 +4,7 @@ const Sequencer = require("@jest/test-sequencer").default;
 /**
  * Jest's order (failed first, then slowest, or largest on a fresh clone), with the files
  * marked `@exclusive` spread evenly through it: between two of them the other workers have
- * many files to run, so it seldom waits for the exclusive lock (tests/support/exclusive.ts).
+ * many files to run, so they seldom wait for the exclusive lock (tests/support/exclusive.ts).
  * (One other file between them was not enough: a fresh-clone run's second worker waited
  * 36 s of vanishing-clients' 69 s while join-leave held the lock.)
  */
