@@ -1,7 +1,7 @@
-import pLimit from "p-limit";
 import { roomShard } from "../../model/entities/room";
 import { createChatService } from "../../model/service";
 import { createChatStore } from "../../model/store";
+import { putInBatches } from "../support/batches";
 import { wsClient } from "../support/events";
 import { startChat, type Chat } from "./harness";
 
@@ -9,16 +9,6 @@ import { startChat, type Chat } from "./harness";
 // members page that stopped at a read of only expired memberships (issue 18).
 
 const bytes = (frame: unknown) => Buffer.byteLength(JSON.stringify(frame));
-
-/** Puts `items` in batches of `size`, a few in flight: one at a time waits on every round trip. */
-async function putInBatches<T>(items: readonly T[], size: number, put: (batch: T[]) => Promise<unknown>) {
-  const writes = pLimit(4);
-  await Promise.all(
-    Array.from({ length: Math.ceil(items.length / size) }, (_, b) =>
-      writes(() => put(items.slice(b * size, (b + 1) * size))),
-    ),
-  );
-}
 
 let chat: Chat;
 beforeAll(async () => {

@@ -1,5 +1,5 @@
-import pLimit from "p-limit";
 import { maxFrameBytes } from "../../handlers/reply-size";
+import { putInBatches } from "../support/batches";
 import { startChat, type Chat } from "./harness";
 
 let chat: Chat;
@@ -62,13 +62,7 @@ describe("no reply exceeds API Gateway's 131,072 bytes, and paging still reaches
       userId: `subject-${String(i).padStart(5, "0")}`.padEnd(256, "s"),
       expiresAt,
     }));
-    // A few batches in flight: one at a time leaves DynamoDB Local waiting on each round trip.
-    const writes = pLimit(4);
-    await Promise.all(
-      Array.from({ length: crowd.length / 500 }, (_, c) =>
-        writes(() => membership.put(crowd.slice(c * 500, (c + 1) * 500)).go()),
-      ),
-    );
+    await putInBatches(crowd, 500, (batch) => membership.put(batch).go());
 
     const names: string[] = [];
     let after: string | undefined;
