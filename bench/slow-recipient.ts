@@ -60,6 +60,8 @@ export const slowRecipient: Benchmark = {
     const loadShare = 0.25;
     const seconds = quick ? 10 : 30;
     const rounds = quick ? 1 : 5;
+    /** Enough that a request never waits for a container: a hung post holds one for the fast path's cap. */
+    const routeContainers = 8;
     const drainMs = 30_000;
     const settleMs = 180_000;
     const loadBefore = loadavg().map((l) => l.toFixed(2));
@@ -67,6 +69,7 @@ export const slowRecipient: Benchmark = {
       dynamodbEndpoint: await dynamodb(),
       rooms,
       apiContainers: 1,
+      routeContainers,
       progress,
     });
     const trials: Trial[] = [];
@@ -147,6 +150,7 @@ export const slowRecipient: Benchmark = {
       rate,
       storeRate,
       loadShare,
+      routeContainers,
       seconds,
       drainMs,
       settleMs,
@@ -167,6 +171,7 @@ function report(input: {
   rate: number;
   storeRate: number;
   loadShare: number;
+  routeContainers: number;
   seconds: number;
   drainMs: number;
   settleMs: number;
@@ -238,7 +243,9 @@ function report(input: {
   };
   return {
     method:
-      `The many-small-rooms rig (benchmark 7: every function at its Lambda's CPU share, one API process of ${smallRoomShape.apiMemoryMb} MB, ` +
+      `The many-small-rooms rig (benchmark 7: every function at its Lambda's CPU share), its API as one gateway, uncapped as API Gateway is not ` +
+      `the function's CPU, handing each request to a free one of ${input.routeContainers} route containers of ${smallRoomShape.apiMemoryMb} MB ` +
+      `(Lambda runs concurrent requests in containers of their own, so a request held by a hung post shares no CPU with the others), ` +
       `9 counted members and one real sender per room, +${smallRoomShape.latencyMs} ms a post) with ${input.rooms} rooms. Each trial offers ` +
       `${count(input.rate)} messages/s open loop (×${input.loadShare} of the ${count(input.storeRate)} messages/s the API stored closed loop just before), round robin over the rooms with the trial's failing room taking about one message in four (faulty or not: it has enough deliveries for a p99), for ${input.seconds} s, and waits up to ${input.drainMs / 1000} s ` +
       `for the deliveries. In a faulty trial one member of one room (a fresh room each trial) fails every post at the Management API ` +

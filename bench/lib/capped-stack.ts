@@ -1,8 +1,11 @@
 /**
  * roomcast's API side — the local gateway and the route handlers (one Lambda per
  * route on AWS) — in a child process of its own, so a cgroup can cap it at a
- * Lambda's CPU share. No event machinery here: the stream and fan-out workers run
- * in their own capped processes (lambda-process.ts), fed by mappings in the harness.
+ * Lambda's CPU share. Or, with `routeContainers`, the gateway alone (API Gateway's
+ * work is not the function's CPU) handing each request to a free route container,
+ * a capped process of its own (lambda-process.ts), as Lambda runs concurrent
+ * requests in containers of their own. No event machinery here: the stream and
+ * fan-out workers run in their own capped processes, fed by mappings in the harness.
  * The baselines' `sendmessage` routes sit beside roomcast's and post to
  * `managementEndpoint` (another process).
  */
@@ -13,7 +16,9 @@ import { createLogger } from "../../handlers/log";
 import { startGateway } from "../../local/gateway";
 import { loadApp } from "../../local/handler-app";
 import { createDynamoClient, localAws } from "../../model/client";
+import type { RouteResult } from "../../handlers/route";
 import { tutorialConnections, tutorialSendMessageRoute } from "../baselines/tutorial";
+import { startLambdaPool } from "./lambda-process";
 
 export type CappedStackOptions = {
   dynamodbEndpoint: string;
@@ -31,31 +36,35 @@ export type CappedStackOptions = {
    * `perRoom`: one tutorial deployment per room, its table `<table>-<room>` (the frame's `room`).
    */
   baselines: { action: string; table: string; posting: "all at once" | "one at a time"; perRoom?: boolean }[];
+  /** Route containers the gateway hands requests to, each capped at `memoryMb`'s share; none: the routes run in the gateway's process. */
+  routeContainers?: { count: number; memoryMb: number; cgroupPrefix: string };
 };
 
 /** What the child reports: its CPU time so far. */
 export type ChildStats = { cpuMs: number };
+/** What the child reports once its gateway is up: its URL, and whether its route containers are capped. */
+type Ready = { wsUrl: string; routesCapped?: { applied: boolean; reason?: string } };
 
 async function serve(options: CappedStackOptions) {
   const quiet = createLogger({}, () => undefined);
   let origin = "";
+  if (options.routeContainers && options.baselines.length)
+    throw new Error("route containers run roomcast's routes only: run the baselines without them");
+  const routesEnv = () => ({
+    ...(process.env as Record<string, string>),
+    ...options.env,
+    // No rate limits: the benchmarks offer more than one client would.
+    [configEnv.rateLimitMessages]: "0",
+    [configEnv.userRateLimitMessages]: "0",
+    [configEnv.rateLimitReads]: "0",
+    [configEnv.userRateLimitReads]: "0",
+    [configEnv.tableName]: options.tableName,
+    [configEnv.dynamodbEndpoint]: options.dynamodbEndpoint,
+    // Routes post nothing but replies; their Management API is the gateway itself.
+    [configEnv.managementEndpoint]: options.routesManagementEndpoint ?? origin,
+  });
   const loaded = () => {
-    const app = loadApp(
-      {
-        ...process.env,
-        ...options.env,
-        // No rate limits: the benchmarks offer more than one client would.
-        [configEnv.rateLimitMessages]: "0",
-        [configEnv.userRateLimitMessages]: "0",
-        [configEnv.rateLimitReads]: "0",
-        [configEnv.userRateLimitReads]: "0",
-        [configEnv.tableName]: options.tableName,
-        [configEnv.dynamodbEndpoint]: options.dynamodbEndpoint,
-        // Routes post nothing but replies; their Management API is the gateway itself.
-        [configEnv.managementEndpoint]: options.routesManagementEndpoint ?? origin,
-      },
-      { log: quiet },
-    );
+    const app = loadApp(routesEnv(), { log: quiet });
     const dynamodb = createDynamoClient(options.dynamodbEndpoint);
     const baselineRoutes = options.baselines.map(({ action, table, posting, perRoom }) =>
       tutorialSendMessageRoute(
@@ -78,13 +87,30 @@ async function serve(options: CappedStackOptions) {
     log: quiet,
   });
   origin = `http://127.0.0.1:${gateway.port}`;
-  ready.app = loaded();
-  process.send!({ wsUrl: gateway.wsUrl });
+  const containers = options.routeContainers;
+  const pool =
+    containers &&
+    (await startLambdaPool(
+      "routes",
+      containers.count,
+      routesEnv(),
+      containers.memoryMb,
+      containers.cgroupPrefix,
+      [],
+    ));
+  const app = loaded();
+  ready.app = pool
+    ? { ...app, invoke: (_route, event) => pool.invoke(event, 1) as Promise<RouteResult> }
+    : app;
+  process.send!({
+    wsUrl: gateway.wsUrl,
+    routesCapped: pool && { applied: pool.capped, reason: pool.capReason },
+  } satisfies Ready);
   // The harness is gone (killed, crashed): the gateway would otherwise keep this process alive.
   process.on("disconnect", () => process.exit(0));
   process.on("message", (command: "stats" | "stop") => {
     void (async () => {
-      if (command === "stop") await gateway.stop();
+      if (command === "stop") await gateway.stop().then(() => pool?.stop());
       const used = process.cpuUsage();
       process.send!({ cpuMs: (used.user + used.system) / 1000 } satisfies ChildStats);
       if (command === "stop") process.exit(0);
@@ -108,7 +134,8 @@ export function forkCappedStack(options: CappedStackOptions) {
   exited.catch(() => undefined);
   const next = <T>() =>
     Promise.race([new Promise<T>((resolve) => child.once("message", (m) => resolve(m as T))), exited]);
-  const wsUrl = next<{ wsUrl: string }>().then((m) => m.wsUrl);
+  const ready = next<Ready>();
+  const wsUrl = ready.then((m) => m.wsUrl);
   const ask = (command: "stats" | "stop") => {
     const answer = next<ChildStats>();
     child.send(command);
@@ -117,6 +144,8 @@ export function forkCappedStack(options: CappedStackOptions) {
   return {
     pid: child.pid!,
     wsUrl,
+    /** With `routeContainers`: whether their CPU caps applied. */
+    routesCapped: ready.then((m) => m.routesCapped),
     /** CPU ms so far. */
     stats: () => ask("stats"),
     stop: async () => {

@@ -1,17 +1,19 @@
 /**
- * One Lambda container of a worker (the stream worker or the fan-out worker) as a
+ * One Lambda container (the stream worker, the fan-out worker, or the routes) as a
  * process of its own under its own cgroup CPU quota: built with `createDeps` like
- * a cold start (so its own clients, transport and pacer), then invoked one batch at
- * a time over IPC, as Lambda invokes a container. A pool of them stands for the
- * fan-out function's concurrent containers.
+ * a cold start (so its own clients, transport and pacer), then invoked one event at
+ * a time over IPC, as Lambda invokes a container. A pool of them stands for a
+ * function's concurrent containers.
  */
 import { fork, type ChildProcess } from "node:child_process";
 import type { Deps } from "../../handlers/deps";
+import type { WebSocketEvent } from "../../handlers/route";
 import { createLogger } from "../../handlers/log";
 import { capCpu, type CpuCap } from "./cpu-cap";
 import { nowMs } from "./counting-management-api";
 
-export type WorkerKind = "stream" | "fanout";
+/** `routes`: the API's route handlers, the route picked by the event's `routeKey` as API Gateway's integration does. */
+export type WorkerKind = "stream" | "fanout" | "routes";
 
 /** One invocation as the harness saw it, with what the container spent inside. */
 export type Invocation = {
@@ -37,7 +39,18 @@ type Reply = { id: number; response?: unknown; error?: string } & Omit<
 async function serve(kind: WorkerKind, env: NodeJS.ProcessEnv) {
   const { createDeps } = await import("../../handlers/deps");
   const { streamWorker, fanoutWorker } = await import("../../handlers/workers");
-  const worker = kind === "stream" ? streamWorker : fanoutWorker;
+  const { routes } = await import("../../handlers/routes");
+  const { invoke } = await import("../../handlers/invoke");
+  const handle = (event: never, deps: Deps): Promise<unknown> => {
+    if (kind === "stream") return streamWorker.handle(event, deps);
+    if (kind === "fanout") return fanoutWorker.handle(event, deps);
+    const { routeKey } = (event as WebSocketEvent).requestContext;
+    return invoke(
+      routes.find((route) => route.key === routeKey)!,
+      event,
+      deps,
+    );
+  };
   const timing = { queryMs: 0, postMs: 0 };
   const { createMetrics } = await import("../../handlers/metrics");
   // Flushed after every invocation as Lambda's entry does; the EMF lines go nowhere.
@@ -65,7 +78,7 @@ async function serve(kind: WorkerKind, env: NodeJS.ProcessEnv) {
       const startedAt = nowMs();
       const reply: Partial<Reply> = { id: request.id };
       try {
-        reply.response = await worker.handle(request.event as never, deps);
+        reply.response = await handle(request.event as never, deps);
       } catch (error) {
         reply.error = String(error);
       } finally {

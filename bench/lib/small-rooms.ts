@@ -9,6 +9,10 @@
  * room: it has no rooms) holding the same 9 recipients and one id standing for
  * the sender, to which the tutorial posts too.
  *
+ * With `routeContainers`, each API process is the gateway alone, uncapped, handing
+ * each request to a free route container at the API's share (capped-stack.ts); the
+ * tutorial's route is not offered then.
+ *
  * `send` offers messages open loop (on a clock, whatever the acks do) and hands
  * back each message's send, ack and per-recipient arrival times.
  */
@@ -64,6 +68,8 @@ export type SmallRoomsOptions = {
   rooms: number;
   /** Gateway + routes processes, each at the API's share (Lambda runs concurrent requests in containers of their own). */
   apiContainers: number;
+  /** Route containers per API process: requests no longer share one process's CPU share (see above). */
+  routeContainers?: number;
   progress: Progress;
   env?: Record<string, string>;
 };
@@ -87,7 +93,11 @@ export async function startSmallRoomsRig(options: SmallRoomsOptions) {
   const log: Invocation[] = [];
   cleanups.push(() => client.destroy());
   try {
-    progress(`R=${rooms}: writing ${rooms} rooms of 9 recipients and the tutorial's ${rooms} tables`);
+    const withTutorial = !options.routeContainers;
+    progress(
+      `R=${rooms}: writing ${rooms} rooms of 9 recipients` +
+        (withTutorial ? ` and the tutorial's ${rooms} tables` : ""),
+    );
     await ensureTable(client, tableName);
     cleanups.push(() => dropTables(client, [tableName]));
     const expiresAt = Math.floor(Date.now() / 1000) + defaultConfig.connectionTtlSeconds;
@@ -105,7 +115,7 @@ export async function startSmallRoomsRig(options: SmallRoomsOptions) {
         room.put({ shard: roomShard(name), room: name, members: 9 }).params().Item,
       ]),
     );
-    for (const name of roomNames) {
+    for (const name of withTutorial ? roomNames : []) {
       const connections = tutorialConnections(client, `${tutorialPrefix}-${name}`);
       await connections.create();
       cleanups.push(() => dropTables(client, [connections.tableName]));
@@ -123,9 +133,10 @@ export async function startSmallRoomsRig(options: SmallRoomsOptions) {
     const sqs = await startSqsServer();
     cleanups.push(() => sqs.stop());
 
-    progress(
-      `R=${rooms}: starting ${options.apiContainers} API processes, the stream worker and the fan-out pool`,
-    );
+    const api = options.routeContainers
+      ? `${options.apiContainers} gateways of ${options.routeContainers} route containers`
+      : `${options.apiContainers} API processes`;
+    progress(`R=${rooms}: starting ${api}, the stream worker and the fan-out pool`);
     const workers = await startCappedWorkers({
       dynamodbEndpoint: options.dynamodbEndpoint,
       tableName,
@@ -142,7 +153,7 @@ export async function startSmallRoomsRig(options: SmallRoomsOptions) {
     cleanups.push(() => workers.stop());
     workers.capNotes.forEach((line) => capNotes.add(line));
 
-    const apis = Array.from({ length: options.apiContainers }, () =>
+    const apis = Array.from({ length: options.apiContainers }, (_, i) =>
       forkCappedStack({
         dynamodbEndpoint: options.dynamodbEndpoint,
         tableName,
@@ -150,14 +161,32 @@ export async function startSmallRoomsRig(options: SmallRoomsOptions) {
         routesManagementEndpoint: managementEndpoint,
         // The routes' fast path queues what it could not post (and large rooms) as the deployed routes do.
         env: { ...options.env, ...workers.queueEnv },
-        baselines: [
-          { action: "baseline-tutorial", table: tutorialPrefix, posting: "all at once", perRoom: true },
-        ],
+        baselines: withTutorial
+          ? [{ action: "baseline-tutorial", table: tutorialPrefix, posting: "all at once", perRoom: true }]
+          : [],
+        routeContainers: options.routeContainers
+          ? {
+              count: options.routeContainers,
+              memoryMb: smallRoomShape.apiMemoryMb,
+              cgroupPrefix: `roomcast-bench-${process.pid}-${suffix}-api-${i}`,
+            }
+          : undefined,
       }),
     );
     cleanups.push(() => Promise.all(apis.map((api) => api.stop().catch(() => undefined))));
     const wsUrls = await Promise.all(apis.map((api) => api.wsUrl));
-    apis.forEach((api, i) => {
+    for (const api of options.routeContainers ? apis : []) {
+      const cap = (await api.routesCapped)!;
+      capNotes.add(
+        capNote(
+          cap.applied,
+          `each of ${options.routeContainers} route containers of each of ${apis.length} uncapped gateways`,
+          smallRoomShape.apiMemoryMb,
+          cap.reason,
+        ),
+      );
+    }
+    (options.routeContainers ? [] : apis).forEach((api, i) => {
       const cap = capCpu(
         api.pid,
         smallRoomShape.apiMemoryMb,
