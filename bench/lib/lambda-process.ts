@@ -13,11 +13,11 @@ import { capCpu, type CpuCap } from "./cpu-cap";
 import { nowMs } from "./counting-management-api";
 
 /** `routes`: the API's route handlers, the route picked by the event's `routeKey` as API Gateway's integration does. */
-export type WorkerKind = "stream" | "fanout" | "routes";
+export type FunctionKind = "stream" | "fanout" | "routes";
 
 /** One invocation as the harness saw it, with what the container spent inside. */
 export type Invocation = {
-  kind: WorkerKind;
+  kind: FunctionKind;
   memoryMb: number;
   records: number;
   /** Epoch ms (see nowMs), inside the container. */
@@ -36,7 +36,7 @@ type Reply = { id: number; response?: unknown; error?: string } & Omit<
   "kind" | "memoryMb" | "records"
 >;
 
-async function serve(kind: WorkerKind, env: NodeJS.ProcessEnv) {
+async function serve(kind: FunctionKind, env: NodeJS.ProcessEnv) {
   const { createDeps } = await import("../../handlers/deps");
   const { streamWorker, fanoutWorker } = await import("../../handlers/workers");
   const { routes } = await import("../../handlers/routes");
@@ -115,7 +115,7 @@ export type LambdaProcess = {
  * const response = await fanout.invoke(sqsEvent, sqsEvent.Records.length);
  */
 export async function startLambdaProcess(
-  kind: WorkerKind,
+  kind: FunctionKind,
   env: Record<string, string>,
   memoryMb: number,
   cgroupName: string,
@@ -124,7 +124,7 @@ export async function startLambdaProcess(
   const child: ChildProcess = fork(__filename, ["--serve", kind, JSON.stringify(env)]);
   await new Promise<void>((resolve, reject) => {
     child.once("message", () => resolve());
-    child.once("exit", (code) => reject(new Error(`${kind} worker process exited (${code}) during init`)));
+    child.once("exit", (code) => reject(new Error(`${kind} container process exited (${code}) during init`)));
   });
   const cap = capCpu(child.pid!, memoryMb, cgroupName);
   const pending = new Map<number, { resolve(r: unknown): void; reject(e: Error): void; records: number }>();
@@ -139,7 +139,7 @@ export async function startLambdaProcess(
     else call.resolve(reply.response);
   });
   child.on("exit", () => {
-    for (const call of pending.values()) call.reject(new Error(`${kind} worker process exited`));
+    for (const call of pending.values()) call.reject(new Error(`${kind} container process exited`));
   });
   return {
     pid: child.pid!,
@@ -170,7 +170,7 @@ export async function startLambdaProcess(
  * await pool.invoke(event, event.Records.length);
  */
 export async function startLambdaPool(
-  kind: WorkerKind,
+  kind: FunctionKind,
   size: number,
   env: Record<string, string>,
   memoryMb: number,
@@ -206,7 +206,7 @@ export async function startLambdaPool(
 }
 
 if (require.main === module && process.argv[2] === "--serve") {
-  serve(process.argv[3] as WorkerKind, JSON.parse(process.argv[4]) as NodeJS.ProcessEnv).catch((error) => {
+  serve(process.argv[3] as FunctionKind, JSON.parse(process.argv[4]) as NodeJS.ProcessEnv).catch((error) => {
     console.error(error);
     process.exit(1);
   });
