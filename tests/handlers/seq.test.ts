@@ -272,3 +272,29 @@ describe("a join racing a send", () => {
     expect(ofMessages.every((c) => c.input.ConsistentRead === true)).toBe(true);
   });
 });
+
+describe("the room's head", () => {
+  afterEach(() => chat.api.holdPosts(0));
+
+  test("moves up while a post that gets no answer still holds the fast path, so the room's next send need not race for its number", async () => {
+    const alice = await chat.connect({ name: "alice", room: "straggler" });
+    await chat.connect({ name: "bob", room: "straggler" });
+    // Bob does not read: his post goes unanswered until the fast path's cap, here 10 s.
+    chat.api.holdPosts(1000);
+    const using = { ...chat.deps, config: { ...chat.deps.config, fastPathTimeoutMs: 10_000 } };
+    let answered = false;
+    const sending = chat
+      .run(alice.messageEvent({ action: "sendmessage", room: "straggler", message: "m1" }), using)
+      .finally(() => (answered = true));
+    const { roomHead } = chat.table.service.entities;
+    let head = 0;
+    while (head < 1 && !answered) {
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      head = (await roomHead.get({ room: "straggler" }).go({ consistent: true })).data?.seq ?? 0;
+    }
+    expect({ head, answered }).toEqual({ head: 1, answered: false });
+    chat.api.holdPosts(0);
+    expect(JSON.parse((await sending).body!)).toMatchObject({ type: "ack", seq: 1 });
+    await chat.settle();
+  });
+});
