@@ -92,11 +92,11 @@ export async function joinRoom(deps: Deps, connection: Connection, room: string,
  * history within `budget`. Read after the membership is stored, strongly consistent:
  * a message stored before this read is in the page, one stored after it finds the new
  * member in its (consistent) members read, so a join racing a send sees it one way or
- * the other. The seq is read first, so history may show newer messages, never older.
+ * the other. The seq is read first (the count beside it), so history may show newer
+ * messages, never older.
  */
 export async function roomSnapshot(deps: Deps, room: string, after: number | undefined, budget: FrameBudget) {
-  const seq = await deps.store.lastSeq(room);
-  const members = await memberCount(deps, room);
+  const [seq, members] = await Promise.all([deps.store.lastSeq(room), memberCount(deps, room)]);
   const page = await historyPage(
     deps,
     room,
@@ -107,12 +107,16 @@ export async function roomSnapshot(deps: Deps, room: string, after: number | und
 }
 
 /**
- * How many members the room has, the joiner included. The room directory's count
- * follows the stream, a moment behind: a small room is counted exactly from its
- * members (a consistent read of a few items), a large one from the directory.
+ * How many members the room has, the joiner included. A small room is counted exactly
+ * from its members (one consistent Query of a few items, which also tells it is small);
+ * a large one from the room directory, whose count follows the stream a moment behind.
  */
 async function memberCount(deps: Deps, room: string): Promise<number> {
+  const max = deps.config.presenceMaxMembers;
+  const small = await deps.store.smallRoomMembers(room, max);
+  if (small) return small.length;
   const info = await deps.store.roomInfo(room);
-  if (info && info.members > deps.config.presenceMaxMembers) return info.members;
+  if (info && info.members > max) return info.members;
+  // More memberships than `max` were read, expired ones among them: count the live ones.
   return (await deps.store.membersOf(room, { consistent: true })).length;
 }

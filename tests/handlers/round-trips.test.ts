@@ -84,3 +84,17 @@ test.each([
     expect(trips).toEqual([["BatchGetItem"], [store], ["Query"]]);
   },
 );
+
+test("joinroom in a small room: four round trips (the connection, the join, the seq and the count together, the history)", async () => {
+  await chat.connect({ name: "host", room: "trips-join" });
+  const joiner = await chat.connect({ name: "joiner" });
+  await chat.settle();
+  const { spans, deps } = recordedDeps();
+  const reply = await chat.run(joiner.messageEvent({ action: "joinroom", room: "trips-join" }), deps);
+  expect(JSON.parse(reply.body!)).toMatchObject({ type: "joined", room: "trips-join", members: 2 });
+  const trips = roundTrips(spans, Infinity);
+  console.log(`joinroom: ${trips.map((t) => t.join("+")).join(" -> ")}`);
+  // 3: the room's last seq (its head and newest event) beside its members, whose consistent
+  // read both counts a small room and tells that it is small: the directory is not read.
+  expect(trips).toEqual([["GetItem"], ["TransactWriteItems"], ["GetItem", "Query", "Query"], ["Query"]]);
+});
