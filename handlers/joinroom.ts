@@ -117,6 +117,6 @@ async function memberCount(deps: Deps, room: string): Promise<number> {
   if (small) return small.length;
   const info = await deps.store.roomInfo(room);
   if (info && info.members > max) return info.members;
-  // More memberships than `max` were read, expired ones among them: count the live ones.
+  // More than `max` memberships, yet the directory has not counted them (or they expired): count.
   return (await deps.store.membersOf(room, { consistent: true })).length;
 }
