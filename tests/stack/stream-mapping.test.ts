@@ -131,16 +131,21 @@ test("retries back off, doubling: five retries outlast a 1.5 s outage that fixed
 test("a reported itemIdentifier resumes at that record, not before", async () => {
   const attempts: string[][] = [];
   let failedAt: number | undefined;
+  let answered!: () => void;
+  const written = new Promise<void>((resolve) => (answered = resolve));
   const mapping = await map({
     handler: async (event): Promise<DynamoDBBatchResponse> => {
       attempts.push(event.Records.map((r) => pkOf(r)!));
-      // The first batch of three or more reports its third record (a loaded DynamoDB Local may
-      // hand the five writes over in more than one batch).
+      // The first batch of three or more reports its third record. A loaded DynamoDB Local may
+      // hand the five writes over in more than one batch: a shorter batch before it returns only
+      // once the write has answered, so the records left come in one batch (a shard's batches
+      // are handed over one at a time).
       const third = event.Records[2];
       if (failedAt === undefined && third) {
         failedAt = attempts.length - 1;
         return { batchItemFailures: [{ itemIdentifier: third.dynamodb!.SequenceNumber! }] };
       }
+      if (failedAt === undefined) await written;
       return { batchItemFailures: [] };
     },
   });
@@ -152,6 +157,7 @@ test("a reported itemIdentifier resumes at that record, not before", async () =>
       },
     }),
   );
+  answered();
   await mapping.idle();
   expect(failedAt).toBeDefined();
   const failed = attempts[failedAt!];
