@@ -19,7 +19,15 @@ export const rank = (role: Role | undefined) => (role === undefined ? roles.leng
  * connections (one Query). None of it is on the path of a member's own reads: the
  * membership item stays the proof of access.
  */
-export function accessStore({ entities, settings, now, nowSeconds, transact, live }: StoreContext) {
+export function accessStore({
+  entities,
+  settings,
+  now,
+  nowSeconds,
+  transact,
+  untilAllProcessed,
+  live,
+}: StoreContext) {
   const { roomAccess, roomRole, invitation, ban, membership, roomHead, userConnection } = entities;
 
   return {
@@ -35,12 +43,14 @@ export function accessStore({ entities, settings, now, nowSeconds, transact, liv
      */
     async privateAmong(rooms: readonly string[]): Promise<Map<string, RoomAccess>> {
       const found = new Map<string, RoomAccess>();
-      let keys = rooms.map((room) => ({ room }));
-      while (keys.length > 0) {
-        const { data, unprocessed } = await roomAccess.get(keys).go();
-        for (const access of data) if (access.private) found.set(access.room, access);
-        keys = unprocessed as typeof keys;
-      }
+      await untilAllProcessed(
+        rooms.map((room) => ({ room })),
+        async (keys) => {
+          const { data, unprocessed } = await roomAccess.get([...keys]).go();
+          for (const access of data) if (access.private) found.set(access.room, access);
+          return unprocessed as typeof keys;
+        },
+      );
       return found;
     },
 

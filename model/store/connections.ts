@@ -28,11 +28,10 @@ export function connectionStore(context: StoreContext) {
 
   /** Deletes a removed connection's memberships (the stream worker, after a 410 or TTL). */
   async function removeMemberships(connectionId: string, rooms: readonly string[]) {
-    let keys = rooms.map((room) => ({ room, connectionId }));
-    while (keys.length > 0) {
-      const { unprocessed } = await membership.delete(keys).go();
-      keys = unprocessed as typeof keys;
-    }
+    await context.untilAllProcessed(
+      rooms.map((room) => ({ room, connectionId })),
+      async (keys) => (await membership.delete([...keys]).go()).unprocessed as typeof keys,
+    );
   }
 
   return {

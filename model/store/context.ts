@@ -1,5 +1,6 @@
 import type { ChatService } from "../service";
 import { retryConflicts } from "./conflicts";
+import { untilProcessed } from "./unprocessed";
 
 export type StoreOptions = {
   /** Milliseconds since the epoch; injectable so expiry can be tested. */
@@ -13,6 +14,8 @@ export type StoreOptions = {
   maxRoomsPerConnection?: number;
   /** Transaction attempts when DynamoDB cancels one for a conflicting write. */
   conflictAttempts?: number;
+  /** Requests a batch operation may make for the items DynamoDB leaves unprocessed. */
+  unprocessedAttempts?: number;
 };
 
 export const defaultStoreOptions = {
@@ -21,6 +24,7 @@ export const defaultStoreOptions = {
   messageTtlSeconds: 0,
   maxRoomsPerConnection: 20,
   conflictAttempts: 8,
+  unprocessedAttempts: 8,
 };
 
 /** What every part of the store shares: the entities, the settings and the clock. */
@@ -38,6 +42,11 @@ export function createStoreContext(service: ChatService, options: StoreOptions) 
   /** DynamoDB deletes expired items lazily (days on AWS): reads skip them. */
   const live = <T extends { expiresAt?: number }>(item: T | null | undefined): item is T =>
     !!item && (item.expiresAt === undefined || item.expiresAt > nowSeconds());
+  /** A batch request repeated, after a backoff, for what DynamoDB left unprocessed. */
+  const untilAllProcessed = <T>(
+    items: readonly T[],
+    request: (items: readonly T[]) => Promise<readonly T[]>,
+  ) => untilProcessed(items, request, { maxAttempts: settings.unprocessedAttempts });
   /** A transaction tried once: for callers that retry with fresh reads of their own. */
   const writeOnce: ChatService["transaction"]["write"] = (fn) => service.transaction.write(fn);
   const { documentClient, table } = service;
@@ -50,6 +59,7 @@ export function createStoreContext(service: ChatService, options: StoreOptions) 
     nowSeconds,
     transact,
     writeOnce,
+    untilAllProcessed,
     live,
   };
 }

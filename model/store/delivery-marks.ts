@@ -17,7 +17,13 @@ const keyOf = ({ room, seq }: MessageKey) => `${room}#${seq}`;
  * Delivery marks (model/entities/delivery-mark.ts): whether a message's delivery is
  * settled, so the stream worker delivers only what the fast path did not.
  */
-export function deliveryMarkStore({ entities, documentClient, table, nowSeconds }: StoreContext) {
+export function deliveryMarkStore({
+  entities,
+  documentClient,
+  table,
+  nowSeconds,
+  untilAllProcessed,
+}: StoreContext) {
   const { deliveryMark, messageId } = entities;
   return {
     /**
@@ -26,18 +32,18 @@ export function deliveryMarkStore({ entities, documentClient, table, nowSeconds 
      * so a message is never marked settled without being findable by its id.
      */
     async markSettled(event: Message): Promise<void> {
-      let writes = [
+      const writes = [
         deliveryMark.put({ room: event.room, seq: event.seq, expiresAt: nowSeconds() + markTtlSeconds }),
         ...(event.kind === "message"
           ? [messageId.put({ room: event.room, id: event.id, seq: event.seq, expiresAt: event.expiresAt })]
           : []),
       ].map((put) => ({ PutRequest: { Item: put.params().Item as Record<string, unknown> } }));
-      while (writes.length > 0) {
+      await untilAllProcessed(writes, async (left) => {
         const { UnprocessedItems } = await documentClient.send(
-          new BatchWriteCommand({ RequestItems: { [table]: writes } }),
+          new BatchWriteCommand({ RequestItems: { [table]: [...left] } }),
         );
-        writes = (UnprocessedItems?.[table] as typeof writes | undefined) ?? [];
-      }
+        return (UnprocessedItems?.[table] as typeof writes | undefined) ?? [];
+      });
     },
 
     /**

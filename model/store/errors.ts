@@ -26,6 +26,17 @@ export class StillConflictingError extends Error {
   }
 }
 
+/** A batch operation that DynamoDB left items of unprocessed after every allowed attempt. */
+export class StillUnprocessedError extends Error {
+  override readonly name = "StillUnprocessedError";
+  constructor(
+    readonly attempts: number,
+    readonly left: number,
+  ) {
+    super(`${left} item(s) still unprocessed after ${attempts} batch requests`);
+  }
+}
+
 /** Concurrent sends to one room kept taking the next seq first, after every allowed attempt. */
 export class RoomBusyError extends Error {
   override readonly name = "RoomBusyError";

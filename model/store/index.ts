@@ -25,6 +25,7 @@ export {
   JoinGuardError,
   RoomBusyError,
   StillConflictingError,
+  StillUnprocessedError,
   TransactionCanceledError,
 } from "./errors";
 export type { JoinGuard, JoinResult } from "./memberships";

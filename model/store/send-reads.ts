@@ -17,7 +17,7 @@ export type SendReads = {
  * strongly consistent BatchGetItem: one request where three GetItems would be three
  * (measured on DynamoDB Local: 2.7 ms against 4.4 ms for three side by side).
  */
-export function sendReadStore({ entities, documentClient, table, live }: StoreContext) {
+export function sendReadStore({ entities, documentClient, table, untilAllProcessed, live }: StoreContext) {
   const { connection, membership, roomHead } = entities;
   return {
     async sendReads(room: string, connectionId: string): Promise<SendReads> {
@@ -30,14 +30,13 @@ export function sendReadStore({ entities, documentClient, table, live }: StoreCo
       const keyOf = (key: Key) => `${key.pk}\u0000${key.sk}`;
       const wanted = new Map(Object.entries(keys).map(([name, key]) => [keyOf(key), name]));
       const found = new Map<string, Record<string, unknown>>();
-      let pending = Object.values(keys);
-      while (pending.length > 0) {
+      await untilAllProcessed(Object.values(keys), async (pending) => {
         const { Responses, UnprocessedKeys } = await documentClient.send(
-          new BatchGetCommand({ RequestItems: { [table]: { Keys: pending, ConsistentRead: true } } }),
+          new BatchGetCommand({ RequestItems: { [table]: { Keys: [...pending], ConsistentRead: true } } }),
         );
         for (const item of Responses?.[table] ?? []) found.set(wanted.get(keyOf(item))!, item);
-        pending = (UnprocessedKeys?.[table]?.Keys as Key[] | undefined) ?? [];
-      }
+        return (UnprocessedKeys?.[table]?.Keys as Key[] | undefined) ?? [];
+      });
       const parsed = <T>(
         entity: { parse(r: { Item: Record<string, unknown> }): { data: T | null } },
         name: string,
