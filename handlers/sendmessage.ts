@@ -41,9 +41,11 @@ async function storeAndAck(fields: ActionFields<"sendmessage">, event: WebSocket
   const { connectionId, requestTimeEpoch } = event.requestContext;
   // The connection record holds the default room, the session that scopes a clientId
   // and the principal that may later edit or delete the message. With the room named,
-  // it, the membership and the room's head are one read.
-  const room = fields.room ?? (await requireConnection(deps, connectionId)).defaultRoom;
-  const reads = await deps.store.sendReads(room, connectionId);
+  // it, the membership and the room's head are one read; without, it is read first (for
+  // the default room) and not again.
+  const known = fields.room === undefined ? await requireConnection(deps, connectionId) : undefined;
+  const room = fields.room ?? known!.defaultRoom;
+  const reads = await deps.store.sendReads(room, connectionId, known);
   const member = await memberOrRefusal(deps, room, reads.membership);
   const connection = connectionOrError(connectionId, reads.connection);
   const lastSeqRead = reads.headSeq;

@@ -12,7 +12,8 @@ beforeAll(async () => {
 });
 afterAll(() => chat.close());
 
-type Span = { command: string; start: number; end: number };
+/** `keys`: how many keys a BatchGetItem asked for. */
+type Span = { command: string; start: number; end: number; keys?: number };
 
 /**
  * The deps with a store over a DynamoDB client of the test's own, each command's span
@@ -28,10 +29,12 @@ function recordedDeps() {
       try {
         return await next(args);
       } finally {
+        const { RequestItems } = args.input as { RequestItems?: Record<string, { Keys?: unknown[] }> };
         spans.push({
           command: (context.commandName ?? "?").replace(/Command$/, ""),
           start,
           end: performance.now(),
+          keys: RequestItems && Object.values(RequestItems)[0].Keys?.length,
         });
       }
     },
@@ -84,6 +87,18 @@ test.each([
     expect(trips).toEqual([["BatchGetItem"], [store], ["Query"]]);
   },
 );
+
+test("sendmessage without room reads the connection once: for its default room, then not in the batch", async () => {
+  const sender = await chat.connect({ name: "sender", room: "trips-default" });
+  await chat.connect({ name: "reader", room: "trips-default" });
+  await chat.settle();
+  const { spans, firstPostAt, deps } = recordedDeps();
+  const reply = await chat.run(sender.messageEvent({ action: "sendmessage", message: "hi" }), deps);
+  expect(JSON.parse(reply.body!)).toMatchObject({ type: "ack", room: "trips-default", seq: 1 });
+  expect(roundTrips(spans, firstPostAt()!)).toEqual([["GetItem"], ["BatchGetItem"], ["PutItem"], ["Query"]]);
+  // The membership and the room's head: the connection GetItem read is not asked for again.
+  expect(spans.find((s) => s.command === "BatchGetItem")!.keys).toBe(2);
+});
 
 test("joinroom in a small room: four round trips (the connection, the join, the seq and the count together, the history)", async () => {
   await chat.connect({ name: "host", room: "trips-join" });
