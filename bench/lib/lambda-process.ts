@@ -39,17 +39,12 @@ type Reply = { id: number; response?: unknown; error?: string } & Omit<
 async function serve(kind: FunctionKind, env: NodeJS.ProcessEnv) {
   const { createDeps } = await import("../../handlers/deps");
   const { streamWorker, fanoutWorker } = await import("../../handlers/workers");
-  const { routes } = await import("../../handlers/routes");
+  const { routeFor } = await import("../../handlers/routes");
   const { invoke } = await import("../../handlers/invoke");
   const handle = (event: never, deps: Deps): Promise<unknown> => {
     if (kind === "stream") return streamWorker.handle(event, deps);
     if (kind === "fanout") return fanoutWorker.handle(event, deps);
-    const { routeKey } = (event as WebSocketEvent).requestContext;
-    return invoke(
-      routes.find((route) => route.key === routeKey)!,
-      event,
-      deps,
-    );
+    return invoke(routeFor((event as WebSocketEvent).requestContext.routeKey), event, deps);
   };
   const timing = { queryMs: 0, postMs: 0 };
   const { createMetrics } = await import("../../handlers/metrics");
