@@ -1,3 +1,4 @@
+import { setMaxListeners } from "node:events";
 import pLimit from "p-limit";
 import { createPacer } from "./pacer";
 import type { PostOutcome, Transport } from "./transport";
@@ -7,14 +8,25 @@ export type DeliveryReport = { delivered: number; gone: string[]; failed: string
 
 /**
  * How one broadcast posts: paced or not, fewer attempts, a time by which every post has ended,
- * and how many posts may be in flight at once (the delivery's own `concurrency` by default).
+ * how many posts may be in flight at once (the delivery's own `concurrency` by default) and
+ * `stragglerGraceMs`: once half the posts have answered, how long the others may still take
+ * before they are ended as failed (for a broadcast whose posts are all in flight at once).
  */
 export type BroadcastOptions = {
   paced?: boolean;
   maxAttempts?: number;
   deadline?: number;
   concurrency?: number;
+  stragglerGraceMs?: number;
 };
+
+/** Why a straggler's post was ended: half its broadcast had answered, and the grace was over. */
+export class StragglerCutOffError extends Error {
+  constructor(graceMs: number) {
+    super(`a straggler: unanswered ${graceMs} ms after half the broadcast's posts had answered`);
+    this.name = "StragglerCutOffError";
+  }
+}
 
 /** Pushes one frame to many connections through API Gateway's Management API. */
 export interface Delivery {
@@ -49,17 +61,29 @@ export type DeliveryOptions = {
 export function createDelivery(options: DeliveryOptions): Delivery {
   const pace = createPacer(options.postsPerSecond ?? 0, { burst: options.burst });
   return {
-    async broadcast(connectionIds, json, { paced = false, maxAttempts, deadline, concurrency } = {}) {
+    async broadcast(
+      connectionIds,
+      json,
+      { paced = false, maxAttempts, deadline, concurrency, stragglerGraceMs } = {},
+    ) {
       const data = Buffer.from(json);
       const limit = pLimit(Math.max(1, concurrency ?? options.concurrency));
+      const stragglers =
+        stragglerGraceMs === undefined ? undefined : cutOffStragglers(connectionIds.length, stragglerGraceMs);
       const outcomes = await Promise.all(
         connectionIds.map((id) =>
           limit(async (): Promise<[string, PostOutcome]> => {
             if (paced) await pace();
-            return [id, await options.transport.post(id, data, { maxAttempts, deadline })];
+            const outcome = await options.transport.post(id, data, {
+              maxAttempts,
+              deadline,
+              signal: stragglers?.signal,
+            });
+            stragglers?.answered();
+            return [id, outcome];
           }),
         ),
-      );
+      ).finally(() => stragglers?.done());
       const report: DeliveryReport = { delivered: 0, gone: [], failed: [], throttled: [] };
       for (const [id, outcome] of outcomes) {
         if (outcome === "delivered") report.delivered++;
@@ -69,5 +93,25 @@ export function createDelivery(options: DeliveryOptions): Delivery {
       }
       return report;
     },
+  };
+}
+
+/**
+ * The signal that ends a broadcast's stragglers: `graceMs` after half of its `posts` answered
+ * (a post that answered counts, whatever its outcome). A broadcast of one post has no stragglers.
+ */
+function cutOffStragglers(posts: number, graceMs: number) {
+  const controller = new AbortController();
+  // Every post in flight listens to it: more than the default 10 is expected, not a leak.
+  setMaxListeners(posts, controller.signal);
+  let answered = 0;
+  let timer: NodeJS.Timeout | undefined;
+  return {
+    signal: controller.signal,
+    answered() {
+      if (++answered * 2 >= posts && answered < posts && posts > 1 && !timer)
+        timer = setTimeout(() => controller.abort(new StragglerCutOffError(graceMs)), graceMs);
+    },
+    done: () => clearTimeout(timer),
   };
 }

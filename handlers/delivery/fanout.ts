@@ -62,11 +62,21 @@ export async function retryRecipients(
 }
 
 /**
+ * How long a fast path's posts may still take once half of them have answered. A healthy post
+ * answers in about one round trip, as the others did; one still open after this belongs to a
+ * recipient that does not read, and would hold the sender's ack (and the Lambda) for the whole
+ * cap. Ended, it goes to a retry job of its own like any failed post; had it arrived after all,
+ * the client drops the repeat by its seq.
+ */
+export const stragglerGraceMs = 250;
+
+/**
  * Delivers a stored room event (a message, an edit or a delete), settling it: when it has at
  * most `inlineFanoutMax` recipients (the members, read strongly consistent after the store,
  * but its sender), they are posted to here, all at once, one attempt each, all ended by the
- * fast path's cap; each post that did not go through becomes a retry job. Posting all at once
- * makes the last delivery one post's time after the first, not a share of the room's.
+ * fast path's cap, or {@link stragglerGraceMs} after half of them answered; each post that did
+ * not go through becomes a retry job. Posting all at once makes the last delivery one post's
+ * time after the first, not a share of the room's.
  * More recipients become one job per slice on the queue. Resolves once every recipient was
  * posted to or handed off; throws if that could not be done.
  */
@@ -83,6 +93,7 @@ export async function fanOutMessage(deps: Deps, message: Message): Promise<void>
     maxAttempts: 1,
     deadline: Date.now() + deps.config.fastPathTimeoutMs,
     concurrency: recipients.length,
+    stragglerGraceMs,
   });
   deps.metrics.milliseconds("TimeToLastDelivery", Date.now() - storedAt);
   await retryRecipients(deps, message.room, message.id, report.failed, json);

@@ -5,8 +5,12 @@ import aws4 from "aws4";
 /** "throttled": failed, the last answer a 429 or LimitExceededException (a full buffer, or the account's rate). */
 export type PostOutcome = "delivered" | "gone" | "failed" | "throttled";
 
-/** Per post: fewer attempts than the transport's, and a time (epoch ms) by which it must have ended. */
-export type PostLimits = { maxAttempts?: number; deadline?: number };
+/**
+ * Per post: fewer attempts than the transport's, a time (epoch ms) by which it must have ended,
+ * and a signal that ends it at once (an attempt in flight is aborted; the post fails with the
+ * signal's reason).
+ */
+export type PostLimits = { maxAttempts?: number; deadline?: number; signal?: AbortSignal };
 
 export interface Transport {
   /**
@@ -125,7 +129,12 @@ export function createTransport(options: TransportOptions): Transport {
   const wait = backoff.wait ?? sleep;
   const maxAttempts = Math.max(1, options.maxAttempts);
 
-  function attempt(path: string, data: Uint8Array, timeoutMs: number): Promise<Attempt> {
+  function attempt(
+    path: string,
+    data: Uint8Array,
+    timeoutMs: number,
+    signal?: AbortSignal,
+  ): Promise<Attempt> {
     const signed = aws4.sign(
       {
         host: url.host,
@@ -143,10 +152,12 @@ export function createTransport(options: TransportOptions): Transport {
       // Declared before `settle` uses it: Pulumi's closure serializer refuses a later `const`.
       // eslint-disable-next-line prefer-const -- assigned once below, after the request exists
       let timer: NodeJS.Timeout | undefined;
+      let stopListening = () => {};
       const settle = (result: Attempt) => {
         if (settled) return;
         settled = true;
         clearTimeout(timer);
+        stopListening();
         resolve(result);
       };
       const req = send(
@@ -182,6 +193,15 @@ export function createTransport(options: TransportOptions): Transport {
         req.destroy(error);
       }, timeoutMs);
       req.on("error", (error) => settle({ error }));
+      if (signal) {
+        const abort = () => {
+          const error = signal.reason as Error;
+          settle({ error });
+          req.destroy(error);
+        };
+        signal.addEventListener("abort", abort, { once: true });
+        stopListening = () => signal.removeEventListener("abort", abort);
+      }
       req.end(data);
     });
   }
@@ -228,7 +248,14 @@ export function createTransport(options: TransportOptions): Transport {
         const path = `${stagePath}/@connections/${encodeURIComponent(connectionId)}`;
         const attempts = Math.max(1, Math.min(maxAttempts, limits.maxAttempts ?? maxAttempts));
         const deadline = limits.deadline ?? Infinity;
+        const { signal } = limits;
         for (let n = 1; ; n++) {
+          if (signal?.aborted) {
+            return reportFailure(
+              connectionId,
+              failure(connectionId, { error: signal.reason as Error }, n - 1),
+            );
+          }
           const timeoutMs = Math.min(options.timeoutMs, deadline - Date.now());
           if (timeoutMs <= 0) {
             return reportFailure(
@@ -236,11 +263,11 @@ export function createTransport(options: TransportOptions): Transport {
               new PostFailedError(`post to ${connectionId}: out of time`, n - 1),
             );
           }
-          const result = await attempt(path, data, timeoutMs);
+          const result = await attempt(path, data, timeoutMs, signal);
           if ("status" in result && result.status >= 200 && result.status < 300) return "delivered";
           if ("status" in result && result.status === 410) return "gone";
           if (throttled(result)) reportThrottled(connectionId);
-          if (!worthRetrying(result) || n >= attempts) {
+          if (!worthRetrying(result) || n >= attempts || signal?.aborted) {
             const outcome = throttled(result) ? "throttled" : "failed";
             return reportFailure(connectionId, failure(connectionId, result, n), outcome);
           }

@@ -165,6 +165,33 @@ describe("retries", () => {
     expect(chat.api.deleted).toEqual([]);
   });
 
+  test("a post with no answer is cut off once half the room's have answered: the ack does not wait for the fast path's cap, and a retry job delivers it", async () => {
+    const [sender, silent, ...others] = await seed("straggler", 5);
+    chat.api.hang(silent.connectionId, 1);
+    // A cap far beyond the test's timeout: only the straggler cut-off can end that post in time.
+    const patientCap = { ...chat.deps, config: { ...chat.deps.config, fastPathTimeoutMs: 3_600_000 } };
+    const logged = chat.logs().length;
+
+    const ack = await chat.send(sender, { action: "sendmessage", message: "anyone there?" }, patientCap);
+
+    expect(ack).toMatchObject({ type: "ack", room: "straggler" });
+    for (const member of others) {
+      expect(chat.api.framesTo(member.connectionId)).toEqual([expect.objectContaining({ id: ack.id })]);
+    }
+    // The sender's request ended its post unanswered; the retry job's post was answered.
+    expect(chat.api.abandonedPostsTo(silent.connectionId)).toBe(1);
+    expect(chat.api.attemptsFor(silent.connectionId)).toBe(2);
+    expect(chat.api.framesTo(silent.connectionId)).toEqual([expect.objectContaining({ id: ack.id })]);
+    expect(chat.logs().slice(logged)).toContainEqual(
+      expect.objectContaining({
+        msg: "post failed",
+        recipient: silent.connectionId,
+        error: expect.objectContaining({ message: expect.stringContaining("a straggler") }),
+      }),
+    );
+    expect(chat.api.deleted).toEqual([]);
+  });
+
   test("a permanent 500: retried on its own, then disconnected; no record fails, nothing goes to a dead-letter queue", async () => {
     const [sender, broken, healthy] = await seed("permanent", 3);
     chat.api.failNext(broken.connectionId, 500, Infinity);

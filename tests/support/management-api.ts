@@ -36,6 +36,9 @@ export async function startManagementApi(options: ManagementApiOptions = {}) {
   let peakInFlight = 0;
   /** POSTs held unanswered until `count` of them wait (see holdPosts). */
   let held: { count: number; answers: (() => void)[] } | undefined;
+  /** Connections whose next POSTs get no answer, how many more (see hang), and how many of those the client gave up on. */
+  const hung = new Map<string, number>();
+  const abandoned = new Map<string, number>();
 
   function releaseHeld() {
     const answers = held?.answers ?? [];
@@ -57,13 +60,17 @@ export async function startManagementApi(options: ManagementApiOptions = {}) {
     }
   }
 
-  function answer(req: IncomingMessage, res: ServerResponse, body: Buffer) {
+  function connectionIdOf(req: IncomingMessage): string | undefined {
     const match = /\/@connections\/([^/?]+)(?:\?.*)?$/.exec(req.url ?? "");
-    if (!match) {
+    return match ? decodeURIComponent(match[1]) : undefined;
+  }
+
+  function answer(req: IncomingMessage, res: ServerResponse, body: Buffer) {
+    const connectionId = connectionIdOf(req);
+    if (connectionId === undefined) {
       res.writeHead(404, { "content-type": "application/json" });
       return res.end(JSON.stringify({ message: "Not Found" }));
     }
-    const connectionId = decodeURIComponent(match[1]);
     if (req.method === "POST") attempts.set(connectionId, (attempts.get(connectionId) ?? 0) + 1);
     const injection = injected.get(connectionId);
     const chosen = injection && (injection.containing === undefined || body.includes(injection.containing));
@@ -108,7 +115,14 @@ export async function startManagementApi(options: ManagementApiOptions = {}) {
     req.on("end", () => {
       const body = Buffer.concat(chunks);
       const answerNow = () => answer(req, res, body);
-      if (held && req.method === "POST") {
+      const target = connectionIdOf(req);
+      if (target && (hung.get(target) ?? 0) > 0 && req.method === "POST") {
+        hung.set(target, hung.get(target)! - 1);
+        attempts.set(target, (attempts.get(target) ?? 0) + 1);
+        res.on("close", () => {
+          if (!res.writableEnded) abandoned.set(target, (abandoned.get(target) ?? 0) + 1);
+        });
+      } else if (held && req.method === "POST") {
         held.answers.push(answerNow);
         if (held.answers.length >= held.count) releaseHeld();
       } else if (options.latencyMs) setTimeout(answerNow, options.latencyMs);
@@ -151,6 +165,15 @@ export async function startManagementApi(options: ManagementApiOptions = {}) {
       if (count <= 0) return releaseHeld();
       held = { count, answers: [] };
     },
+    /**
+     * The next `posts` POSTs to a connection are never answered (a client that stopped reading,
+     * as the Management API sees it); the ones after are answered as usual.
+     */
+    hang(connectionId: string, posts = Infinity) {
+      hung.set(connectionId, posts);
+    },
+    /** POSTs to a hung connection that the client ended, unanswered. */
+    abandonedPostsTo: (connectionId: string) => abandoned.get(connectionId) ?? 0,
     /** Most requests in progress at once since the last clearRecords: the client's real concurrency. */
     peakInFlight: () => peakInFlight,
     /** Forgets recorded posts, attempts and the peak (not gone connections nor injections). */

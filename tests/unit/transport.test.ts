@@ -4,6 +4,7 @@ import { Hash } from "@smithy/hash-node";
 import { HttpRequest } from "@smithy/protocol-http";
 import { SignatureV4 } from "@smithy/signature-v4";
 import type { WebSocketEvent } from "../../handlers/route";
+import { createDelivery, StragglerCutOffError } from "../../handlers/delivery/delivery";
 import { createTransport, PostFailedError, type TransportOptions } from "../../handlers/delivery/transport";
 import { localAws } from "../../model/client";
 import { startRecordingGateway, type RecordingGateway } from "../support/local-stack";
@@ -188,6 +189,23 @@ describe("outcomes", () => {
       { timeoutMs: 150 },
     ));
 
+  it("ends a post when its signal aborts, in flight or before it starts, without a retry, failed with the signal's reason", () =>
+    withTransport(
+      async ({ transport, failures }) => {
+        api.script("stuck", "hang", "hang");
+        const controller = new AbortController();
+        const reason = new Error("ended by the test");
+        const outcome = transport.post("stuck", frame, { signal: controller.signal });
+        while (api.attemptsFor("stuck") === 0) await new Promise((resolve) => setTimeout(resolve, 5));
+        controller.abort(reason);
+        expect(await outcome).toBe("failed");
+        expect(await transport.post("stuck", frame, { signal: controller.signal })).toBe("failed");
+        expect(api.attemptsFor("stuck")).toBe(1);
+        expect(failures.map(([, error]) => (error as PostFailedError).cause)).toEqual([reason, reason]);
+      },
+      { timeoutMs: 60_000 },
+    ));
+
   it("fails after maxAttempts retryable answers, reporting the last one once", () =>
     withTransport(async ({ transport, failures }) => {
       const error = { status: 500, errorType: "InternalServerErrorException" };
@@ -251,6 +269,33 @@ describe("outcomes", () => {
           throw new Error("the logger broke");
         },
       },
+    ));
+});
+
+describe("a broadcast's stragglers (createDelivery)", () => {
+  it("ends the posts still unanswered stragglerGraceMs after half of them answered; the others are delivered", () =>
+    withTransport(
+      async ({ transport, failures }) => {
+        api.script("silent", "hang");
+        const delivery = createDelivery({ transport, concurrency: 4 });
+        const report = await delivery.broadcast(["a", "b", "silent", "c"], "{}", { stragglerGraceMs: 20 });
+        expect(report).toEqual({ delivered: 3, gone: [], failed: ["silent"], throttled: [] });
+        expect(api.attemptsFor("silent")).toBe(1);
+        expect((failures[0][1] as PostFailedError).cause).toBeInstanceOf(StragglerCutOffError);
+      },
+      { timeoutMs: 60_000, maxAttempts: 1 },
+    ));
+
+  it("a broadcast of one post has no stragglers: its own timeout ends it", () =>
+    withTransport(
+      async ({ transport, failures }) => {
+        api.script("silent", "hang");
+        const delivery = createDelivery({ transport, concurrency: 4 });
+        const report = await delivery.broadcast(["silent"], "{}", { stragglerGraceMs: 1 });
+        expect(report.failed).toEqual(["silent"]);
+        expect((failures[0][1] as PostFailedError).cause).toMatchObject({ name: "TimeoutError" });
+      },
+      { timeoutMs: 100, maxAttempts: 1 },
     ));
 });
 
