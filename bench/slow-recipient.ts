@@ -93,9 +93,11 @@ export const slowRecipient: Benchmark = {
         const order = conditions.map((_, i) => conditions[(i + round) % conditions.length]);
         for (const condition of order) {
           const trialIndex = trials.length;
-          // A fresh room each trial: a disconnected member is gone from its room.
+          // The rooms in turn, the trial's failing room taking a quarter of the messages.
           const failingRoom = rig.roomNames[trialIndex % rooms];
-          const failing = rig.recipients.get(failingRoom)![0];
+          // Past the rooms' count a room comes round again: its next member fails, not one an earlier
+          // trial disconnected (a gone connection answers 410 and has no fault to show).
+          const failing = rig.recipients.get(failingRoom)![Math.floor(trialIndex / rooms)];
           const targets = weighted(trialIndex % rooms, rooms);
           progress(`round ${round + 1}/${rounds}: ${conditionNames[condition]} in ${failingRoom}`);
           await rig.collect();

@@ -109,7 +109,7 @@ function cutOffStragglers(posts: number, graceMs: number) {
   return {
     signal: controller.signal,
     answered() {
-      if (++answered * 2 >= posts && answered < posts && posts > 1 && !timer)
+      if (++answered * 2 >= posts && answered < posts && !timer)
         timer = setTimeout(() => controller.abort(new StragglerCutOffError(graceMs)), graceMs);
     },
     done: () => clearTimeout(timer),

@@ -68,7 +68,7 @@ export async function retryRecipients(
  * cap. Ended, it goes to a retry job of its own like any failed post; had it arrived after all,
  * the client drops the repeat by its seq.
  */
-export const stragglerGraceMs = 250;
+const stragglerGraceMs = 250;
 
 /**
  * Delivers a stored room event (a message, an edit or a delete), settling it: when it has at
