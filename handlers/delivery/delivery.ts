@@ -9,8 +9,8 @@ export type DeliveryReport = { delivered: number; gone: string[]; failed: string
 /**
  * How one broadcast posts: paced or not, fewer attempts, a time by which every post has ended,
  * how many posts may be in flight at once (the delivery's own `concurrency` by default) and
- * `stragglerGraceMs`: once half the posts have answered, how long the others may still take
- * before they are ended as failed (for a broadcast whose posts are all in flight at once).
+ * `stragglerGraceMs`: once half the posts have answered, the least time the others may still
+ * take before they are ended as failed (for a broadcast whose posts are all in flight at once).
  */
 export type BroadcastOptions = {
   paced?: boolean;
@@ -23,7 +23,7 @@ export type BroadcastOptions = {
 /** Why a straggler's post was ended: half its broadcast had answered, and the grace was over. */
 export class StragglerCutOffError extends Error {
   constructor(graceMs: number) {
-    super(`a straggler: unanswered ${graceMs} ms after half the broadcast's posts had answered`);
+    super(`a straggler: unanswered ${Math.round(graceMs)} ms after half the broadcast's posts had answered`);
     this.name = "StragglerCutOffError";
   }
 }
@@ -97,20 +97,24 @@ export function createDelivery(options: DeliveryOptions): Delivery {
 }
 
 /**
- * The signal that ends a broadcast's stragglers: `graceMs` after half of its `posts` answered
- * (a post that answered counts, whatever its outcome). A broadcast of one post has no stragglers.
+ * The signal that ends a broadcast's stragglers once half of its `posts` have answered (whatever
+ * the outcome): after as long again as that took, and at least `graceMs`. A container short of
+ * CPU reads its answers late, and the half's own time keeps it from ending posts whose answers
+ * are already there. A broadcast of one post has no stragglers.
  */
 function cutOffStragglers(posts: number, graceMs: number) {
   const controller = new AbortController();
   // Every post in flight listens to it: more than the default 10 is expected, not a leak.
   setMaxListeners(posts, controller.signal);
+  const started = performance.now();
   let answered = 0;
   let timer: NodeJS.Timeout | undefined;
   return {
     signal: controller.signal,
     answered() {
-      if (++answered * 2 >= posts && answered < posts && !timer)
-        timer = setTimeout(() => controller.abort(new StragglerCutOffError(graceMs)), graceMs);
+      if (++answered * 2 < posts || answered === posts || timer) return;
+      const waitMs = Math.max(graceMs, performance.now() - started);
+      timer = setTimeout(() => controller.abort(new StragglerCutOffError(waitMs)), waitMs);
     },
     done: () => clearTimeout(timer),
   };

@@ -62,7 +62,8 @@ export async function retryRecipients(
 }
 
 /**
- * How long a fast path's posts may still take once half of them have answered. A healthy post
+ * How long a fast path's posts may still take once half of them have answered (or as long again
+ * as that half took, if longer: a container short of CPU reads its answers late). A healthy post
  * answers in about one round trip, as the others did; one still open after this belongs to a
  * recipient that does not read, and would hold the sender's ack (and the Lambda) for the whole
  * cap. Ended, it goes to a retry job of its own like any failed post; had it arrived after all,
@@ -74,11 +75,11 @@ const stragglerGraceMs = 250;
  * Delivers a stored room event (a message, an edit or a delete), settling it: when it has at
  * most `inlineFanoutMax` recipients (the members, read strongly consistent after the store,
  * but its sender), they are posted to here, all at once, one attempt each, all ended by the
- * fast path's cap, or {@link stragglerGraceMs} after half of them answered; each post that did
- * not go through becomes a retry job. Posting all at once makes the last delivery one post's
- * time after the first, not a share of the room's.
- * More recipients become one job per slice on the queue. Resolves once every recipient was
- * posted to or handed off; throws if that could not be done.
+ * fast path's cap, a straggler's sooner (see {@link stragglerGraceMs}); each post that did not
+ * go through becomes a retry job. Posting all at once makes the last delivery one post's time
+ * after the first, not a share of the room's. More recipients become one job per slice on the
+ * queue. Resolves once every recipient was posted to or handed off; throws if that could not be
+ * done.
  */
 export async function fanOutMessage(deps: Deps, message: Message): Promise<void> {
   const json = JSON.stringify(frames.roomEvent(message));

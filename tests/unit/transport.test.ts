@@ -10,8 +10,8 @@ import { localAws } from "../../model/client";
 import { startRecordingGateway, type RecordingGateway } from "../support/local-stack";
 import { connect } from "../support/ws-client";
 
-/** How the scripted server answers one POST: a status (and error type), or never. */
-type Answer = { status: number; errorType?: string } | "hang";
+/** How the scripted server answers one POST: a status (and error type, after `delayMs`: 2 by default), or never. */
+type Answer = { status: number; errorType?: string; delayMs?: number } | "hang";
 type Captured = {
   method: string;
   path: string;
@@ -57,7 +57,7 @@ async function startScriptedApi() {
       });
       const next = scripts.get(connectionId)?.shift() ?? { status: 200 };
       // A hung call keeps its socket open and never answers, as PostToConnection sometimes does.
-      if (next !== "hang") setTimeout(() => answer(res, next), 2);
+      if (next !== "hang") setTimeout(() => answer(res, next), next.delayMs ?? 2);
     });
   });
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
@@ -282,6 +282,20 @@ describe("a broadcast's stragglers (createDelivery)", () => {
         expect(report).toEqual({ delivered: 3, gone: [], failed: ["silent"], throttled: [] });
         expect(api.attemptsFor("silent")).toBe(1);
         expect((failures[0][1] as PostFailedError).cause).toBeInstanceOf(StragglerCutOffError);
+      },
+      { timeoutMs: 60_000, maxAttempts: 1 },
+    ));
+
+  it("gives the stragglers at least as long again as half the posts took", () =>
+    withTransport(
+      async ({ transport }) => {
+        for (const early of ["a", "b"]) api.script(early, { status: 200, delayMs: 300 });
+        api.script("late", { status: 200, delayMs: 400 });
+        api.script("silent", "hang");
+        const delivery = createDelivery({ transport, concurrency: 4 });
+        // Half answered after 300 ms: the late one, 100 ms after them, is no straggler yet.
+        const report = await delivery.broadcast(["a", "b", "late", "silent"], "{}", { stragglerGraceMs: 20 });
+        expect(report).toEqual({ delivered: 3, gone: [], failed: ["silent"], throttled: [] });
       },
       { timeoutMs: 60_000, maxAttempts: 1 },
     ));
