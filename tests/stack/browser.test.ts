@@ -485,7 +485,12 @@ describe("web client: resume, reconnects and the clock", () => {
     await quinn.clock.runFor(95 * 60_000);
     expect(record.sockets).toBe(1);
     await quinn.clock.runFor(12 * 60_000);
-    await until(() => record.sent.some((f) => f.action === "resume"));
+    await until(
+      () => record.sent.some((f) => f.action === "resume"),
+      async () =>
+        `${record.sockets} socket(s), sent ${JSON.stringify(record.sent.map((f) => f.action))}, ` +
+        `status "${await quinn.locator("#status").textContent()}"`,
+    );
     expect(record.sockets).toBe(2);
     expect(record.sent.filter((f) => f.action === "resume")).toEqual([
       { action: "resume", rooms: [{ room: "clockwork", after: 0 }] },
@@ -515,11 +520,15 @@ describe("web client: resume, reconnects and the clock", () => {
   });
 });
 
-/** Polls `check` in the test (not in the page, whose timers may be stopped) until it holds. */
-async function until(check: () => boolean, timeoutMs = 30_000) {
+/**
+ * Polls `check` in the test (not in the page, whose timers may be stopped) until it holds;
+ * `explain` says what the page was doing when it did not.
+ */
+async function until(check: () => boolean, explain?: () => Promise<string>, timeoutMs = 30_000) {
   const deadline = Date.now() + timeoutMs;
   while (!check()) {
-    if (Date.now() > deadline) throw new Error("condition not met in time");
+    if (Date.now() > deadline)
+      throw new Error(`condition not met in time${explain ? `: ${await explain()}` : ""}`);
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
 }
