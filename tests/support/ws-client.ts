@@ -11,6 +11,8 @@ export type TestClient = {
   ws: WebSocket;
   /** Every frame received so far, in order. */
   frames: (Frame | string)[];
+  /** When each of `frames` arrived (Date.now(), the clock that stamps `sentAt`), by index. */
+  arrivedAt: number[];
   send(frame: object | string): void;
   /** The first frame not yet taken that matches, waiting for it if need be. */
   next(match?: (frame: Frame) => boolean): Promise<Frame>;
@@ -22,6 +24,7 @@ export type TestClient = {
 export function connect(url: string, options: ClientOptions = {}): Promise<TestClient> {
   const ws = new WebSocket(url, options);
   const frames: (Frame | string)[] = [];
+  const arrivedAt: number[] = [];
   const taken = new Set<number>();
   const waiters: (() => void)[] = [];
   ws.on("message", (data: Buffer, isBinary) => {
@@ -33,6 +36,7 @@ export function connect(url: string, options: ClientOptions = {}): Promise<TestC
       // not JSON: kept as the raw text
     }
     frames.push(frame);
+    arrivedAt.push(Date.now());
     for (const wake of waiters.splice(0)) wake();
   });
   const closed = new Promise<Closed>((resolve) =>
@@ -42,6 +46,7 @@ export function connect(url: string, options: ClientOptions = {}): Promise<TestC
   const client: TestClient = {
     ws,
     frames,
+    arrivedAt,
     send: (frame) => ws.send(typeof frame === "string" ? frame : JSON.stringify(frame)),
     next(match = () => true) {
       return new Promise((resolve, reject) => {
