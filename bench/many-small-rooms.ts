@@ -152,10 +152,13 @@ export const manySmallRooms: Benchmark = {
               step.streamBusy = streamBusy(rig.invocations.slice(invocationsBefore), batch);
             steps.push(step);
             all.push({ design, batch });
-            if (step.keepsUp && step.repeats > 0)
+            if (step.keepsUp && step.repeats > 0) {
+              const gaps = batch.flatMap((m) => m.repeatGapsMs).sort((a, b) => a - b);
               failures.push(
-                `many-small-rooms R=${rooms} ${design} at ${rate}/s: ${step.repeats} repeats with no fault`,
+                `many-small-rooms R=${rooms} ${design} at ${rate}/s: ${step.repeats} repeats with no fault ` +
+                  `(each ${gaps.map(ms).join(", ")} ms after its recipient's first copy)`,
               );
+            }
             if (!step.keepsUp) active.delete(design);
             if (!(await rig.settle(180_000))) unsettled.push(`R=${rooms} ${design} after ${rate}/s`);
           }

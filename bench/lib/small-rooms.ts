@@ -61,6 +61,8 @@ export type Sent = {
   /** First arrival per recipient. */
   arrivals: Map<string, number>;
   repeats: number;
+  /** Each repeat's arrival, ms after its recipient's first: the gap tells which path repeated it. */
+  repeatGapsMs: number[];
 };
 
 export type SmallRoomsOptions = {
@@ -237,8 +239,12 @@ export async function startSmallRoomsRig(options: SmallRoomsOptions) {
       for (const [key, connectionId, at] of taken.arrivals) {
         const sent = offered.get(key);
         if (!sent) continue;
-        if (sent.arrivals.has(connectionId)) sent.repeats++;
-        else sent.arrivals.set(connectionId, at);
+        const first = sent.arrivals.get(connectionId);
+        if (first === undefined) sent.arrivals.set(connectionId, at);
+        else {
+          sent.repeats++;
+          sent.repeatGapsMs.push(at - first);
+        }
       }
       deletes = deletes.concat(taken.deletes);
     }
@@ -246,7 +252,14 @@ export async function startSmallRoomsRig(options: SmallRoomsOptions) {
     /** Sends one message of `design` to room `roomIndex` now; resolves at its ack (roomcast) or at once. */
     function sendOne(design: Design, key: string, roomIndex: number): Promise<void> {
       const roomName = roomNames[roomIndex];
-      const sent: Sent = { key, room: roomName, sentAt: nowMs(), arrivals: new Map(), repeats: 0 };
+      const sent: Sent = {
+        key,
+        room: roomName,
+        sentAt: nowMs(),
+        arrivals: new Map(),
+        repeats: 0,
+        repeatGapsMs: [],
+      };
       offered.set(key, sent);
       const ws = senderOf(roomIndex);
       if (design === "tutorial") {
