@@ -79,9 +79,9 @@ const stragglerGraceMs = 250;
  * go through becomes a retry job. Posting all at once makes the last delivery one post's time
  * after the first, not a share of the room's. More recipients become one job per slice on the
  * queue. Resolves once every recipient was posted to or handed off; throws if that could not be
- * done. `postsEndBy`: when the posts' cap ends (epoch ms); by default the cap from now.
+ * done.
  */
-export async function fanOutMessage(deps: Deps, message: Message, postsEndBy?: number): Promise<void> {
+export async function fanOutMessage(deps: Deps, message: Message): Promise<void> {
   const json = JSON.stringify(frames.roomEvent(message));
   const storedAt = Date.parse(message.sentAt);
   const max = deps.config.inlineFanoutMax;
@@ -92,7 +92,7 @@ export async function fanOutMessage(deps: Deps, message: Message, postsEndBy?: n
   const report = await deliver(deps, message.room, recipients, json, {
     paced: true,
     maxAttempts: 1,
-    deadline: postsEndBy ?? Date.now() + deps.config.fastPathTimeoutMs,
+    deadline: Date.now() + deps.config.fastPathTimeoutMs,
     concurrency: recipients.length,
     stragglerGraceMs,
   });

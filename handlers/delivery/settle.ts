@@ -28,8 +28,8 @@ const headGraceMs = 100;
  * writes in flight beside the posts made a 10-member room's last delivery about a third later
  * (p50 35–37 ms against 25–27 ms, two runs each). The head waits at most {@link headGraceMs}.
  */
-async function settle(deps: Deps, event: Message, postsEndBy?: number): Promise<void> {
-  const fanned = fanOutMessage(deps, event, postsEndBy);
+async function settle(deps: Deps, event: Message): Promise<void> {
+  const fanned = fanOutMessage(deps, event);
   let grace: NodeJS.Timeout | undefined;
   await Promise.race([fanned, new Promise((resolve) => (grace = setTimeout(resolve, headGraceMs)))]).catch(
     () => undefined,
@@ -46,10 +46,7 @@ async function settle(deps: Deps, event: Message, postsEndBy?: number): Promise<
  */
 export async function deliverFromSender(deps: Deps, message: Message): Promise<void> {
   try {
-    // The cap counts from the store, as the safety net's wait does: a request slowed after the
-    // store (a starved container, a retried read) posts no later than the cap, so it never posts
-    // beside the safety net, which may take the message over once cap and margin have passed.
-    await settle(deps, message, Date.parse(message.sentAt) + deps.config.fastPathTimeoutMs);
+    await settle(deps, message);
   } catch (error) {
     deps.log.error("fast path failed: the safety net delivers the message", {
       room: message.room,
