@@ -85,7 +85,7 @@ it("a fault before the store rejects the message; after it, the stored message r
     );
   const fanOutReached = receivers(faultyTexts.midDelivery).length;
   // How long after its store the safety net delivered a message (to the last of its room): no
-  // assertion on time, the figure is printed for docs/design.md's bound.
+  // assertion on time: printed, to set beside docs/design.md's bound (cap + margin + the stream's delay).
   const safetyNetDelayMs = (text: string) => {
     const storedAt = Date.parse(stored.find((m) => m.text === text)!.sentAt);
     const arrivals = receivers(text).map(
