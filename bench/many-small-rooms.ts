@@ -100,7 +100,7 @@ function analyse(
     worstWindow,
     lagP99: p(lags, 99),
     lagAfterLast: lastArrival - lastOwed,
-    repeats: batch.reduce((total, m) => total + m.repeats, 0),
+    repeats: batch.reduce((total, m) => total + m.repeatGapsMs.length, 0),
     keepsUp: false,
   };
   step.keepsUp = unacked === 0 && worstWindow >= keepUp.madeOverOwed && step.lagP99 <= keepUp.lagP99Ms;

@@ -140,7 +140,7 @@ export const slowRecipient: Benchmark = {
             },
             missingAtDrain,
             lost: settled ? missing() : undefined,
-            repeats: batch.reduce((n, m) => n + m.repeats, 0),
+            repeats: batch.reduce((n, m) => n + m.repeatGapsMs.length, 0),
             deadLetters: { stream, fanout },
             disconnectedAfter: deleted ? (deleted[1] - faultAt) / 1000 : undefined,
           };

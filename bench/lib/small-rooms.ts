@@ -60,7 +60,6 @@ export type Sent = {
   ackAt?: number;
   /** First arrival per recipient. */
   arrivals: Map<string, number>;
-  repeats: number;
   /** Each repeat's arrival, ms after its recipient's first: the gap tells which path repeated it. */
   repeatGapsMs: number[];
 };
@@ -241,10 +240,7 @@ export async function startSmallRoomsRig(options: SmallRoomsOptions) {
         if (!sent) continue;
         const first = sent.arrivals.get(connectionId);
         if (first === undefined) sent.arrivals.set(connectionId, at);
-        else {
-          sent.repeats++;
-          sent.repeatGapsMs.push(at - first);
-        }
+        else sent.repeatGapsMs.push(at - first);
       }
       deletes = deletes.concat(taken.deletes);
     }
@@ -257,7 +253,6 @@ export async function startSmallRoomsRig(options: SmallRoomsOptions) {
         room: roomName,
         sentAt: nowMs(),
         arrivals: new Map(),
-        repeats: 0,
         repeatGapsMs: [],
       };
       offered.set(key, sent);

@@ -79,20 +79,16 @@ it("a fault before the store rejects the message; after it, the stored message r
 
   const stored = await table.history(room, calmRoom);
   const report = ledger.verify(stored, [...storm.faults, "injected: a crash mid fan-out"]);
-  const receivers = (text: string) =>
-    everyone.filter((c) =>
-      c.client.frames.some((f) => (f as Frame).type === "message" && (f as Frame).text === text),
-    );
+  const messageWith = (text: string) => (f: Frame | string) =>
+    (f as Frame).type === "message" && (f as Frame).text === text;
+  const receivers = (text: string) => everyone.filter((c) => c.client.frames.some(messageWith(text)));
   const fanOutReached = receivers(faultyTexts.midDelivery).length;
   // How long after its store the safety net delivered a message (to the last of its room): no
   // assertion on time: printed, to set beside docs/design.md's bound (cap + margin + the stream's delay).
   const safetyNetDelayMs = (text: string) => {
     const storedAt = Date.parse(stored.find((m) => m.text === text)!.sentAt);
     const arrivals = receivers(text).map(
-      ({ client }) =>
-        client.arrivedAt[
-          client.frames.findIndex((f) => (f as Frame).type === "message" && (f as Frame).text === text)
-        ],
+      ({ client }) => client.arrivedAt[client.frames.findIndex(messageWith(text))],
     );
     return Math.max(...arrivals) - storedAt;
   };
