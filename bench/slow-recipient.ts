@@ -74,6 +74,7 @@ export const slowRecipient: Benchmark = {
       rooms,
       apiContainers: 1,
       routeContainers,
+      tutorial: false,
       progress,
     });
     const trials: Trial[] = [];

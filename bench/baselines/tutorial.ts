@@ -23,7 +23,7 @@ import {
 import { CreateTableCommand, waitUntilTableExists, type DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { DeleteCommand, PutCommand, ScanCommand } from "@aws-sdk/lib-dynamodb";
 import type { Route } from "../../handlers/route";
-import { createDocumentClient } from "../../model/client";
+import { createDocumentClient, createDynamoClient, localAws } from "../../model/client";
 
 export type TutorialConnections = {
   tableName: string;
@@ -120,6 +120,33 @@ export function tutorialSendMessageRoute(
       return { statusCode: 200, body: "Data sent." };
     },
   };
+}
+
+/**
+ * A tutorial deployment served as a route of a benchmark's gateway: the action it answers, its
+ * connections table and how it posts. `perRoom`: one deployment per room, its table
+ * `<table>-<room>` (the frame's `room`).
+ */
+export type TutorialDeployment = { action: string; table: string; posting: Posting; perRoom?: boolean };
+
+/** The `sendmessage` routes of `deployments`, their tables on `dynamodbEndpoint`, posting to `managementEndpoint`. */
+export function tutorialRoutes(
+  deployments: readonly TutorialDeployment[],
+  dynamodbEndpoint: string,
+  managementEndpoint: string,
+): Route[] {
+  if (deployments.length === 0) return [];
+  const dynamodb = createDynamoClient(dynamodbEndpoint);
+  return deployments.map(({ action, table, posting, perRoom }) =>
+    tutorialSendMessageRoute(
+      action,
+      perRoom
+        ? (room: string) => tutorialConnections(dynamodb, `${table}-${room}`)
+        : tutorialConnections(dynamodb, table),
+      posting,
+      { ...localAws, endpoint: managementEndpoint },
+    ),
+  );
 }
 
 /**

@@ -15,9 +15,8 @@ import { configEnv } from "../../handlers/config";
 import { createLogger } from "../../handlers/log";
 import { startGateway } from "../../local/gateway";
 import { loadApp } from "../../local/handler-app";
-import { createDynamoClient, localAws } from "../../model/client";
 import type { RouteResult } from "../../handlers/route";
-import { tutorialConnections, tutorialSendMessageRoute } from "../baselines/tutorial";
+import { tutorialRoutes, type TutorialDeployment } from "../baselines/tutorial";
 import { startLambdaPool } from "./lambda-process";
 
 export type CappedStackOptions = {
@@ -31,11 +30,8 @@ export type CappedStackOptions = {
   routesManagementEndpoint?: string;
   /** Handler settings on top of the defaults. */
   env: Record<string, string>;
-  /**
-   * Baseline routes: action -> the tutorial connections table it Scans, and how it posts.
-   * `perRoom`: one tutorial deployment per room, its table `<table>-<room>` (the frame's `room`).
-   */
-  baselines: { action: string; table: string; posting: "all at once" | "one at a time"; perRoom?: boolean }[];
+  /** Baseline routes: the tutorial deployments served beside roomcast's routes (in its route containers, if any). */
+  baselines: TutorialDeployment[];
   /** Route containers the gateway hands requests to, each capped at `memoryMb`'s share; none: the routes run in the gateway's process. */
   routeContainers?: { count: number; memoryMb: number; cgroupPrefix: string };
 };
@@ -48,8 +44,6 @@ type Ready = { wsUrl: string; routesCapped?: { applied: boolean; reason?: string
 async function serve(options: CappedStackOptions) {
   const quiet = createLogger({}, () => undefined);
   let origin = "";
-  if (options.routeContainers && options.baselines.length)
-    throw new Error("route containers run roomcast's routes only: run the baselines without them");
   const routesEnv = () => ({
     ...(process.env as Record<string, string>),
     ...options.env,
@@ -65,18 +59,8 @@ async function serve(options: CappedStackOptions) {
   });
   const loaded = () => {
     const app = loadApp(routesEnv(), { log: quiet });
-    const dynamodb = createDynamoClient(options.dynamodbEndpoint);
-    const baselineRoutes = options.baselines.map(({ action, table, posting, perRoom }) =>
-      tutorialSendMessageRoute(
-        action,
-        perRoom
-          ? (room: string) => tutorialConnections(dynamodb, `${table}-${room}`)
-          : tutorialConnections(dynamodb, table),
-        posting,
-        { ...localAws, endpoint: options.managementEndpoint },
-      ),
-    );
-    return { ...app, routes: [...app.routes, ...baselineRoutes] };
+    const baselines = tutorialRoutes(options.baselines, options.dynamodbEndpoint, options.managementEndpoint);
+    return { ...app, routes: [...app.routes, ...baselines] };
   };
   // Loaded once the gateway's port (the routes' Management API origin) is known; 503 until then.
   const ready: { app?: ReturnType<typeof loaded> } = {};
@@ -97,6 +81,7 @@ async function serve(options: CappedStackOptions) {
       containers.memoryMb,
       containers.cgroupPrefix,
       [],
+      { deployments: options.baselines, managementEndpoint: options.managementEndpoint },
     ));
   const app = loaded();
   ready.app = pool

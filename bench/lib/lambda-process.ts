@@ -8,12 +8,17 @@
 import { fork, type ChildProcess } from "node:child_process";
 import type { Deps } from "../../handlers/deps";
 import type { WebSocketEvent } from "../../handlers/route";
+import { configEnv } from "../../handlers/config";
 import { createLogger } from "../../handlers/log";
+import type { TutorialDeployment } from "../baselines/tutorial";
 import { capCpu, type CpuCap } from "./cpu-cap";
 import { nowMs } from "./counting-management-api";
 
 /** `routes`: the API's route handlers, the route picked by the event's `routeKey` as API Gateway's integration does. */
 export type FunctionKind = "stream" | "fanout" | "routes";
+
+/** Tutorial deployments a `routes` container serves beside roomcast's routes, posting to `managementEndpoint`. */
+export type ContainerBaselines = { deployments: TutorialDeployment[]; managementEndpoint: string };
 
 /** One invocation as the harness saw it, with what the container spent inside. */
 export type Invocation = {
@@ -36,15 +41,22 @@ type Reply = { id: number; response?: unknown; error?: string } & Omit<
   "kind" | "memoryMb" | "records"
 >;
 
-async function serve(kind: FunctionKind, env: NodeJS.ProcessEnv) {
+async function serve(kind: FunctionKind, env: NodeJS.ProcessEnv, baselines: ContainerBaselines) {
   const { createDeps } = await import("../../handlers/deps");
   const { streamWorker, fanoutWorker } = await import("../../handlers/workers");
   const { routeFor } = await import("../../handlers/routes");
   const { invoke } = await import("../../handlers/invoke");
+  const { tutorialRoutes } = await import("../baselines/tutorial");
+  const baselineRoutes = tutorialRoutes(
+    baselines.deployments,
+    env[configEnv.dynamodbEndpoint]!,
+    baselines.managementEndpoint,
+  );
   const handle = (event: never, deps: Deps): Promise<unknown> => {
     if (kind === "stream") return streamWorker.handle(event, deps);
     if (kind === "fanout") return fanoutWorker.handle(event, deps);
-    return invoke(routeFor((event as WebSocketEvent).requestContext.routeKey), event, deps);
+    const key = (event as WebSocketEvent).requestContext.routeKey;
+    return invoke(baselineRoutes.find((route) => route.key === key) ?? routeFor(key), event, deps);
   };
   const timing = { queryMs: 0, postMs: 0 };
   const { createMetrics } = await import("../../handlers/metrics");
@@ -115,8 +127,14 @@ export async function startLambdaProcess(
   memoryMb: number,
   cgroupName: string,
   log: Invocation[],
+  baselines: ContainerBaselines = { deployments: [], managementEndpoint: "" },
 ): Promise<LambdaProcess & { cap: CpuCap }> {
-  const child: ChildProcess = fork(__filename, ["--serve", kind, JSON.stringify(env)]);
+  const child: ChildProcess = fork(__filename, [
+    "--serve",
+    kind,
+    JSON.stringify(env),
+    JSON.stringify(baselines),
+  ]);
   await new Promise<void>((resolve, reject) => {
     child.once("message", () => resolve());
     child.once("exit", (code) => reject(new Error(`${kind} container process exited (${code}) during init`)));
@@ -171,10 +189,11 @@ export async function startLambdaPool(
   memoryMb: number,
   cgroupPrefix: string,
   log: Invocation[],
+  baselines?: ContainerBaselines,
 ) {
   const members = await Promise.all(
     Array.from({ length: size }, (_, i) =>
-      startLambdaProcess(kind, env, memoryMb, `${cgroupPrefix}-${kind}-${i}`, log),
+      startLambdaProcess(kind, env, memoryMb, `${cgroupPrefix}-${kind}-${i}`, log, baselines),
     ),
   );
   const free: LambdaProcess[] = [...members];
@@ -201,7 +220,12 @@ export async function startLambdaPool(
 }
 
 if (require.main === module && process.argv[2] === "--serve") {
-  serve(process.argv[3] as FunctionKind, JSON.parse(process.argv[4]) as NodeJS.ProcessEnv).catch((error) => {
+  const [kind, env, baselines] = process.argv.slice(3);
+  serve(
+    kind as FunctionKind,
+    JSON.parse(env) as NodeJS.ProcessEnv,
+    JSON.parse(baselines) as ContainerBaselines,
+  ).catch((error) => {
     console.error(error);
     process.exit(1);
   });

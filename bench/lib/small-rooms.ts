@@ -10,8 +10,8 @@
  * the sender, to which the tutorial posts too.
  *
  * With `routeContainers`, each API process is the gateway alone, uncapped, handing
- * each request to a free route container at the API's share (capped-stack.ts); the
- * tutorial's route is not offered then.
+ * each request to a free route container at the API's share (capped-stack.ts), the
+ * tutorial's route included.
  *
  * `send` offers messages open loop (on a clock, whatever the acks do) and hands
  * back each message's send, ack and per-recipient arrival times.
@@ -71,6 +71,8 @@ export type SmallRoomsOptions = {
   apiContainers: number;
   /** Route containers per API process: requests no longer share one process's CPU share (see above). */
   routeContainers?: number;
+  /** Whether to write and serve the tutorial's design beside roomcast (default: yes). */
+  tutorial?: boolean;
   progress: Progress;
   env?: Record<string, string>;
 };
@@ -94,7 +96,7 @@ export async function startSmallRoomsRig(options: SmallRoomsOptions) {
   const log: Invocation[] = [];
   cleanups.push(() => client.destroy());
   try {
-    const withTutorial = !options.routeContainers;
+    const withTutorial = options.tutorial ?? true;
     progress(
       `R=${rooms}: writing ${rooms} rooms of 9 recipients` +
         (withTutorial ? ` and the tutorial's ${rooms} tables` : ""),
