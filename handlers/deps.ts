@@ -66,6 +66,7 @@ export function createDeps(env: NodeJS.ProcessEnv = process.env, overrides: Part
     maxSockets: Math.max(config.fanoutConcurrency, config.inlineFanoutMax),
     onFailure: (recipient, error) => log.warn("post failed", { recipient, error }),
     onThrottled: () => metrics.count("ThrottledPosts"),
+    onUnanswered: () => metrics.count("Repeats"),
   });
   return {
     config,

@@ -10,7 +10,12 @@ export type CountMetric =
   | "ThrottledPosts"
   /** Deliveries made by the safety net (the stream side) for what the fast path did not confirm. */
   | "SafetyNetDeliveries"
-  /** Posts of a message to a recipient that had already been sent it (a retried batch, a safety-net double). */
+  /**
+   * Posts that may repeat a delivery: attempts that ended with no answer (a timeout, the fast
+   * path's cap, a cut-off straggler), whose frame may have arrived before a retry, a retry job or
+   * the safety net posted it again. An upper bound; the safety net's own doubles (a fast path
+   * that posted, then failed before its mark) are within SafetyNetDeliveries.
+   */
   | "Repeats"
   /** Retries of a post to one recipient, apart from the rest of its room. */
   | "RecipientRetries"

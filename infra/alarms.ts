@@ -109,7 +109,7 @@ export class ChatAlarms extends pulumi.ComponentResource {
       roomcastAlarm(
         "Repeats",
         "repeats",
-        "messages posted again to recipients that had them (retried batches, safety-net doubles)",
+        "posts that may have repeated a delivery (attempts with no answer, posted again)",
         deliveryHealthThresholds.Repeats,
       ),
       roomcastAlarm(

@@ -42,6 +42,12 @@ export type TransportOptions = {
   /** Told of every attempt answered 429 or LimitExceededException, even if a retry then delivers (ThrottledPosts). */
   onThrottled?: (connectionId: string) => void;
   /**
+   * Told of every attempt that ended with no answer (a timeout, an abort, a broken socket): its
+   * frame may have arrived, so whatever posts it again (a retry here, a retry job, the safety
+   * net) may repeat it (Repeats).
+   */
+  onUnanswered?: (connectionId: string) => void;
+  /**
    * Full-jitter exponential backoff: before retry n, a random wait below min(capMs, baseMs × 2^(n-1)).
    * `random` (in [0, 1)) and `wait` default to Math.random and a timer; tests pass their own.
    */
@@ -234,9 +240,9 @@ export function createTransport(options: TransportOptions): Transport {
     return outcome;
   }
 
-  function reportThrottled(connectionId: string) {
+  function tell(hook: ((connectionId: string) => void) | undefined, connectionId: string) {
     try {
-      options.onThrottled?.(connectionId);
+      hook?.(connectionId);
     } catch {
       // Nor a metrics hook.
     }
@@ -266,7 +272,8 @@ export function createTransport(options: TransportOptions): Transport {
           const result = await attempt(path, data, timeoutMs, signal);
           if ("status" in result && result.status >= 200 && result.status < 300) return "delivered";
           if ("status" in result && result.status === 410) return "gone";
-          if (throttled(result)) reportThrottled(connectionId);
+          if (throttled(result)) tell(options.onThrottled, connectionId);
+          if ("error" in result) tell(options.onUnanswered, connectionId);
           if (!worthRetrying(result) || n >= attempts || signal?.aborted) {
             const outcome = throttled(result) ? "throttled" : "failed";
             return reportFailure(connectionId, failure(connectionId, result, n), outcome);

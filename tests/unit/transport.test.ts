@@ -176,6 +176,20 @@ describe("outcomes", () => {
     expect(throttled).toEqual(["busy", "full"]);
   });
 
+  it("tells onUnanswered of every attempt that got no answer (its frame may have arrived), not of answered ones", async () => {
+    const unanswered: string[] = [];
+    await withTransport(
+      async ({ transport }) => {
+        api.script("stuck", "hang", "hang");
+        api.script("busy", { status: 429 });
+        expect(await transport.post("stuck", frame)).toBe("delivered");
+        expect(await transport.post("busy", frame)).toBe("delivered");
+      },
+      { timeoutMs: 150, onUnanswered: (connectionId) => unanswered.push(connectionId) },
+    );
+    expect(unanswered).toEqual(["stuck", "stuck"]);
+  });
+
   it("aborts a request that hangs after timeoutMs and retries it", () =>
     withTransport(
       async ({ transport, failures }) => {
