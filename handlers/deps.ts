@@ -52,6 +52,7 @@ export function createDeps(env: NodeJS.ProcessEnv = process.env, overrides: Part
     connectionTtlSeconds: config.connectionTtlSeconds,
     messageTtlSeconds: config.messageTtlSeconds,
     maxRoomsPerConnection: config.maxRoomsPerConnection,
+    onConflict: () => metrics.count("TransactionConflicts"),
   });
   const management = {
     endpoint: config.managementEndpoint,

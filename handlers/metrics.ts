@@ -21,7 +21,7 @@ export type CountMetric =
   | "RecipientRetries"
   /** Recipients disconnected (Management API DELETE) after failing every post for the configured time. */
   | "RecipientDisconnects"
-  /** DynamoDB transactions retried after a TransactionConflict (concurrent sends to one room). */
+  /** Writes tried again because a concurrent one took their item or their room's next seq (concurrent sends to one room). */
   | "TransactionConflicts"
   | "FanoutJobs"
   /** Stream records sent to the stream dead-letter queue. */

@@ -121,7 +121,7 @@ export class ChatAlarms extends pulumi.ComponentResource {
       roomcastAlarm(
         "TransactionConflicts",
         "transaction-conflicts",
-        "sends to one room conflicting in DynamoDB transactions (retried; BUSY when they run out)",
+        "writes retried after a concurrent one took their item or room seq (BUSY when sends run out)",
         deliveryHealthThresholds.TransactionConflicts,
       ),
     ];

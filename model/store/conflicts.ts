@@ -1,5 +1,22 @@
 import { causeName, StillConflictingError, TransactionCanceledError } from "./errors";
 
+/** How a write that met a concurrent one is tried again: attempts in all, and the wait before the next. */
+export type ConflictRetry = { attempts: number; backoff(attempt: number): Promise<void> };
+
+/**
+ * Jittered, doubling waits before each next attempt; `onConflict` is told of every retry
+ * (the TransactionConflicts metric).
+ */
+export function conflictRetry(attempts: number, onConflict?: () => void): ConflictRetry {
+  return {
+    attempts,
+    backoff(attempt) {
+      onConflict?.();
+      return new Promise((resolve) => setTimeout(resolve, Math.random() * 10 * 2 ** attempt));
+    },
+  };
+}
+
 /**
  * DynamoDB cancels a transaction that races another on the same item: retry those
  * with jittered backoff. Running out of attempts is an error, never a silent "no".
@@ -7,7 +24,7 @@ import { causeName, StillConflictingError, TransactionCanceledError } from "./er
  */
 export async function retryConflicts<T extends { canceled: boolean; data: unknown }>(
   run: () => Promise<T>,
-  attempts: number,
+  retry: ConflictRetry,
 ): Promise<T> {
   for (let attempt = 1; ; attempt++) {
     const result = await run();
@@ -15,8 +32,8 @@ export async function retryConflicts<T extends { canceled: boolean; data: unknow
       result.canceled &&
       (result.data as { code?: string }[]).some((reason) => reason.code === "TransactionConflict");
     if (!conflicted) return result;
-    if (attempt >= attempts) throw new StillConflictingError(attempts, result.data);
-    await conflictBackoff(attempt);
+    if (attempt >= retry.attempts) throw new StillConflictingError(retry.attempts, result.data);
+    await retry.backoff(attempt);
   }
 }
 
@@ -25,20 +42,16 @@ export async function retryConflicts<T extends { canceled: boolean; data: unknow
  * TransactionConflictException, which the SDK does not retry (it is not a throttle):
  * retry it as a conflicting transaction is retried.
  */
-export async function retryItemConflicts<T>(run: () => Promise<T>, attempts: number): Promise<T> {
+export async function retryItemConflicts<T>(run: () => Promise<T>, retry: ConflictRetry): Promise<T> {
   for (let attempt = 1; ; attempt++) {
     try {
       return await run();
     } catch (error) {
-      if (causeName(error) !== "TransactionConflictException" || attempt >= attempts) throw error;
+      if (causeName(error) !== "TransactionConflictException" || attempt >= retry.attempts) throw error;
     }
-    await conflictBackoff(attempt);
+    await retry.backoff(attempt);
   }
 }
-
-/** Jittered, doubling wait before attempt `attempt + 1` of a write that met a concurrent one. */
-export const conflictBackoff = (attempt: number) =>
-  new Promise((resolve) => setTimeout(resolve, Math.random() * 10 * 2 ** attempt));
 
 /** Throws unless the transaction committed. */
 export function assertCommitted(operation: string) {

@@ -1,6 +1,6 @@
 import pLimit from "p-limit";
 import type { Connection } from "../entities/connection";
-import { conflictBackoff, retryItemConflicts } from "./conflicts";
+import { retryItemConflicts } from "./conflicts";
 import { connectionSlotStore, type ConnectionCap } from "./connection-slots";
 import type { StoreContext } from "./context";
 import { ConnectionCapError, isConditionFailure, JoinGuardError, TransactionCanceledError } from "./errors";
@@ -16,7 +16,7 @@ export type NewConnection = {
 
 /** Connection records: connect, read, and every way a connection goes away. */
 export function connectionStore(context: StoreContext) {
-  const { entities, settings, now, nowSeconds, transact, live } = context;
+  const { entities, settings, now, nowSeconds, transact, live, conflicts } = context;
   const { connection, membership, userConnection } = entities;
   const { freeSlot, releaseSlots } = connectionSlotStore(context);
 
@@ -97,9 +97,9 @@ export function connectionStore(context: StoreContext) {
         }
         // Another handshake claimed the same slot first: read the slots again.
         const slotTaken = result.data.slice(2, 2 + slots.length).some((write) => write.rejected);
-        if (!slotTaken || attempt >= settings.conflictAttempts)
+        if (!slotTaken || attempt >= conflicts.attempts)
           throw new TransactionCanceledError("connect", result.data);
-        await conflictBackoff(attempt);
+        await conflicts.backoff(attempt);
       }
     },
 
@@ -109,7 +109,7 @@ export function connectionStore(context: StoreContext) {
       // needs the record, so it can no longer add a room this cleanup would miss.
       const { data } = await retryItemConflicts(
         () => connection.delete({ connectionId }).go({ response: "all_old" }),
-        settings.conflictAttempts,
+        conflicts,
       );
       const old = data as Connection | null;
       await Promise.all([

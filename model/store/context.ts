@@ -1,5 +1,5 @@
 import type { ChatService } from "../service";
-import { retryConflicts } from "./conflicts";
+import { conflictRetry, retryConflicts } from "./conflicts";
 import { untilProcessed } from "./unprocessed";
 
 export type StoreOptions = {
@@ -14,6 +14,8 @@ export type StoreOptions = {
   maxRoomsPerConnection?: number;
   /** Transaction attempts when DynamoDB cancels one for a conflicting write. */
   conflictAttempts?: number;
+  /** Told of every write tried again because a concurrent one took its item or its room's next seq. */
+  onConflict?: () => void;
   /** Requests a batch operation may make for the items DynamoDB leaves unprocessed. */
   unprocessedAttempts?: number;
 };
@@ -34,10 +36,12 @@ export function createStoreContext(service: ChatService, options: StoreOptions) 
   const settings = { ...defaultStoreOptions, ...options };
   const now = options.now ?? Date.now;
   const nowSeconds = () => Math.floor(now() / 1000);
+  /** How every write that met a concurrent one is tried again. */
+  const conflicts = conflictRetry(settings.conflictAttempts, options.onConflict);
   /** A transaction whose conflicts with concurrent writes are retried. */
   const transact: ChatService["transaction"]["write"] = (fn) => {
     const write = service.transaction.write(fn);
-    return { ...write, go: (options) => retryConflicts(() => write.go(options), settings.conflictAttempts) };
+    return { ...write, go: (options) => retryConflicts(() => write.go(options), conflicts) };
   };
   /** DynamoDB deletes expired items lazily (days on AWS): reads skip them. */
   const live = <T extends { expiresAt?: number }>(item: T | null | undefined): item is T =>
@@ -58,6 +62,7 @@ export function createStoreContext(service: ChatService, options: StoreOptions) 
     now,
     nowSeconds,
     transact,
+    conflicts,
     writeOnce,
     untilAllProcessed,
     live,

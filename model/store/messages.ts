@@ -1,6 +1,5 @@
 import { ulid } from "ulid";
 import type { Message } from "../entities/message";
-import { conflictBackoff } from "./conflicts";
 import type { StoreContext } from "./context";
 import { causeName, isConditionFailure, RoomBusyError, TransactionCanceledError } from "./errors";
 
@@ -46,7 +45,15 @@ const firstReadSize = 10;
  * Message history: storing a message under its room's next `seq` (once per clientId)
  * and reading a room's events by seq.
  */
-export function messageStore({ entities, settings, now, nowSeconds, live, writeOnce }: StoreContext) {
+export function messageStore({
+  entities,
+  settings,
+  now,
+  nowSeconds,
+  live,
+  writeOnce,
+  conflicts,
+}: StoreContext) {
   const { message, clientMessage, roomHead, messageId } = entities;
   const expiresAt = () =>
     settings.messageTtlSeconds ? nowSeconds() + settings.messageTtlSeconds : undefined;
@@ -166,8 +173,8 @@ export function messageStore({ entities, settings, now, nowSeconds, live, writeO
           const first = await firstOf(clientKey!);
           if (first) return { message: first, duplicate: true };
         }
-        if (attempt >= settings.conflictAttempts) throw new RoomBusyError(input.room, attempt);
-        await conflictBackoff(attempt);
+        if (attempt >= conflicts.attempts) throw new RoomBusyError(input.room, attempt);
+        await conflicts.backoff(attempt);
       }
     },
 
@@ -242,8 +249,8 @@ export function messageStore({ entities, settings, now, nowSeconds, live, writeO
           (r) => r.code === "ConditionalCheckFailed" || r.code === "TransactionConflict",
         );
         if (!raced) throw new TransactionCanceledError("message change", reasons);
-        if (attempt >= settings.conflictAttempts) throw new RoomBusyError(target.room, attempt);
-        await conflictBackoff(attempt);
+        if (attempt >= conflicts.attempts) throw new RoomBusyError(target.room, attempt);
+        await conflicts.backoff(attempt);
       }
     },
 

@@ -1,6 +1,5 @@
 import { countedChangeTtlSeconds } from "../entities/counted-change";
 import { roomDirectoryShards, roomShard } from "../entities/room";
-import { conflictBackoff } from "./conflicts";
 import type { StoreContext } from "./context";
 import { TransactionCanceledError } from "./errors";
 
@@ -14,7 +13,7 @@ export type RoomChange = { room: string; connectionId: string; delta: number; se
 const changesPerTransaction = 99;
 
 /** The room directory: member counts and the room list. */
-export function roomStore({ entities, settings, nowSeconds, writeOnce }: StoreContext) {
+export function roomStore({ entities, nowSeconds, writeOnce, conflicts }: StoreContext) {
   const { room: directory } = entities;
 
   /**
@@ -70,8 +69,8 @@ export function roomStore({ entities, settings, nowSeconds, writeOnce }: StoreCo
         pending = pending.filter((c) => !counted.includes(c));
         continue;
       }
-      if (attempt >= settings.conflictAttempts) throw new TransactionCanceledError("room count", reasons);
-      await conflictBackoff(attempt);
+      if (attempt >= conflicts.attempts) throw new TransactionCanceledError("room count", reasons);
+      await conflicts.backoff(attempt);
     }
   }
 

@@ -76,11 +76,9 @@ describe("seq", () => {
     expect(empty).toMatchObject({ history: [], next: null, seq: 0 });
   });
 
-  test("BUSY when concurrent sends keep taking the room's next seq; nothing is stored for it", async () => {
-    const eve = await chat.connect({ name: "eve", room: "contended" });
-    await post(eve, "contended", 1);
-    // One attempt, and another container's send lands between its read of the seq and its write.
-    const { client, deps } = ownDeps({ conflictAttempts: 1 });
+  /** Deps whose store's first message write finds another container's send just landed in `room`. */
+  function racedOnce(room: string, sender: WsClient, options: Parameters<typeof createChatStore>[1]) {
+    const { client, deps } = ownDeps(options);
     const other = ownDeps();
     let raced = false;
     client.middlewareStack.add(
@@ -89,10 +87,10 @@ describe("seq", () => {
         if (context.commandName === "PutItemCommand" && !raced) {
           raced = true;
           await other.deps.store.post({
-            room: "contended",
+            room,
             from: "eve",
-            connectionId: eve.connectionId,
-            session: `connection:${eve.connectionId}`,
+            connectionId: sender.connectionId,
+            session: `connection:${sender.connectionId}`,
             text: "the other container's",
           });
         }
@@ -100,6 +98,26 @@ describe("seq", () => {
       },
       { step: "initialize", name: "race" },
     );
+    return deps;
+  }
+
+  test("a send whose seq another took is stored again under the next, and the conflict is counted", async () => {
+    const eve = await chat.connect({ name: "eve", room: "raced" });
+    await post(eve, "raced", 1);
+    let conflicts = 0;
+    const deps = racedOnce("raced", eve, { onConflict: () => conflicts++ });
+    const reply = await chat.run(eve.messageEvent({ action: "sendmessage", message: "mine" }), deps);
+    expect(JSON.parse(reply.body!)).toMatchObject({ type: "ack", room: "raced", seq: 3 });
+    expect(conflicts).toBe(1);
+    const history = await chat.send(eve, { action: "history", room: "raced" });
+    expect(texts(history.messages)).toEqual(["m1", "the other container's", "mine"]);
+  });
+
+  test("BUSY when concurrent sends keep taking the room's next seq; nothing is stored for it", async () => {
+    const eve = await chat.connect({ name: "eve", room: "contended" });
+    await post(eve, "contended", 1);
+    // One attempt, and another container's send lands between its read of the seq and its write.
+    const deps = racedOnce("contended", eve, { conflictAttempts: 1 });
     const reply = await chat.run(eve.messageEvent({ action: "sendmessage", message: "mine" }), deps);
     expect(JSON.parse(reply.body!)).toEqual({
       type: "error",
